@@ -1,0 +1,1 @@
+"""Pulumi data sources, read-only resources and gates for OpenSearch function instances."""

@@ -1,0 +1,269 @@
+"""Typed, immutable results, parsed from camelCase or PascalCase bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import BadResponseError
+
+JsonObject = Mapping[str, Any]
+
+
+def field_of(body: JsonObject, camel: str, default: Any = None) -> Any:
+    """Reads a key in either casing: the service documents camelCase, the SDKs PascalCase."""
+    if camel in body:
+        return body[camel]
+    return body.get(camel[:1].upper() + camel[1:], default)
+
+
+def ms_to_datetime(ms: int | None) -> datetime | None:
+    return None if not ms else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _int(body: JsonObject, key: str, *, what: str) -> int | None:
+    value = field_of(body, key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise BadResponseError(f"{what}: {key} is {value!r}, expected a number")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            as_float = float(value)
+        except (TypeError, ValueError):
+            raise BadResponseError(f"{what}: {key} is {value!r}, expected a number") from None
+        return int(as_float)
+
+
+def _str(body: JsonObject, key: str) -> str:
+    value = field_of(body, key)
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendInfo:
+    """The `extendInfo` JSON string, parsed; the raw text is always kept."""
+
+    raw: str
+    data: Mapping[str, Any] | None = None
+    parse_error: str | None = None
+
+    @classmethod
+    def parse(cls, raw: object) -> ExtendInfo:
+        if raw is None or raw == "":
+            return cls(raw="", data={})
+        if isinstance(raw, Mapping):  # tolerate an already-decoded object
+            return cls(raw=json.dumps(raw, sort_keys=True), data=dict(raw))
+        text = str(raw)
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            return cls(raw=text, parse_error=f"not JSON: {exc}")
+        if not isinstance(data, dict):
+            return cls(raw=text, parse_error=f"a JSON {type(data).__name__}, not an object")
+        return cls(raw=text, data=data)
+
+    @property
+    def valid(self) -> bool:
+        return self.data is not None
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Numeric entries, nested objects flattened with dots (`dataReport.auc`)."""
+        found: dict[str, float] = {}
+
+        def walk(prefix: str, node: Mapping[str, Any]) -> None:
+            for key, value in node.items():
+                name = f"{prefix}{key}"
+                if isinstance(value, bool):
+                    continue
+                if isinstance(value, int | float):
+                    found[name] = float(value)
+                elif isinstance(value, Mapping):
+                    walk(f"{name}.", value)
+
+        walk("", self.data or {})
+        return found
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """The `errors` entry as messages; an empty list or object means none."""
+        value = (self.data or {}).get("errors")
+        if not value:
+            return ()
+        if isinstance(value, Mapping):
+            return tuple(f"{k}: {v}" for k, v in value.items())
+        if isinstance(value, list):
+            return tuple(v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in value)
+        return (str(value),)
+
+
+@dataclass(frozen=True, slots=True)
+class Belongs:
+    domain: str = ""
+    category: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceTask:
+    """The `task` summary of an instance (output=detail)."""
+
+    dag_status: str
+    progress: int | None
+    last_run_time_ms: int | None
+
+    @property
+    def last_run_time(self) -> datetime | None:
+        return ms_to_datetime(self.last_run_time_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInstance:
+    instance_name: str
+    function_name: str
+    function_type: str = ""
+    model_type: str = ""
+    source: str = ""
+    status: str = ""
+    version_id: int | None = None
+    create_time_ms: int | None = None
+    cron: str = ""
+    description: str = ""
+    belongs: Belongs | None = None
+    create_parameters: tuple[Parameter, ...] = ()
+    usage_parameters: tuple[Parameter, ...] = ()
+    extend_info: ExtendInfo = field(default_factory=lambda: ExtendInfo(raw="", data={}))
+    task: InstanceTask | None = None
+    request_id: str = ""
+
+    @property
+    def create_time(self) -> datetime | None:
+        return ms_to_datetime(self.create_time_ms)
+
+    @classmethod
+    def from_body(cls, result: object, request_id: str = "") -> FunctionInstance:
+        what = "GetFunctionInstance result"
+        body = _object(result, what)
+        belongs = field_of(body, "belongs")
+        task = field_of(body, "task")
+        return cls(
+            instance_name=_str(body, "instanceName"),
+            function_name=_str(body, "functionName"),
+            function_type=_str(body, "functionType"),
+            model_type=_str(body, "modelType"),
+            source=_str(body, "source"),
+            status=_str(body, "status"),
+            version_id=_int(body, "versionId", what=what),
+            create_time_ms=_int(body, "createTime", what=what),
+            cron=_str(body, "cron"),
+            description=_str(body, "description"),
+            belongs=(
+                Belongs(
+                    domain=_str(belongs, "domain"),
+                    category=_str(belongs, "category"),
+                    language=_str(belongs, "language"),
+                )
+                if isinstance(belongs, Mapping)
+                else None
+            ),
+            create_parameters=_parameters(field_of(body, "createParameters")),
+            usage_parameters=_parameters(field_of(body, "usageParameters")),
+            extend_info=ExtendInfo.parse(field_of(body, "extendInfo")),
+            task=(
+                InstanceTask(
+                    dag_status=_str(task, "dagStatus"),
+                    progress=_int(task, "progress", what=what),
+                    last_run_time_ms=_int(task, "lastRunTime", what=what),
+                )
+                if isinstance(task, Mapping) and task
+                else None
+            ),
+            request_id=request_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionTask:
+    function_name: str
+    generation: int
+    run_id: str = ""
+    status: str = ""
+    progress: int | None = None
+    start_time_ms: int | None = None
+    end_time_ms: int | None = None  # None while running (the API sends 0)
+    extend_info: ExtendInfo = field(default_factory=lambda: ExtendInfo(raw="", data={}))
+    request_id: str = ""
+
+    @property
+    def start_time(self) -> datetime | None:
+        return ms_to_datetime(self.start_time_ms)
+
+    @property
+    def end_time(self) -> datetime | None:
+        return ms_to_datetime(self.end_time_ms)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.extend_info.metrics
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return self.extend_info.errors
+
+    @classmethod
+    def from_body(cls, result: object, request_id: str = "") -> FunctionTask:
+        what = "task"
+        body = _object(result, what)
+        generation = _int(body, "generation", what=what)
+        if generation is None:
+            raise BadResponseError("task without a generation")
+        return cls(
+            function_name=_str(body, "functionName"),
+            generation=generation,
+            run_id=_str(body, "runId"),
+            status=_str(body, "status"),
+            progress=_int(body, "progress", what=what),
+            start_time_ms=_int(body, "startTime", what=what) or None,
+            end_time_ms=_int(body, "endTime", what=what) or None,
+            extend_info=ExtendInfo.parse(field_of(body, "extendInfo")),
+            request_id=request_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPage:
+    """One page of ListFunctionTasks."""
+
+    tasks: tuple[FunctionTask, ...]
+    total_count: int
+    page_number: int
+    page_size: int
+    request_id: str = ""
+
+
+def _object(value: object, what: str) -> JsonObject:
+    if not isinstance(value, Mapping):
+        raise BadResponseError(f"{what} is {type(value).__name__}, expected a JSON object")
+    return value
+
+
+def _parameters(value: object) -> tuple[Parameter, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        Parameter(name=_str(item, "name"), value=_str(item, "value"))
+        for item in value
+        if isinstance(item, Mapping)
+    )

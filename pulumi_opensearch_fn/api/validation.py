@@ -1,0 +1,96 @@
+"""Checks on arguments, done before any request is sent."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from urllib.parse import quote
+
+from .errors import InvalidInputError
+
+MAX_NAME_LENGTH = 256
+MAX_PAGE_SIZE = 100
+OUTPUT_LEVELS = ("simple", "normal", "detail")
+TASK_STATUSES = ("success", "failed", "running")
+INSTANCE_STATUSES = ("available", "unavailable")
+DAG_STATUSES = ("success", "failed", "untrained", "pending", "running")
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+
+
+def check_name(kind: str, value: object) -> str:
+    """Returns value when it is a usable path segment, else raises InvalidInputError."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{kind} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise InvalidInputError(f"{kind} must not be empty")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidInputError(
+            f"{kind} is {len(value)} characters long; at most {MAX_NAME_LENGTH}"
+        )
+    if _CONTROL.search(value):
+        raise InvalidInputError(f"{kind} {value!r} contains a control character")
+    if value in (".", ".."):
+        raise InvalidInputError(f"{kind} must not be {value!r}")
+    return value
+
+
+def check_choice(kind: str, value: object, allowed: Iterable[str]) -> str:
+    options = tuple(allowed)
+    if value not in options:
+        raise InvalidInputError(f"{kind} must be one of {', '.join(options)}; got {value!r}")
+    return str(value)
+
+
+def check_generation(value: object) -> int:
+    """A generation as an int >= 0; accepts ints and decimal strings ('3')."""
+    if isinstance(value, bool):
+        raise InvalidInputError(f"generation must be a whole number, got {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # numbers cross the Pulumi engine as floats
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise InvalidInputError(f"generation must be a whole number, got {value!r}")
+    if value < 0:
+        raise InvalidInputError(f"generation must not be negative, got {value}")
+    return value
+
+
+def check_positive(kind: str, value: object, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInputError(f"{kind} must be a positive whole number, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidInputError(f"{kind} must be at most {maximum}, got {value}")
+    return value
+
+
+def to_epoch_ms(kind: str, value: datetime | int | None) -> int | None:
+    """Accepts epoch milliseconds or an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidInputError(f"{kind} must be timezone-aware (e.g. datetime.now(UTC))")
+        return int(value.timestamp() * 1000)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInputError(f"{kind} must be epoch milliseconds or a datetime, got {value!r}")
+    return value
+
+
+def check_time_range(start: int | None, end: int | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise InvalidInputError(f"end time {end} is before start time {start}")
+
+
+def check_region(value: object) -> str:
+    if not isinstance(value, str) or not _REGION.match(value):
+        raise InvalidInputError(f"region must look like 'cn-hangzhou', got {value!r}")
+    return value
+
+
+def encode_segment(value: str) -> str:
+    """RFC 3986 percent-encoding of one path segment; '/' is encoded too."""
+    return quote(value, safe="-_.~")
