@@ -1,0 +1,406 @@
+"""`Expect` and `Wait`: what a deployment needs from a model, checked against a live read.
+
+One implementation serves the resources, the data sources and `opensearch-fn check`.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .api.errors import InvalidInputError
+from .api.models import FunctionInstance, FunctionTask
+from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
+from .durations import format_duration, parse_duration
+
+_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_THRESHOLD = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
+_BARE_THRESHOLD = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
+MAX_WAIT = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricThreshold:
+    """`recall >= 90`: a bound on a numeric entry of a task's extendInfo."""
+
+    name: str
+    op: str
+    value: float
+
+    @classmethod
+    def parse(cls, text: str, name: str | None = None) -> MetricThreshold:
+        if name is not None:
+            bare = _BARE_THRESHOLD.match(str(text))
+            if not bare:
+                raise InvalidInputError(
+                    f"metric {name!r}: {text!r} is not a threshold; write e.g. '>= 90'"
+                )
+            return cls(name, bare.group(1), float(bare.group(2)))
+        match = _THRESHOLD.match(str(text))
+        if not match:
+            raise InvalidInputError(
+                f"metric threshold {text!r} is not of the form 'name >= number'"
+            )
+        return cls(match.group(1), match.group(2), float(match.group(3)))
+
+    def holds(self, seen: float) -> bool:
+        return _OPERATORS[self.op](seen, self.value)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.op} {self.value:g}"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What must hold for the run to pass.
+
+    status          the instance's status (`available` / `unavailable`)
+    task_status     the latest task's status (`success` / `failed` / `running`)
+    min_generation  the latest successful task's generation is at least this
+    max_age         the latest successful task ended at most this long ago ('36h', '2d' ...)
+    metrics         thresholds on that task's extendInfo: {"recall": ">= 90"} or ["recall >= 90"]
+    no_task_errors  that task's `errors` list is empty
+    enforce         False: unmet expectations warn and set ready=False instead of failing
+    """
+
+    status: str | None = None
+    task_status: str | None = None
+    min_generation: int | None = None
+    max_age: str | float | timedelta | None = None
+    metrics: Mapping[str, str] | Iterable[str] | None = None
+    no_task_errors: bool = False
+    enforce: bool = True
+
+    # -- validation and (de)serialization -------------------------------------
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Every bad field as (field, reason); empty when the expectation is usable."""
+        found: list[tuple[str, str]] = []
+        for name, check in (
+            ("status", lambda: _choice("status", self.status, INSTANCE_STATUSES)),
+            ("task_status", lambda: _choice("task_status", self.task_status, TASK_STATUSES)),
+            ("min_generation", self._check_min_generation),
+            ("max_age", lambda: self.max_age is None or parse_duration("max_age", self.max_age)),
+            ("metrics", self.thresholds),
+            ("no_task_errors", lambda: _bool("no_task_errors", self.no_task_errors)),
+            ("enforce", lambda: _bool("enforce", self.enforce)),
+        ):
+            try:
+                check()
+            except InvalidInputError as exc:
+                found.append((name, exc.message))
+        return found
+
+    def validated(self) -> Expect:
+        """Returns self, or raises InvalidInputError naming every bad field."""
+        problems = self.problems()
+        if problems:
+            raise InvalidInputError("; ".join(f"expect.{k}: {why}" for k, why in problems))
+        return self
+
+    def _check_min_generation(self) -> None:
+        value: Any = self.min_generation
+        if value is None:
+            return
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidInputError(f"min_generation must be a whole number >= 0, got {value!r}")
+
+    def thresholds(self) -> tuple[MetricThreshold, ...]:
+        if self.metrics is None:
+            return ()
+        if isinstance(self.metrics, str):
+            return (MetricThreshold.parse(self.metrics),)
+        if isinstance(self.metrics, Mapping):
+            return tuple(MetricThreshold.parse(v, name=k) for k, v in self.metrics.items())
+        return tuple(MetricThreshold.parse(item) for item in self.metrics)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.status
+            or self.task_status
+            or self.min_generation is not None
+            or self.max_age is not None
+            or self.metrics
+            or self.no_task_errors
+        )
+
+    @property
+    def needs_success_task(self) -> bool:
+        """Whether an expectation is about the latest *successful* task."""
+        return bool(
+            self.min_generation is not None
+            or self.max_age is not None
+            or self.metrics
+            or self.no_task_errors
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for resource inputs; thresholds as 'name op value' strings."""
+        out: dict[str, Any] = {"enforce": self.enforce, "no_task_errors": self.no_task_errors}
+        for key in ("status", "task_status", "min_generation"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.max_age is not None:
+            max_age = self.max_age
+            out["max_age"] = format_duration(max_age) if isinstance(max_age, timedelta) else max_age
+        if self.metrics is not None:
+            try:
+                out["metrics"] = [str(t) for t in self.thresholds()]
+            except InvalidInputError:
+                out["metrics"] = self.metrics  # kept as given, so check can name the problem
+        return out
+
+    @classmethod
+    def from_value(cls, value: object) -> Expect | None:
+        """An Expect from an Expect, a dict of its fields (snake or camel case), or None."""
+        if value is None or isinstance(value, Expect):
+            return value
+        if not isinstance(value, Mapping):
+            raise InvalidInputError(f"expect must be an Expect or a dict, got {value!r}")
+        known = {f.name for f in cls.__dataclass_fields__.values()}
+        fields: dict[str, Any] = {}
+        for key, item in value.items():
+            snake = _snake(str(key))
+            if snake not in known:
+                raise InvalidInputError(
+                    f"expect has no field {key!r}; known: {', '.join(sorted(known))}"
+                )
+            fields[snake] = item
+        if isinstance(fields.get("min_generation"), float):
+            fields["min_generation"] = int(fields["min_generation"])
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Poll until the expectations hold: at most `timeout` (default 10m, capped at 6h),
+    every `interval` (default 10s)."""
+
+    timeout: str | float | timedelta = "10m"
+    interval: str | float | timedelta = "10s"
+
+    def problems(self) -> list[tuple[str, str]]:
+        found = []
+        for name in ("timeout", "interval"):
+            try:
+                parse_duration(name, getattr(self, name))
+            except InvalidInputError as exc:
+                found.append((name, exc.message))
+        if not found and self.timeout_delta < self.interval_delta:
+            found.append(("interval", "interval must not be longer than timeout"))
+        return found
+
+    def validated(self) -> Wait:
+        problems = self.problems()
+        if problems:
+            raise InvalidInputError("; ".join(f"wait.{k}: {why}" for k, why in problems))
+        return self
+
+    @property
+    def timeout_delta(self) -> timedelta:
+        return min(parse_duration("timeout", self.timeout), MAX_WAIT)
+
+    @property
+    def interval_delta(self) -> timedelta:
+        return parse_duration("interval", self.interval)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            name: format_duration(value) if isinstance(value, timedelta) else value
+            for name, value in (("timeout", self.timeout), ("interval", self.interval))
+        }
+
+    @classmethod
+    def from_value(cls, value: object) -> Wait | None:
+        if value is None or isinstance(value, Wait):
+            return value
+        if value is True:
+            return cls()
+        if not isinstance(value, Mapping):
+            raise InvalidInputError(f"wait must be a Wait or a dict, got {value!r}")
+        unknown = set(value) - {"timeout", "interval"}
+        if unknown:
+            raise InvalidInputError(f"wait has no field {sorted(unknown)[0]!r}")
+        return cls(**{str(k): v for k, v in value.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One live read: the instance (absent for a task resource), the latest or selected
+    task, and the latest successful task (the same object when the latest succeeded)."""
+
+    instance: FunctionInstance | None
+    task: FunctionTask | None
+    success_task: FunctionTask | None
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One expectation, with what was expected and what was seen."""
+
+    name: str
+    expected: str
+    seen: str
+    met: bool
+
+    def __str__(self) -> str:
+        return f"{self.name}: expected {self.expected}, saw {self.seen}"
+
+
+def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
+    """Every expectation set in `expect`, judged against `seen`."""
+    if expect is None:
+        return []
+    results: list[Result] = []
+    if expect.status is not None:
+        status = seen.instance.status if seen.instance else "no instance"
+        results.append(Result("status", expect.status, status, status == expect.status))
+    if expect.task_status is not None:
+        status = seen.task.status if seen.task else "no task"
+        results.append(
+            Result("task_status", expect.task_status, status, status == expect.task_status)
+        )
+    success = seen.success_task
+    none_yet = "no successful task"
+    if expect.min_generation is not None:
+        generation = success.generation if success else None
+        results.append(
+            Result(
+                "min_generation",
+                f">= {int(expect.min_generation)}",
+                none_yet if generation is None else str(generation),
+                generation is not None and generation >= int(expect.min_generation),
+            )
+        )
+    if expect.max_age is not None:
+        limit = parse_duration("max_age", expect.max_age)
+        ended = success.end_time if success else None
+        age = seen.read_at - ended if ended else None
+        results.append(
+            Result(
+                "max_age",
+                f"<= {format_duration(limit)}",
+                none_yet if age is None else f"{format_duration(age)} old",
+                age is not None and age <= limit,
+            )
+        )
+    for threshold in expect.thresholds():
+        value = success.metrics.get(threshold.name) if success else None
+        if success is None:
+            shown = none_yet
+        elif value is None:
+            shown = "no such metric" if success.extend_info.valid else "unparseable extendInfo"
+        else:
+            shown = f"{value:g}"
+        results.append(
+            Result(
+                f"metrics.{threshold.name}",
+                f"{threshold.op} {threshold.value:g}",
+                shown,
+                value is not None and threshold.holds(value),
+            )
+        )
+    if expect.no_task_errors:
+        errors = success.errors if success else ()
+        results.append(
+            Result(
+                "no_task_errors",
+                "no errors",
+                none_yet if success is None else (f"{'; '.join(errors)}" if errors else "none"),
+                success is not None and not errors,
+            )
+        )
+    return results
+
+
+def unmet(results: Iterable[Result]) -> list[Result]:
+    return [r for r in results if not r.met]
+
+
+def describe_unmet(subject: str, failed: Iterable[Result]) -> str:
+    return f"{subject}: expectations not met: " + "; ".join(str(r) for r in failed)
+
+
+def hopeless(expect: Expect | None, seen: Observation) -> str | None:
+    """A reason waiting cannot help: the latest task failed (and failure was not expected)."""
+    if expect is None or seen.task is None or seen.task.status != "failed":
+        return None
+    if expect.task_status == "failed":
+        return None
+    return f"training task generation {seen.task.generation} failed"
+
+
+def wait_for(
+    read: Callable[[], Observation],
+    expect: Expect,
+    wait: Wait,
+    *,
+    report: Callable[[Observation, list[Result], float], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    first: Observation | None = None,
+) -> tuple[Observation, list[Result]]:
+    """Reads until every expectation holds, a task fails, or the timeout passes.
+
+    Returns the last observation and its results; the caller decides what an unmet
+    result means. `report` is called after every read with the elapsed seconds.
+    """
+    started = clock()
+    deadline = started + wait.timeout_delta.total_seconds()
+    interval = wait.interval_delta.total_seconds()
+    seen = first or read()
+    while True:
+        results = evaluate(expect, seen)
+        if report:
+            report(seen, results, clock() - started)
+        if not unmet(results) or hopeless(expect, seen):
+            return seen, results
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return seen, results
+        sleep(min(interval, remaining))
+        seen = read()
+
+
+def progress_line(subject: str, seen: Observation, elapsed: float) -> str:
+    """`ctr_test: instance unavailable, task gen 4 running 40%, 1m20s elapsed`."""
+    parts = []
+    if seen.instance is not None:
+        parts.append(f"instance {seen.instance.status or '?'}")
+    if seen.task is not None:
+        progress = f" {seen.task.progress}%" if seen.task.progress is not None else ""
+        parts.append(f"task gen {seen.task.generation} {seen.task.status}{progress}")
+    else:
+        parts.append("no task")
+    parts.append(f"{format_duration(timedelta(seconds=elapsed))} elapsed")
+    return f"{subject}: " + ", ".join(parts)
+
+
+def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value is not None and value not in allowed:
+        raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{name} must be true or false, got {value!r}")
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
