@@ -1,1 +1,85 @@
-"""Pulumi data sources, read-only resources and gates for OpenSearch function instances."""
+"""Pulumi data sources, read-only resources and deployment gates for Alibaba Cloud
+OpenSearch function instances (trained algorithm models) and their training tasks.
+
+Names load on first use, so `import pulumi_opensearch_fn.api` (the HTTP client,
+used by the command line) does not pay for importing `pulumi`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import OpenSearchFnError, OpenSearchFunctionClient
+    from .expectations import Expect, Wait
+    from .functions import (
+        DataSourceError,
+        GetFunctionInstanceResult,
+        GetFunctionTaskResult,
+        GetFunctionTasksResult,
+        get_function_instance,
+        get_function_instance_output,
+        get_function_task,
+        get_function_task_output,
+        get_function_tasks,
+        get_function_tasks_output,
+        get_latest_function_task,
+        get_latest_function_task_output,
+    )
+    from .resources import FunctionInstance, FunctionTask
+
+_EXPORTS = {
+    "Expect": ".expectations",
+    "Wait": ".expectations",
+    "FunctionInstance": ".resources",
+    "FunctionTask": ".resources",
+    "DataSourceError": ".functions",
+    "GetFunctionInstanceResult": ".functions",
+    "GetFunctionTaskResult": ".functions",
+    "GetFunctionTasksResult": ".functions",
+    "get_function_instance": ".functions",
+    "get_function_instance_output": ".functions",
+    "get_function_task": ".functions",
+    "get_function_task_output": ".functions",
+    "get_function_tasks": ".functions",
+    "get_function_tasks_output": ".functions",
+    "get_latest_function_task": ".functions",
+    "get_latest_function_task_output": ".functions",
+    "OpenSearchFnError": ".api",
+    "OpenSearchFunctionClient": ".api",
+}
+
+__all__ = [
+    "DataSourceError",
+    "Expect",
+    "FunctionInstance",
+    "FunctionTask",
+    "GetFunctionInstanceResult",
+    "GetFunctionTaskResult",
+    "GetFunctionTasksResult",
+    "OpenSearchFnError",
+    "OpenSearchFunctionClient",
+    "Wait",
+    "get_function_instance",
+    "get_function_instance_output",
+    "get_function_task",
+    "get_function_task_output",
+    "get_function_tasks",
+    "get_function_tasks_output",
+    "get_latest_function_task",
+    "get_latest_function_task_output",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
