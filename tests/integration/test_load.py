@@ -1,0 +1,101 @@
+"""Bounded load: 50 threads, 10,000 signed requests, retries off, nothing lost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pulumi_opensearch_fn.api import NO_RETRY, OpenSearchFunctionClient
+from pulumi_opensearch_fn.emulator import EmulatorAdmin
+
+from .conftest import AK, APP, FN, INST, STS
+
+THREADS = 50
+TOTAL = 10_000
+PER_THREAD = TOTAL // THREADS
+
+
+@pytest.fixture
+def external_url() -> Iterator[str]:
+    """The emulator in its own process, so client and server do not share one GIL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pulumi_opensearch_fn.emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_50_threads_10000_requests(external_url: str) -> None:
+    shared = OpenSearchFunctionClient(
+        endpoint=external_url, credentials=AK, retry=NO_RETRY, max_connections=THREADS
+    )
+    failures: list[str] = []
+    done = [0] * THREADS
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        # Even threads share one client; odd threads have their own (STS, ROA on some).
+        own = None
+        if index % 2:
+            own = OpenSearchFunctionClient(
+                endpoint=external_url,
+                credentials=STS if index % 4 == 1 else AK,
+                signature="roa" if index % 4 == 3 else "v3",
+                retry=NO_RETRY,
+                max_connections=1,
+            )
+        client = own or shared
+        try:
+            for i in range(PER_THREAD):
+                kind = i % 3
+                if kind == 0:
+                    inst = client.get_function_instance(APP, FN, INST, output="detail")
+                    ok = inst.instance_name == INST and inst.version_id == 3
+                elif kind == 1:
+                    task = client.get_function_task(APP, FN, INST, 2)
+                    ok = task.generation == 2 and task.function_name == FN
+                else:
+                    latest = client.get_latest_function_task(APP, FN, INST)
+                    ok = latest is not None and latest.generation == 3
+                if not ok:
+                    raise AssertionError(f"thread {index} request {i}: wrong answer")
+                done[index] += 1
+        except Exception as exc:
+            with lock:
+                failures.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            if own is not None:
+                own.close()
+
+    with EmulatorAdmin(external_url) as admin:
+        admin.clear_requests()
+        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(THREADS)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        elapsed = time.monotonic() - started
+        shared.close()
+        assert not any(t.is_alive() for t in threads), "worker threads hung"
+        assert failures == []
+        assert sum(done) == TOTAL
+        counts = admin.counts()["requests"]
+    print(f"{TOTAL} requests from {THREADS} threads in {elapsed:.1f}s")
+    assert counts["total"] == TOTAL
+    assert counts["status:200"] == TOTAL
+    assert elapsed < 90
