@@ -83,8 +83,12 @@ def engine_bin_dir() -> Path:
     bin_dir = Path(lines[-1])
     missing = [
         name
-        for name in ("pulumi", "pulumi-language-python", "pulumi-language-python-exec",
-                     "pulumi-resource-pulumi-python")
+        for name in (
+            "pulumi",
+            "pulumi-language-python",
+            "pulumi-language-python-exec",
+            "pulumi-resource-pulumi-python",
+        )
         if not os.access(bin_dir / name, os.X_OK)
     ]
     if missing:

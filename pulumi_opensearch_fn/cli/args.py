@@ -1,0 +1,116 @@
+"""Argument types: each turns one command-line value into what the API takes, or
+raises ArgumentTypeError with a message saying what is wrong and what would do.
+
+Validation reuses the package's own checks (imported lazily: they pull in httpx).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+MAX_CONCURRENCY = 32
+_EPOCH_MS = re.compile(r"^\d{1,16}$")
+
+
+def _convert(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Wraps a check that raises InvalidInputError into an argparse type."""
+
+    def convert(text: str) -> Any:
+        from ..api.errors import InvalidInputError
+
+        try:
+            return check(text)
+        except InvalidInputError as exc:
+            raise argparse.ArgumentTypeError(exc.message) from None
+
+    convert.__name__ = check.__name__  # argparse names the type in some messages
+    return convert
+
+
+def name_of(kind: str) -> Callable[[str], str]:
+    """An app group, function or instance name: a usable URL path segment."""
+
+    def name(text: str) -> str:
+        from ..api.validation import check_name
+
+        return check_name(kind, text)
+
+    return _convert(name)
+
+
+def count(kind: str, minimum: int = 1, maximum: int | None = None) -> Callable[[str], int]:
+    """A whole number within bounds."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{kind} must be a whole number, got {text!r}"
+            ) from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
+            raise argparse.ArgumentTypeError(f"{kind} must be {bounds}, got {value}")
+        return value
+
+    return whole
+
+
+def duration(kind: str) -> Callable[[str], str]:
+    """A duration such as 90s, 15m, 36h, 2d, 1h30m; kept as text for Expect / Wait."""
+
+    def check(text: str) -> str:
+        from ..durations import parse_duration
+
+        parse_duration(kind, text)
+        return text
+
+    return _convert(check)
+
+
+@_convert
+def metric(text: str) -> str:
+    """`recall>=90`: checked now, kept as text for Expect."""
+    from ..expectations import MetricThreshold
+
+    return str(MetricThreshold.parse(text))
+
+
+@_convert
+def generation(text: str) -> int | str:
+    """A generation number or `latest`."""
+    from ..api.validation import check_generation
+
+    text = text.strip()
+    if text.lower() == "latest":
+        return "latest"
+    # check_generation takes whole numbers as int; say what is wrong with '-1' plainly.
+    return check_generation(int(text) if re.fullmatch(r"-?\d+", text) else text)
+
+
+def timestamp(kind: str) -> Callable[[str], int]:
+    """ISO 8601 (naive means UTC) or epoch milliseconds, as epoch milliseconds."""
+
+    def parse(text: str) -> int:
+        text = text.strip()
+        if _EPOCH_MS.match(text):
+            return int(text)
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{kind} {text!r} is neither ISO 8601 (e.g. 2024-05-01T08:00:00Z)"
+                " nor epoch milliseconds"
+            ) from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        millis = int(when.timestamp() * 1000)
+        if millis < 0:
+            raise argparse.ArgumentTypeError(f"{kind} {text!r} is before 1970")
+        return millis
+
+    return parse

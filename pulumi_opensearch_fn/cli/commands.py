@@ -1,0 +1,139 @@
+"""`instance`, `tasks` and `task`: one read each, shown as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from . import exit_codes, render
+
+if TYPE_CHECKING:
+    from ..api import FunctionInstance, FunctionTask, OpenSearchFunctionClient
+
+
+def identity(args: argparse.Namespace) -> dict[str, str]:
+    from ..ids import make_id
+
+    return {
+        "id": make_id(args.app, args.function, args.instance),
+        "app_group": args.app,
+        "function_name": args.function,
+        "instance_name": args.instance,
+    }
+
+
+def instance(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
+    from ..outputs import instance_fields
+
+    found = client.get_function_instance(args.app, args.function, args.instance, output=args.output)
+    if args.json:
+        render.emit(render.to_json({**identity(args), **instance_fields(found)}))
+    else:
+        render.emit(render.key_values(instance_rows(args, found)))
+    return exit_codes.OK
+
+
+def instance_rows(args: argparse.Namespace, found: FunctionInstance) -> list[tuple[str, object]]:
+    rows: list[tuple[str, object]] = [
+        ("app group", args.app),
+        ("function", found.function_name or args.function),
+        ("instance", found.instance_name or args.instance),
+        ("status", found.status),
+        ("version", found.version_id),
+        ("function type", found.function_type),
+        ("model type", found.model_type),
+        ("source", found.source),
+        ("created", render.when(found.create_time)),
+        ("cron", found.cron),
+        ("description", found.description),
+    ]
+    if found.belongs:
+        b = found.belongs
+        rows.append(("belongs", f"domain={b.domain} category={b.category} language={b.language}"))
+    if found.task:
+        task = found.task
+        rows += [
+            ("training", task.dag_status),
+            ("progress", render.percent(task.progress)),
+            ("last run", render.when(task.last_run_time)),
+        ]
+    params = [{"name": p.name, "value": p.value} for p in found.create_parameters]
+    usage = [{"name": p.name, "value": p.value} for p in found.usage_parameters]
+    if params:
+        rows.append(("create parameters", render.parameters(params)))
+    if usage:
+        rows.append(("usage parameters", render.parameters(usage)))
+    if found.extend_info.raw:
+        rows.append(("extend info", found.extend_info.raw))
+    return rows
+
+
+def tasks(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
+    from ..outputs import task_fields
+
+    found = list(
+        client.list_function_tasks(
+            args.app, args.function, args.instance,
+            status=args.status, start_time=args.start_time, end_time=args.end_time,
+            page_size=args.page_size, limit=args.limit,
+        )
+    )  # fmt: skip
+    if args.json:
+        render.emit(render.to_json([without_name(task_fields(t)) for t in found]))
+        return exit_codes.OK
+    if not found:
+        render.emit(f"no training tasks for {args.app}/{args.function}/{args.instance}")
+        return exit_codes.OK
+    headers = ("GEN", "STATUS", "PROGRESS", "STARTED", "ENDED", "TOOK", "METRICS", "ERRORS")
+    rows = [
+        (
+            t.generation, t.status, render.percent(t.progress), render.when(t.start_time),
+            render.when(t.end_time), render.span(t.start_time, t.end_time),
+            render.metrics(t.metrics), "; ".join(t.errors),
+        )
+        for t in found
+    ]  # fmt: skip
+    render.emit(render.table(headers, rows, width=render.terminal_width_of_stdout()))
+    return exit_codes.OK
+
+
+def task(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
+    from ..api.errors import TaskNotFoundError
+    from ..observe import observe_task
+    from ..outputs import observation_fields
+
+    seen = observe_task(client, args.app, args.function, args.instance, args.generation)
+    if seen.task is None:  # only for `latest`: a missing generation raises instead
+        raise TaskNotFoundError(
+            f"{args.app}/{args.function}/{args.instance} has no training tasks yet",
+            code="Task.NotExist",
+        )
+    if args.json:
+        render.emit(render.to_json({**identity(args), **observation_fields(seen)}))
+    else:
+        render.emit(render.key_values(task_rows(seen.task)))
+    return exit_codes.OK
+
+
+def task_rows(found: FunctionTask) -> list[tuple[str, object]]:
+    rows: list[tuple[str, object]] = [
+        ("generation", found.generation),
+        ("status", found.status),
+        ("progress", render.percent(found.progress)),
+        ("run id", found.run_id),
+        ("started", render.when(found.start_time)),
+        ("ended", render.when(found.end_time)),
+        ("took", render.span(found.start_time, found.end_time)),
+        ("age", render.ago(found.end_time)),
+        ("metrics", render.metrics(found.metrics)),
+        ("errors", "; ".join(found.errors) or "none"),
+    ]
+    if not found.extend_info.valid:
+        rows.append(("extend info", f"{found.extend_info.raw} ({found.extend_info.parse_error})"))
+    return rows
+
+
+def without_name(fields: dict[str, Any]) -> dict[str, Any]:
+    """The task list repeats the function name on every task; drop it as `task` does."""
+    fields.pop("function_name_seen", None)
+    return fields

@@ -1,0 +1,67 @@
+"""Settings and the client for one run, from the command line and the environment.
+
+Credentials never come from the command line. `--profile` wins over everything:
+access keys in the environment are then ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from . import logs
+
+if TYPE_CHECKING:
+    from ..api import OpenSearchFunctionClient
+    from ..config import Settings
+
+log = logging.getLogger("pulumi_opensearch_fn.cli")
+
+
+def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
+    """Raises CredentialsError / InvalidInputError for a bad setup, before any request."""
+    from ..config import CREDENTIAL_SOURCES, resolve_settings
+
+    env = dict(environ)
+    logs.remember_secrets_from_env(env)
+    if args.profile:
+        for source in CREDENTIAL_SOURCES:
+            if source.label == "environment":
+                for key in (*source.access_key_id, *source.access_key_secret,
+                            *source.security_token, *source.profile):  # fmt: skip
+                    env.pop(key, None)
+                env[source.profile[0]] = args.profile
+    settings = resolve_settings({}, env, region=args.region, endpoint=args.endpoint)
+    # A region or endpoint given on the command line beats one from the environment.
+    return settings.with_overrides(region=args.region, endpoint=args.endpoint)
+
+
+def open_client(settings: Settings, *, max_connections: int = 8) -> OpenSearchFunctionClient:
+    """The client, with credentials checked now so a bad setup fails once, up front."""
+    from ..api import ChainCredentials, OpenSearchFunctionClient
+
+    if settings.credentials is not None:
+        logs.remember_secrets(
+            settings.credentials.access_key_secret, settings.credentials.security_token
+        )
+        client = settings.client(max_connections=max_connections)
+        source = settings.credentials_source
+    else:
+        # A profile or the default chain: resolve it once here (the provider keeps its
+        # chain, so temporary credentials still refresh during a long --wait).
+        provider = ChainCredentials(settings.profile)
+        found = provider.get()
+        logs.remember_secrets(found.access_key_secret, found.security_token)
+        client = OpenSearchFunctionClient(
+            region=settings.region,
+            endpoint=settings.endpoint,
+            credentials=provider,
+            max_connections=max_connections,
+        )
+        source = (
+            f"profile {settings.profile!r}" if settings.profile else settings.credentials_source
+        )
+    log.debug("endpoint %s, credentials from %s", client.endpoint, source)
+    return client

@@ -1,0 +1,110 @@
+"""The instances `check` looks at: from the command line and/or an instances file."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from ..api.errors import InvalidInputError
+from ..api.validation import check_name
+from ..ids import NAMES, make_id, parse_instance_id
+
+# Each instance is waited on by its own thread; this keeps that number sane.
+MAX_TARGETS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    app: str
+    function: str
+    instance: str
+
+    @property
+    def label(self) -> str:
+        """For people: the names as they are."""
+        return f"{self.app}/{self.function}/{self.instance}"
+
+    @property
+    def id(self) -> str:
+        """The resource id: segments percent-encoded."""
+        return make_id(self.app, self.function, self.instance)
+
+
+def from_names(names: Sequence[str]) -> Target:
+    app, function, instance = (check_name(k, v) for k, v in zip(NAMES, names, strict=True))
+    return Target(app, function, instance)
+
+
+def parse_lines(lines: Iterable[str], source: str) -> list[Target]:
+    """`app/function/instance` or `app function instance` a line; `#` starts a comment
+    at the start of a line or after whitespace (a name may contain `#`)."""
+    found = []
+    for number, raw in enumerate(lines, 1):
+        text = _strip_comment(raw).strip()
+        if not text:
+            continue
+        words = text.split()
+        try:
+            if len(words) == 1:
+                found.append(Target(*parse_instance_id(words[0])))
+            elif len(words) == 3:
+                found.append(from_names(words))
+            else:
+                raise InvalidInputError(
+                    f"expected `app/function/instance` or `app function instance`,"
+                    f" got {len(words)} words"
+                )
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{source}:{number}: {exc.message}") from None
+    return found
+
+
+def _strip_comment(line: str) -> str:
+    if line.lstrip().startswith("#"):
+        return ""
+    for i, char in enumerate(line):
+        if char == "#" and line[i - 1] in " \t":
+            return line[:i]
+    return line
+
+
+def load(positional: Sequence[str], path: str | None, stdin: TextIO | None = None) -> list[Target]:
+    """Every target once, in the order given. Raises InvalidInputError naming the
+    file and line of a bad entry."""
+    found: list[Target] = []
+    if positional:
+        if len(positional) != 3:
+            raise InvalidInputError(
+                f"give one instance as APP FUNCTION INSTANCE (3 arguments, got"
+                f" {len(positional)}: {' '.join(positional)}), or use --instances-file"
+            )
+        found.append(from_names(positional))
+    if path is not None:
+        listed = _read_file(path, stdin)
+        if not listed:
+            raise InvalidInputError(f"instances file {path} lists no instances")
+        found += listed
+    if not found:
+        raise InvalidInputError(
+            "no instance to check: give APP FUNCTION INSTANCE or --instances-file"
+        )
+    unique = list(dict.fromkeys(found))
+    if len(unique) > MAX_TARGETS:
+        raise InvalidInputError(f"at most {MAX_TARGETS} instances at once, got {len(unique)}")
+    return unique
+
+
+def _read_file(path: str, stdin: TextIO | None) -> list[Target]:
+    if path == "-":
+        return parse_lines(stdin or sys.stdin, "<stdin>")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return parse_lines(handle, path)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read instances file {path}: {exc.strerror or exc}"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"instances file {path} is not UTF-8 text: {exc}") from None
