@@ -6,7 +6,7 @@ Commands::
     opensearch-fn tasks APP FUNCTION INSTANCE [--status S] [--start-time T] [--end-time T]
                         [--limit N] [--page-size N]
     opensearch-fn task APP FUNCTION INSTANCE GENERATION|latest
-    opensearch-fn check [APP FUNCTION INSTANCE] [--instances-file FILE] [--status S]
+    opensearch-fn check [APP FUNCTION INSTANCE ...] [--instances-file FILE] [--status S]
                         [--task-status S] [--min-generation N] [--max-age D] [--metric M ...]
                         [--no-task-errors] [--wait] [--timeout D] [--interval D]
                         [--concurrency N]
@@ -50,6 +50,7 @@ Handler = Callable[[argparse.Namespace, "OpenSearchFunctionClient"], int]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command and returns its exit code (the console script exits with it)."""
+    logs.quiet_others()
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_codes.INTERRUPTED
     finally:
         logs.disable_debug()
+        logs.unquiet_others()
 
 
 def _main(argv: list[str]) -> int:

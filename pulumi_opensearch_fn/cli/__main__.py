@@ -2,6 +2,9 @@
 
 import sys
 
-from . import main
+try:
+    from . import main
+except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback either
+    sys.exit(130)
 
 sys.exit(main())

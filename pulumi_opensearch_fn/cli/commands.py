@@ -93,7 +93,7 @@ def tasks(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
         )
         for t in found
     ]  # fmt: skip
-    render.emit(render.table(headers, rows, width=render.terminal_width_of_stdout()))
+    render.emit(render.table(headers, rows))
     return exit_codes.OK
 
 

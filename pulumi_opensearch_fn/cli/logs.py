@@ -42,6 +42,23 @@ class _Redacting(logging.Formatter):
         return redact(super().format(record))
 
 
+class _Quiet(logging.NullHandler):
+    """On the root logger while a command runs: other packages' records (the credentials
+    chain logs failed probes with tracebacks) stop there instead of reaching stderr
+    through logging's last-resort handler. Our messages are printed, not logged."""
+
+
+def quiet_others() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(h, _Quiet) for h in root.handlers):
+        root.addHandler(_Quiet())
+
+
+def unquiet_others() -> None:
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, _Quiet)]
+
+
 def enable_debug() -> None:
     """Our loggers at DEBUG on stderr; httpx and httpcore stay quiet (their debug
     lines add nothing the client's own request line does not say)."""

@@ -169,7 +169,8 @@ def build() -> argparse.ArgumentParser:
         CHECK_EPILOG + "\n" + EPILOG,
     )
     sub.add_argument("target", nargs="*", metavar="APP FUNCTION INSTANCE",
-                     help="one instance (or use --instances-file)")  # fmt: skip
+                     help="an instance; for several, repeat the three"
+                     " (or use --instances-file)")  # fmt: skip
     sub.add_argument("--instances-file", "-f", metavar="FILE",
                      help="instances to check, one a line; `-` for stdin")  # fmt: skip
     expect = sub.add_argument_group("expectations (all must hold)")

@@ -3,6 +3,7 @@ terminal, plain log lines otherwise (CI logs, files), nothing without --wait."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -23,8 +24,6 @@ _HIDE_CURSOR, _SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
 
 
 def is_terminal(stream: TextIO) -> bool:
-    import os
-
     try:
         return stream.isatty() and os.environ.get("TERM", "") != "dumb"
     except (AttributeError, ValueError):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -30,16 +29,6 @@ def clean(value: object) -> str:
 
 def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
-
-
-def terminal_width(stream: TextIO) -> int | None:
-    """The width to fit, or None when the stream is not a terminal (pipes get it all)."""
-    try:
-        if not stream.isatty():
-            return None
-    except (AttributeError, ValueError):
-        return None
-    return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
 
 
 def table(
@@ -142,7 +131,3 @@ def metrics(values: Mapping[str, float]) -> str:
 
 def parameters(values: Iterable[Mapping[str, Any]]) -> str:
     return ", ".join(f"{p['name']}={p['value']}" for p in values)
-
-
-def terminal_width_of_stdout() -> int | None:
-    return terminal_width(sys.stdout)

@@ -74,13 +74,12 @@ def load(positional: Sequence[str], path: str | None, stdin: TextIO | None = Non
     """Every target once, in the order given. Raises InvalidInputError naming the
     file and line of a bad entry."""
     found: list[Target] = []
-    if positional:
-        if len(positional) != 3:
-            raise InvalidInputError(
-                f"give one instance as APP FUNCTION INSTANCE (3 arguments, got"
-                f" {len(positional)}: {' '.join(positional)}), or use --instances-file"
-            )
-        found.append(from_names(positional))
+    if len(positional) % 3:
+        raise InvalidInputError(
+            f"give instances as APP FUNCTION INSTANCE (3 arguments each), got"
+            f" {len(positional)}: {' '.join(positional)}; or use --instances-file"
+        )
+    found += [from_names(positional[i : i + 3]) for i in range(0, len(positional), 3)]
     if path is not None:
         listed = _read_file(path, stdin)
         if not listed:

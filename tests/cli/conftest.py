@@ -159,6 +159,15 @@ class Proc:
         self.kill()
         raise AssertionError(f"no stderr line with {needle!r} in {timeout}s: {''.join(self.err)}")
 
+    def first_stdout_line(self, timeout: float = 10.0) -> str:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not self.out and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert self.out, f"nothing on stdout in {timeout}s"
+        return self.out[0].strip()
+
     def wait(self, timeout: float = 30.0) -> Ran:
         try:
             code = self.popen.wait(timeout=timeout)

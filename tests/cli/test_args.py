@@ -26,7 +26,7 @@ BAD = [
     (["task", *I, "-1"], "generation must not be negative, got -1"),
     (["task", *I, "first"], "generation must be a whole number, got 'first'"),
     (["check"], "no instance to check: give APP FUNCTION INSTANCE or --instances-file"),
-    (["check", APP, FN], "give one instance as APP FUNCTION INSTANCE (3 arguments, got 2"),
+    (["check", APP, FN], "give instances as APP FUNCTION INSTANCE (3 arguments each), got 2"),
     (["check", *I, "--metric", "recall"], "metric threshold 'recall' is not of the form"),
     (["check", *I, "--max-age", "36x"], "max age '36x' is not a duration"),
     (["check", *I, "--min-generation", "-2"], "min generation must be at least 0, got -2"),
@@ -91,6 +91,10 @@ def test_no_region_or_endpoint(cli):
         ({"ALIBABA_CLOUD_PROFILE": "dev"}, "sets both a profile"),
         ({"ALIBABA_CLOUD_ACCESS_KEY_ID": "", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "",
           "ALIBABA_CLOUD_PROFILE": "missing"}, "no credentials from profile 'missing'"),
+        # Nothing anywhere: the default chain finds nothing (its probes stay quiet).
+        ({"ALIBABA_CLOUD_ACCESS_KEY_ID": "", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "",
+          "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"},
+         "no credentials from the default credentials chain"),
     ],
 )  # fmt: skip
 def test_credentials_setup_errors_are_2(server, admin, env, environ, message):
@@ -101,6 +105,7 @@ def test_credentials_setup_errors_are_2(server, admin, env, environ, message):
     assert ran.code == 2, ran.err
     assert message in ran.err
     assert "Traceback" not in ran.err
+    assert len(ran.err.splitlines()) == 1
     assert admin.requests() == []
 
 

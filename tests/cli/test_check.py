@@ -227,7 +227,8 @@ def test_sigint_while_requests_hang_exits_130_promptly(server, admin, env):
     names = add_instances(admin, 1)
     admin.inject_fault("latency", latency_ms=20_000)
     proc = Proc("--endpoint", server.url, "--debug", "check", "fleet", FN, names[0], env=env)
-    time.sleep(1.0)
+    proc.wait_for_stderr("credentials from environment")  # main runs; the read comes next
+    time.sleep(0.3)
     sent = time.monotonic()
     proc.popen.send_signal(signal.SIGINT)
     ran = proc.wait(timeout=10)
@@ -245,3 +246,15 @@ def test_many_instances_from_stdin_in_a_subprocess(server, admin, env):
     doc = json.loads(ran.out)
     assert [i["instance_name"] for i in doc["instances"]] == names
     assert all(i["ready"] for i in doc["instances"])
+
+
+def test_several_instances_on_the_command_line(server, cli):
+    ran = cli("--endpoint", server.url, "check", APP, FN, "ctr_test", APP, FN, "ctr_broken",
+              "--status", "available")  # fmt: skip
+    assert ran.code == 1
+    rows = ran.out.splitlines()[1:]
+    assert [r.split()[:2] for r in rows] == [
+        ["my_app/ctr/ctr_test", "ready"],
+        ["my_app/ctr/ctr_broken", "not"],
+    ]
+    assert "1 of 2 instances ready" in ran.err

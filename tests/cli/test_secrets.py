@@ -135,7 +135,7 @@ def test_emulator_command(env):
                 "--access-key", f"LTAI-canary:{CANARY_SECRET}", env=env)  # fmt: skip
     try:
         proc.wait_for_stderr("emulator at")
-        url = proc.out[0].strip()
+        url = proc.first_stdout_line()
         assert url.startswith("http://127.0.0.1:")
         env = {**env, "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI-canary",
                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": CANARY_SECRET}  # fmt: skip
