@@ -367,7 +367,7 @@ def _failures_as(subject: str) -> Iterator[None]:
         raise
     except OpenSearchFnError as error:
         raise DataSourceError(
-            f"{subject}: {error}",
+            f"{subject}: {error.message}",
             code=error.code,
             request_id=error.request_id,
             http_status=error.http_status,

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -62,11 +62,15 @@ from .outputs import (
     observation_fields,
     verdict_fields,
 )
+from .server_errors import install as _install_server_errors
 
 log = logging.getLogger(__name__)
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for unknown values
 READ_CACHE_SECONDS = 120.0  # one run's check, diff and create share one read
+# Which earlier read of this process an observation may use: none (a live read), one
+# that refresh made just before (`up --refresh`), or any recent one (create, update).
+Reuse = Literal["never", "refresh", "any"]
 PROVIDER_FORMAT = 1
 
 
@@ -77,7 +81,10 @@ class _ProcessState:
         self.lock = threading.Lock()
         self.config: Mapping[str, Any] = {}
         self.clients: dict[Settings, OpenSearchFunctionClient] = {}
-        self.reads: dict[tuple[Any, ...], tuple[float, Observation]] = {}
+        self.reads: dict[tuple[Any, ...], tuple[float, Observation, bool]] = {}
+        # Tracked values a refresh in this run replaced, by (kind, id): `preview --refresh`
+        # refreshes and then diffs in one process, and must still show the drift.
+        self.refreshed_from: dict[tuple[str, str], dict[str, Any]] = {}
 
     def client(self, settings: Settings) -> OpenSearchFunctionClient:
         with self.lock:
@@ -87,19 +94,26 @@ class _ProcessState:
                 client = self.clients[settings] = settings.client(max_connections=4)
             return client
 
-    def remember(self, key: tuple[Any, ...], seen: Observation) -> None:
+    def remember(self, key: tuple[Any, ...], seen: Observation, *, by_refresh: bool) -> None:
         with self.lock:
-            self.reads[key] = (time.monotonic(), seen)
+            self.reads[key] = (time.monotonic(), seen, by_refresh)
 
-    def recall(self, key: tuple[Any, ...]) -> Observation | None:
+    def recall(self, key: tuple[Any, ...], reuse: Reuse) -> Observation | None:
+        """A read of this run: any recent one, or one a refresh made (reused only once)."""
         with self.lock:
             found = self.reads.get(key)
-        if found and time.monotonic() - found[0] < READ_CACHE_SECONDS:
-            return found[1]
-        return None
+            if found is None or time.monotonic() - found[0] >= READ_CACHE_SECONDS:
+                return None
+            at, seen, by_refresh = found
+            if reuse == "refresh":
+                if not by_refresh:
+                    return None
+                self.reads[key] = (at, seen, False)
+            return seen
 
 
 _PROCESS = _ProcessState()
+_install_server_errors()
 
 
 def say(message: str, *, warning: bool = False) -> None:
@@ -107,7 +121,7 @@ def say(message: str, *, warning: bool = False) -> None:
     print(("warning: " if warning else "") + message, file=sys.stderr, flush=True)
 
 
-class GateError(Exception):
+class GateError(OpenSearchFnError):
     """Expectations unmet for a `.get` resource read in preview or up."""
 
 
@@ -135,17 +149,19 @@ class _ReadOnlyProvider(ResourceProvider):
             _PROCESS.config = {k: v for k, v in config.items() if v is not None}
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {k: v for k, v in news.items() if k not in ("observed", "__provider")}
+        # `dry_run` only tells check whether it may wait; it is not kept, so never diffed.
+        dry_run = news.get("dry_run", True)
+        inputs = {k: v for k, v in news.items() if k not in ("observed", "__provider", "dry_run")}
         failures = [CheckFailure(prop, why) for prop, why in self.input_problems(inputs)]
         if failures or _has_unknown(inputs):
             return CheckResult(inputs, failures)
         subject = self.subject(inputs)
         expect = Expect.from_value(inputs.get("expect"))
         wait = Wait.from_value(inputs.get("wait"))
-        waiting = wait is not None and not inputs.get("dry_run", True)
+        waiting = wait is not None and not dry_run
         try:
             settings = self.settings(inputs)
-            seen = self.observe(settings, inputs, fresh=True)
+            seen = self.observe(settings, inputs, reuse="refresh")
             results = evaluate(expect, seen)
             if unmet(results) and expect is not None and wait is not None:
                 if waiting:
@@ -169,7 +185,7 @@ class _ReadOnlyProvider(ResourceProvider):
         inputs["observed"] = self.tracked_values(observation_fields(seen)) | verdict_fields(results)
         return CheckResult(inputs, [])
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [
             key
             for key in (*self.identity_inputs, "region", "endpoint")
@@ -180,10 +196,13 @@ class _ReadOnlyProvider(ResourceProvider):
         ]
         observed = news.get("observed")
         if isinstance(observed, Mapping):
+            with _PROCESS.lock:
+                refreshed_from = _PROCESS.refreshed_from.get((self.kind, id_), {})
             changes += [
                 key
                 for key in (*self.tracked, "ready")
                 if _plain(olds.get(key)) != _plain(observed.get(key))
+                or (key in refreshed_from and refreshed_from[key] != _plain(observed.get(key)))
             ]
         return DiffResult(
             changes=bool(changes), replaces=replaces, delete_before_replace=bool(replaces)
@@ -205,10 +224,17 @@ class _ReadOnlyProvider(ResourceProvider):
         subject = self.subject(inputs)
         settings = self.settings(inputs)
         try:
-            seen = self.observe(settings, inputs, fresh=True)
+            seen = self.observe(settings, inputs, reuse="never", refreshing=refreshing)
         except (InstanceNotFoundError, TaskNotFoundError):
             say(f"{subject} no longer exists; removing it from the stack", warning=True)
             return ReadResult("", {})
+        except OpenSearchFnError as error:  # state is kept; the message names the resource
+            raise OpenSearchFnError(
+                f"{subject}: {error.message}",
+                code=error.code,
+                request_id=error.request_id,
+                http_status=error.http_status,
+            ) from error
         expect = Expect.from_value(inputs.get("expect"))
         results = evaluate(expect, seen)
         failed = unmet(results)
@@ -222,6 +248,7 @@ class _ReadOnlyProvider(ResourceProvider):
         outs.pop("observed", None)
         if refreshing:
             _keep_volatile(outs, props, self.tracked)
+            self.remember_refresh(props, outs)
             new_inputs = {k: v for k, v in inputs.items() if k != "observed"}
             new_inputs["observed"] = self.tracked_values(outs) | verdict_fields(results)
             return ReadResult(self.resource_id(outs), outs, new_inputs)
@@ -236,7 +263,14 @@ class _ReadOnlyProvider(ResourceProvider):
             region=inputs.get("region") or None, endpoint=inputs.get("endpoint") or None
         )
 
-    def observe(self, settings: Settings, inputs: Mapping[str, Any], *, fresh: bool) -> Observation:
+    def observe(
+        self,
+        settings: Settings,
+        inputs: Mapping[str, Any],
+        *,
+        reuse: Reuse,
+        refreshing: bool = False,
+    ) -> Observation:
         expect = Expect.from_value(inputs.get("expect"))
         key = (
             settings,
@@ -244,12 +278,10 @@ class _ReadOnlyProvider(ResourceProvider):
             *(_plain(inputs.get(k)) for k in self.identity_inputs),
             bool(expect and expect.needs_success_task),
         )
-        if not fresh:
-            cached = _PROCESS.recall(key)
-            if cached is not None:
-                return cached
+        if reuse != "never" and (cached := _PROCESS.recall(key, reuse)) is not None:
+            return cached
         seen = self.read_live(_PROCESS.client(settings), inputs, expect)
-        _PROCESS.remember(key, seen)
+        _PROCESS.remember(key, seen, by_refresh=refreshing)
         return seen
 
     def wait(
@@ -265,13 +297,13 @@ class _ReadOnlyProvider(ResourceProvider):
             say(progress_line(subject, seen, elapsed))
 
         def read() -> Observation:
-            return self.observe(settings, inputs, fresh=True)
+            return self.observe(settings, inputs, reuse="never")
 
         return wait_for(read, expect, wait, report=report, first=first)
 
     def outputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         settings = self.settings(inputs)
-        seen = self.observe(settings, inputs, fresh=False)
+        seen = self.observe(settings, inputs, reuse="any")
         expect = Expect.from_value(inputs.get("expect"))
         outs = {k: v for k, v in inputs.items() if k not in ("observed", "__provider")}
         outs |= observation_fields(seen) | verdict_fields(evaluate(expect, seen))
@@ -279,6 +311,14 @@ class _ReadOnlyProvider(ResourceProvider):
 
     def tracked_values(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         return {key: fields.get(key) for key in self.tracked}
+
+    def remember_refresh(self, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+        """Keeps what a refresh replaced, under the id the diff that follows will carry."""
+        keys = (*self.tracked, "ready")
+        old = {key: _plain(before.get(key)) for key in keys}
+        if old != {key: _plain(after.get(key)) for key in keys}:
+            with _PROCESS.lock:
+                _PROCESS.refreshed_from.setdefault((self.kind, self.resource_id(after)), old)
 
     def input_problems(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []

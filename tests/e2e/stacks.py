@@ -29,17 +29,28 @@ def example_project(
     config: dict[str, str] | None = None,
     key_id: str = DEMO_KEY_ID,
     key_secret: str = DEMO_KEY_SECRET,
+    credentials_in_config: bool = True,
     timeout: float = 180.0,
 ) -> PulumiProject:
-    """A copy of examples/EXAMPLE (with an absolute virtualenv), a new stack, its config set."""
+    """A copy of examples/EXAMPLE (with an absolute virtualenv), a new stack, its config set.
+
+    The access key goes into stack config, or with `credentials_in_config=False` into
+    the environment of every `pulumi` command.
+    """
     program = (EXAMPLES / example / "__main__.py").read_text(encoding="utf-8")
     project = PulumiProject.write(
         tmp_path / (dirname or example), env, name=example, program=program, timeout=timeout
     )
     project.stack_init(stack)
     project.config_set("opensearch-fn:endpoint", endpoint)
-    project.config_set("opensearch-fn:accessKeyId", key_id)
-    project.config_set("opensearch-fn:accessKeySecret", key_secret, secret=True)
+    if credentials_in_config:
+        project.config_set("opensearch-fn:accessKeyId", key_id)
+        project.config_set("opensearch-fn:accessKeySecret", key_secret, secret=True)
+    else:
+        project.env |= {
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": key_id,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": key_secret,
+        }
     for key, value in (config or {}).items():
         project.config_set(f"{example}:{key}", value)
     return project

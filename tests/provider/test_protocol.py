@@ -186,9 +186,37 @@ def test_refresh_drift_is_seen_against_stored_inputs_and_accepted_after(provider
     _, refreshed, new_inputs = later.read(INSTANCE_TYPE, id_, outs)
     refresh_diff = later.diff(INSTANCE_TYPE, id_, strip_provider(refreshed), stored_inputs)
     assert refresh_diff.changes == 2
-    # A plain refresh stores the new inputs too: the next refresh diff is clean.
-    again = later.diff(INSTANCE_TYPE, id_, strip_provider(refreshed), strip_provider(new_inputs))
+    # A plain refresh stores the new inputs too: the next run's refresh diff is clean.
+    next_run = provider()
+    again = next_run.diff(INSTANCE_TYPE, id_, strip_provider(refreshed), strip_provider(new_inputs))
     assert again.changes == 1  # DIFF_NONE
+
+
+def test_preview_refresh_shows_drift_with_one_read(provider, admin):
+    """`preview --refresh`: Read, then Check and Diff against the refreshed state, in one process."""
+    id_, _, outs = deploy(provider())
+    admin.add_tasks("my_app", "ctr", "ctr_test", 1)
+    admin.clear_requests()
+    run = provider()
+    _, refreshed, _ = run.read(INSTANCE_TYPE, id_, outs)
+    checked, failures = run.check(INSTANCE_TYPE, {**CTR, **PREVIEW})
+    assert failures == []
+    assert (
+        run.diff(INSTANCE_TYPE, id_, strip_provider(refreshed), strip_provider(checked)).changes
+        == 2
+    )
+    # Check used the refresh's read: one of each request for the resource in the run.
+    actions = sorted(r["action"] for r in admin.requests())
+    assert actions == ["GetFunctionInstance", "ListFunctionTasks"]
+    # After that refresh was stored, the next run sees nothing to do.
+    next_run = provider()
+    checked, _ = next_run.check(INSTANCE_TYPE, {**CTR, **PREVIEW})
+    assert (
+        next_run.diff(
+            INSTANCE_TYPE, id_, strip_provider(refreshed), strip_provider(checked)
+        ).changes
+        == 1
+    )
 
 
 def test_volatile_fields_never_make_a_diff(provider, admin):
@@ -316,19 +344,25 @@ def test_no_secret_reaches_the_blob_or_outputs(emulator, admin, provider):
     canary_secret = "CANARY-secret-7f3a9c"
     canary_token = "CANARY-token-51be20"
     admin.add_access_key("STS.canary", canary_secret, security_token=canary_token)
-    process = provider({
-        "opensearch-fn:endpoint": emulator.url,
-        "opensearch-fn:accessKeyId": "STS.canary",
-        "opensearch-fn:accessKeySecret": canary_secret,
-        "opensearch-fn:securityToken": canary_token,
-    })
+    process = provider(
+        {
+            "opensearch-fn:endpoint": emulator.url,
+            "opensearch-fn:accessKeyId": "STS.canary",
+            "opensearch-fn:accessKeySecret": canary_secret,
+            "opensearch-fn:securityToken": canary_token,
+        }
+    )
     checked, failures = process.check(INSTANCE_TYPE, {**CTR, **UP})
     assert failures == []
     _, outs = process.create(INSTANCE_TYPE, strip_provider(checked))
     blob = base64.b64decode(outs["__provider"])
     everything = repr(outs).encode() + repr(checked).encode() + blob + process.close().encode()
     for canary in (canary_secret, canary_token):
-        for form in (canary.encode(), base64.b64encode(canary.encode()), canary.encode().hex().encode()):
+        for form in (
+            canary.encode(),
+            base64.b64encode(canary.encode()),
+            canary.encode().hex().encode(),
+        ):
             assert form not in everything
 
 
