@@ -10,6 +10,7 @@ message and no traceback; `__cause__` holds the original error.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -316,7 +317,10 @@ def _lift(fn: Callable[..., R], *args: Any, **kwargs: Any) -> pulumi.Output[R]:
     def call(values: list[Any]) -> Any:
         resolved = dict(zip(dynamic, values[len(args) :], strict=True)) | plain
         bound = functools.partial(fn, *values[: len(args)], **resolved)
-        return asyncio.get_running_loop().run_in_executor(None, bound)
+        # The worker thread needs the program's context: Pulumi keeps config set in-process
+        # (Automation API inline programs) in a context variable.
+        context = contextvars.copy_context()
+        return asyncio.get_running_loop().run_in_executor(None, context.run, bound)
 
     return pulumi.Output.all(*inputs).apply(call)
 

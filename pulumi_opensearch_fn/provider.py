@@ -359,7 +359,7 @@ class _ReadOnlyProvider(ResourceProvider):
         return []
 
     def subject(self, inputs: Mapping[str, Any]) -> str:
-        parts = [str(inputs.get(k)) for k in self.identity_inputs]
+        parts = [str(_plain(inputs.get(k))) for k in self.identity_inputs]
         return f"{self.kind} {'/'.join(parts)}"
 
     # Hooks the two kinds fill in.

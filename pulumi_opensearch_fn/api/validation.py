@@ -44,12 +44,18 @@ def check_choice(kind: str, value: object, allowed: Iterable[str]) -> str:
     return str(value)
 
 
+def _whole(value: object) -> object:
+    """Whole-number floats as ints: numbers cross the Pulumi engine as floats."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def check_generation(value: object) -> int:
     """A generation as an int >= 0; accepts ints and decimal strings ('3')."""
     if isinstance(value, bool):
         raise InvalidInputError(f"generation must be a whole number, got {value!r}")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # numbers cross the Pulumi engine as floats
+    value = _whole(value)
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int):
@@ -60,6 +66,7 @@ def check_generation(value: object) -> int:
 
 
 def check_positive(kind: str, value: object, maximum: int | None = None) -> int:
+    value = _whole(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInputError(f"{kind} must be a positive whole number, got {value!r}")
     if maximum is not None and value > maximum:
@@ -67,7 +74,7 @@ def check_positive(kind: str, value: object, maximum: int | None = None) -> int:
     return value
 
 
-def to_epoch_ms(kind: str, value: datetime | int | None) -> int | None:
+def to_epoch_ms(kind: str, value: datetime | float | None) -> int | None:
     """Accepts epoch milliseconds or an aware datetime."""
     if value is None:
         return None
@@ -75,9 +82,10 @@ def to_epoch_ms(kind: str, value: datetime | int | None) -> int | None:
         if value.tzinfo is None:
             raise InvalidInputError(f"{kind} must be timezone-aware (e.g. datetime.now(UTC))")
         return int(value.timestamp() * 1000)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    number = _whole(value)
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
         raise InvalidInputError(f"{kind} must be epoch milliseconds or a datetime, got {value!r}")
-    return value
+    return number
 
 
 def check_time_range(start: int | None, end: int | None) -> None:
