@@ -271,13 +271,13 @@ class OpenSearchFunctionClient:
             },
             self._credentials.get(),
         )
-        timeout = httpx.Timeout(
-            min(self._timeout.read or remaining, remaining),
-            connect=min(self._timeout.connect or remaining, remaining),
-        )
+        # A prepared request skips the client's URL, header and cookie merging: nothing
+        # here needs it, and it is a good part of the client's CPU per call.
+        request = httpx.Request("GET", url, headers=headers)
+        request.extensions["timeout"] = self._timeouts_within(remaining)
         started = time.perf_counter()
         try:
-            response = self._http.get(url, headers=headers, timeout=timeout)
+            response = self._http.send(request)
         except httpx.TimeoutException as exc:
             raise NetworkError(
                 f"{action}: timed out talking to {self.endpoint} ({exc!r})"
@@ -292,6 +292,11 @@ class OpenSearchFunctionClient:
                 (time.perf_counter() - started) * 1000,
             )  # fmt: skip
         return _parse(action, response)
+
+    def _timeouts_within(self, remaining: float) -> dict[str, float | None]:
+        """The configured timeouts, none longer than what is left of the deadline."""
+        limits = self._timeout.as_dict()
+        return {k: remaining if t is None or t > remaining else t for k, t in limits.items()}
 
 
 def _parse(action: str, response: httpx.Response) -> tuple[dict[str, Any], str]:

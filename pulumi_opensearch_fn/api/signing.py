@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import uuid
+import os
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -15,6 +16,12 @@ from urllib.parse import quote
 from .credentials import Credentials
 
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
+ISO8601 = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def new_nonce() -> str:
+    """32 random hex digits, unique per request (the API rejects a nonce seen before)."""
+    return os.urandom(16).hex()
 
 
 def rfc3986(value: str) -> str:
@@ -62,8 +69,8 @@ class V3Signer:
         nonce: str | None = None,
     ) -> dict[str, str]:
         out = {k.lower(): v for k, v in headers.items()}
-        out["x-acs-date"] = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        out["x-acs-signature-nonce"] = nonce or uuid.uuid4().hex
+        out["x-acs-date"] = now.strftime(ISO8601) if now else time.strftime(ISO8601, time.gmtime())
+        out["x-acs-signature-nonce"] = nonce or new_nonce()
         out["x-acs-content-sha256"] = EMPTY_BODY_SHA256
         if credentials.security_token:
             out["x-acs-security-token"] = credentials.security_token
@@ -110,7 +117,7 @@ class RoaSigner:
         out["date"] = format_datetime(now or datetime.now(UTC), usegmt=True)
         out["x-acs-signature-method"] = "HMAC-SHA1"
         out["x-acs-signature-version"] = "1.0"
-        out["x-acs-signature-nonce"] = nonce or uuid.uuid4().hex
+        out["x-acs-signature-nonce"] = nonce or new_nonce()
         if credentials.security_token:
             out["x-acs-security-token"] = credentials.security_token
         acs_headers = "".join(
