@@ -6,7 +6,7 @@ request, and both are timed as whole processes (start-up and imports included).
 Target: the CLI's median wall time is at most 0.25 x the SDK loop's. Exits 1 on FAIL.
 
     .venv/bin/python benchmarks/bench_check.py [--instances 50] [--latency-ms 20] [--runs 5]
-        [--concurrency 16]
+        [--concurrency N (default: the command's own default)]
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from pulumi_opensearch_fn.cli.args import DEFAULT_CONCURRENCY
 from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, FaultSpec, sample_state
 
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
 APP, FUNCTION = "bench", "ctr"
 TARGET = 0.25
-CONCURRENCY = 16  # the default of 4 is kinder to a shared service; see --concurrency
 
 SDK_LOOP = """
 import sys
@@ -62,7 +62,7 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=50)
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     options = parser.parse_args()
 
     env = {k: v for k, v in os.environ.items()
@@ -81,8 +81,9 @@ def main() -> int:
         server.faults.add(FaultSpec("latency", latency_ms=options.latency_ms))
 
         ours = [sys.executable, "-m", "pulumi_opensearch_fn.cli", "--endpoint", server.url,
-                "check", "--instances-file", str(listing), "--status", "available",
-                "--concurrency", str(options.concurrency)]  # fmt: skip
+                "check", "--instances-file", str(listing), "--status", "available"]  # fmt: skip
+        if options.concurrency != DEFAULT_CONCURRENCY:
+            ours += ["--concurrency", str(options.concurrency)]
         sdk = [sys.executable, "-c", SDK_LOOP, server.endpoint, str(listing), AK, SECRET]
         cli_times: list[float] = []
         sdk_times: list[float] = []
@@ -102,7 +103,7 @@ def main() -> int:
     print(f"{options.instances} instances, 2 reads each, {options.latency_ms} ms added per"
           f" request, {options.runs} runs (median wall time of whole processes)")  # fmt: skip
     print(
-        f"  opensearch-fn check (--concurrency {options.concurrency}): {cli_median:6.3f} s  "
+        f"  opensearch-fn check (concurrency {options.concurrency}): {cli_median:6.3f} s     "
         f"(runs: {', '.join(f'{t:.3f}' for t in cli_times)})"
     )
     print(

@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import exit_codes, logs, session
+from .args import DEFAULT_CONCURRENCY
 from .parser import PROG, build
 
 if TYPE_CHECKING:
@@ -85,7 +86,8 @@ def _main(argv: list[str]) -> int:
         return exit_codes.for_error(exc)
     try:
         settings = session.settings_from(args, os.environ)
-        client = session.open_client(settings, max_connections=getattr(args, "concurrency", 4))
+        connections = getattr(args, "concurrency", DEFAULT_CONCURRENCY)
+        client = session.open_client(settings, max_connections=connections)
     except OpenSearchFnError as exc:
         _say(f"error: {exc}")
         return exit_codes.for_error(exc)

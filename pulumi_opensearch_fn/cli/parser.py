@@ -213,9 +213,10 @@ def build() -> argparse.ArgumentParser:
     sub.add_argument(
         "--concurrency",
         type=t.count("concurrency", 1, t.MAX_CONCURRENCY),
-        default=4,
+        default=t.DEFAULT_CONCURRENCY,
         metavar="N",
-        help=f"requests in flight at once, 1-{t.MAX_CONCURRENCY} (default: 4)",
+        help=f"requests in flight at once, 1-{t.MAX_CONCURRENCY}"
+        f" (default: {t.DEFAULT_CONCURRENCY})",
     )
     _common(sub, top=False)
 
