@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from pulumi_opensearch_fn.cli import main
-from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
+from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer
 
 APP, FN = "my_app", "ctr"
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
@@ -45,15 +45,8 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(sample_state(), host="127.0.0.1") as srv:
-        yield srv
-
-
-@pytest.fixture
-def admin(server: EmulatorServer) -> Iterator[EmulatorAdmin]:
-    with EmulatorAdmin(server.url) as client:
-        yield client
+def server(emulator: EmulatorServer) -> EmulatorServer:
+    return emulator
 
 
 @pytest.fixture

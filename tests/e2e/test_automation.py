@@ -8,7 +8,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -16,25 +15,11 @@ import pytest
 from harness import REPO_ROOT, project_yaml
 from stacks import DEMO_KEY_ID, DEMO_KEY_SECRET, EXAMPLES
 
-from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
-
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 GATE = REPO_ROOT / "examples" / "automation" / "gate.py"
 READY, NOT_MET, USAGE, ERROR = 0, 1, 2, 3
 TRAINING_UNMET = "FunctionInstance my_app/ctr/ctr_training: min_generation: expected >= 2, saw 1"
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(sample_state()) as server:
-        yield server
-
-
-@pytest.fixture
-def admin(emulator: EmulatorServer) -> Iterator[EmulatorAdmin]:
-    with EmulatorAdmin(emulator.url) as client:
-        yield client
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ against the emulator serving the sample data in this process."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from stacks import (
     provider_blobs,
 )
 
-from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
+from pulumi_opensearch_fn.emulator import EmulatorAdmin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -32,18 +31,6 @@ DRIFT_CHECKS = (
     ("preview", "--refresh", "--expect-no-changes"),
     ("refresh", "--preview-only", "--expect-no-changes"),
 )
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(sample_state()) as server:
-        yield server
-
-
-@pytest.fixture
-def admin(emulator: EmulatorServer) -> Iterator[EmulatorAdmin]:
-    with EmulatorAdmin(emulator.url) as client:
-        yield client
 
 
 def instance_exists(admin: EmulatorAdmin, instance: str) -> bool:

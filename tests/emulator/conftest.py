@@ -4,16 +4,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, SimClock, sample_state
+from pulumi_opensearch_fn.emulator import EmulatorServer, SimClock, sample_state
 
 # A fixed simulated start makes progress numbers exact.
 FROZEN_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
 
 @pytest.fixture
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(sample_state()) as srv:
-        yield srv
+def server(emulator: EmulatorServer) -> EmulatorServer:
+    return emulator
 
 
 @pytest.fixture
@@ -26,9 +25,3 @@ def frozen_server() -> Iterator[EmulatorServer]:
 def pascal_server() -> Iterator[EmulatorServer]:
     with EmulatorServer(sample_state(), casing="pascal") as srv:
         yield srv
-
-
-@pytest.fixture
-def admin(server: EmulatorServer) -> Iterator[EmulatorAdmin]:
-    with EmulatorAdmin(server.url) as client:
-        yield client

@@ -8,6 +8,7 @@ package's environment variables.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ import pytest
 
 from pulumi_opensearch_fn import functions
 from pulumi_opensearch_fn import provider as provider_module
-from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
+from pulumi_opensearch_fn.emulator import EmulatorServer
 
 from .harness import AK, SECRET, SECRET_KEYS, EngineLog, Program, RecordingMocks
 
@@ -31,18 +32,8 @@ _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy
 def _reset_runtime() -> None:
     pulumi.runtime.reset_options()
     pulumi.runtime.set_all_config({}, [])
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(sample_state()) as server:
-        yield server
-
-
-@pytest.fixture
-def admin(emulator: EmulatorServer) -> Iterator[EmulatorAdmin]:
-    with EmulatorAdmin(emulator.url) as client:
-        yield client
+    # pulumi.runtime.test needs a current loop; an earlier asyncio.run() may have unset it.
+    asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 @pytest.fixture

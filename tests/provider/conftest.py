@@ -1,23 +1,9 @@
 import pytest
 
-from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
-
 from .harness import ProviderProcess
 
 KEY_ID = "LTAI-emulator-demo"
 KEY_SECRET = "emulator-demo-secret"
-
-
-@pytest.fixture
-def emulator():
-    with EmulatorServer(sample_state()) as server:
-        yield server
-
-
-@pytest.fixture
-def admin(emulator):
-    with EmulatorAdmin(emulator.url) as client:
-        yield client
 
 
 @pytest.fixture

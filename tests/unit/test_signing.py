@@ -33,7 +33,9 @@ def test_v3_vector():
 
 
 def test_roa_vector():
-    out = RoaSigner().sign("GET", PATH, [("output", "detail")], HEADERS, KEYS, now=WHEN, nonce=NONCE)
+    out = RoaSigner().sign(
+        "GET", PATH, [("output", "detail")], HEADERS, KEYS, now=WHEN, nonce=NONCE
+    )
     assert out["date"] == "Mon, 01 Jan 2024 00:00:00 GMT"
     assert out["authorization"] == "acs testAKID:5aeDXICaRSgWlTWdhtpM2oagIRI="
 

@@ -74,7 +74,9 @@ def test_naive_datetime_is_rejected(client_and_transport):
 
 def test_endpoints():
     assert region_endpoint("cn-hangzhou") == "https://opensearch.cn-hangzhou.aliyuncs.com"
-    assert region_endpoint("cn-beijing", vpc=True) == "https://opensearch-vpc.cn-beijing.aliyuncs.com"
+    assert (
+        region_endpoint("cn-beijing", vpc=True) == "https://opensearch-vpc.cn-beijing.aliyuncs.com"
+    )
     assert normalize_endpoint("http://127.0.0.1:8080/") == "http://127.0.0.1:8080"
     assert normalize_endpoint("example.com") == "https://example.com"
     for bad in ("ftp://x", "http://", "http://h/path", "http://h:99999", ""):
