@@ -1,0 +1,251 @@
+"""`pulumi preview` and `pulumi up` of 50 `FunctionInstance` resources versus the engine's floor.
+
+Two Pulumi projects of the same shape run through the real Pulumi CLI (the one
+`tests/e2e/harness.py` finds or builds), each in its own hermetic environment:
+
+- ours: N `FunctionInstance` resources with `Expect(status="available",
+  min_generation=1)`, each on its own instance in an emulator served from this
+  process (loopback, sample state plus N instances with three successful tasks);
+- floor: N `pulumi.dynamic.Resource` with a trivial provider (create returns an id
+  and the inputs, diff reports no changes, read returns the inputs): no requests.
+  Both providers are pickled by reference (the floor's lives in a module of its project).
+
+Each round times, for both kinds in turn (the order alternates between rounds),
+whole `pulumi` processes: `preview` on a new stack, `up --yes --skip-preview` on
+that stack, then `preview --expect-no-changes` on the deployed stack; the stack is
+then removed. Targets: the median of ours at most 1.25 x the floor's, for preview
+and for up (the deployed preview is reported without a target). Exits 1 on FAIL.
+
+    .venv/bin/python benchmarks/bench_stack.py [--resources 50] [--rounds 7] [--timeout 180]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+
+from harness import (
+    PulumiCommandError,
+    PulumiProject,
+    engine_bin_dir,
+    hermetic_env,
+)
+
+from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
+
+AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
+APP, FUNCTION = "my_app", "ctr"
+TARGET = 1.25
+KINDS = ("ours", "floor")
+PHASES = ("preview (new stack)", "up (new stack)", "preview (deployed)")
+TARGETED = PHASES[:2]
+
+OURS_PROGRAM = '''"""{count} FunctionInstance resources with expectations."""
+
+import pulumi
+
+from pulumi_opensearch_fn import Expect, FunctionInstance
+
+resources = [
+    FunctionInstance(
+        f"model-{{i:03d}}",
+        "{app}",
+        "{function}",
+        f"bench_{{i:03d}}",
+        expect=Expect(status="available", min_generation=1),
+    )
+    for i in range({count})
+]
+pulumi.export("ids", [r.id for r in resources])
+'''
+
+# The trivial provider lives in a module of the project, so that, like ours, it is pickled by
+# reference (a class in __main__ would be pickled by value, ~3 ms per resource in the program).
+FLOOR_MODULE = '''"""A dynamic resource whose provider makes no request."""
+
+import pulumi
+import pulumi.dynamic
+
+
+class TrivialProvider(pulumi.dynamic.ResourceProvider):
+    def create(self, props: dict) -> pulumi.dynamic.CreateResult:
+        name = "/".join(props[k] for k in ("app_group", "function_name", "instance_name"))
+        return pulumi.dynamic.CreateResult(name, props)
+
+    def diff(self, _id: str, _olds: dict, _news: dict) -> pulumi.dynamic.DiffResult:
+        return pulumi.dynamic.DiffResult(changes=False)
+
+    def read(self, id_: str, props: dict) -> pulumi.dynamic.ReadResult:
+        return pulumi.dynamic.ReadResult(id_, props)
+
+
+class Trivial(pulumi.dynamic.Resource):
+    def __init__(self, name: str, props: dict) -> None:
+        super().__init__(TrivialProvider(), name, props)
+'''
+
+FLOOR_PROGRAM = '''"""{count} trivial dynamic resources: the same shape, no requests."""
+
+import pulumi
+
+from trivial import Trivial
+
+resources = [
+    Trivial(
+        f"model-{{i:03d}}",
+        {{
+            "app_group": "{app}",
+            "function_name": "{function}",
+            "instance_name": f"bench_{{i:03d}}",
+            "expect": {{"status": "available", "min_generation": 1}},
+        }},
+    )
+    for i in range({count})
+]
+pulumi.export("ids", [r.id for r in resources])
+'''
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Kind:
+    name: str
+    project: PulumiProject
+    times: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
+    requests: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})
+
+
+def make_kind(
+    name: str, root: Path, program: str, timeout: float, files: dict[str, str] | None = None
+) -> Kind:
+    env = hermetic_env(root / name)
+    # Nothing from the caller's environment may choose other credentials or a proxy.
+    for key in list(env):
+        if key.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "OPENSEARCH_FN_")):
+            del env[key]
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    project = PulumiProject.write(
+        root / name / "project",
+        env,
+        name=f"bench-{name}",
+        program=program,
+        files=files,
+        timeout=timeout,
+    )
+    return Kind(name, project)
+
+
+def run_round(kind: Kind, stack: str, server: EmulatorServer, count: int) -> None:
+    project = kind.project
+    project.stack_init(stack)
+    project.config_set("opensearch-fn:endpoint", server.url)
+    project.config_set("opensearch-fn:accessKeyId", AK)
+    project.config_set("opensearch-fn:accessKeySecret", SECRET, secret=True)
+    steps: list[tuple[str, Callable[[], object]]] = [
+        (PHASES[0], project.preview),
+        (PHASES[1], project.up),
+        (PHASES[2], lambda: project.preview(expect_no_changes=True)),
+    ]
+    line = []
+    for phase, step in steps:
+        server.log.clear()
+        started = time.perf_counter()
+        step()
+        took = time.perf_counter() - started
+        requests = server.log.counts().get("total", 0)
+        kind.times[phase].append(took)
+        kind.requests[phase].append(requests)
+        line.append(f"{phase} {took:.2f}s/{requests} req")
+    ids = project.outputs().get("ids")
+    if not isinstance(ids, list) or len(ids) != count:
+        raise SystemExit(f"{kind.name}: expected {count} ids in the outputs, got {ids!r}")
+    project.run("stack", "rm", "--yes", "--force", "--stack", stack)
+    project.stack = None
+    progress(f"  {kind.name:5s} {stack}: " + ", ".join(line))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resources", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=7)  # fewer cannot decide on a noisy machine
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds per pulumi command")
+    options = parser.parse_args()
+    count = options.resources
+
+    progress("finding the Pulumi CLI (scripts/pulumi-engine) ...")
+    bin_dir = engine_bin_dir()
+    fields = {"count": count, "app": APP, "function": FUNCTION}
+    with (
+        EmulatorServer(sample_state(), host="127.0.0.1", port=0) as server,
+        EmulatorAdmin(server.url) as admin,
+        tempfile.TemporaryDirectory(prefix="bench-stack-") as tmp,
+    ):
+        for i in range(count):
+            name = f"bench_{i:03d}"
+            admin.upsert_instance(APP, FUNCTION, name, status="available", version_id=1)
+            admin.add_tasks(APP, FUNCTION, name, 3, metrics={"recall": 91})
+        root = Path(tmp)
+        kinds = {
+            "ours": make_kind("ours", root, OURS_PROGRAM.format(**fields), options.timeout),
+            "floor": make_kind(
+                "floor",
+                root,
+                FLOOR_PROGRAM.format(**fields),
+                options.timeout,
+                files={"trivial.py": FLOOR_MODULE},
+            ),
+        }
+        progress(f"pulumi from {bin_dir}, emulator at {server.url}, {count} resources per stack")
+        try:
+            for round_ in range(options.rounds):
+                # Alternate the order so neither kind always runs on a warmer machine.
+                order = KINDS if round_ % 2 == 0 else tuple(reversed(KINDS))
+                progress(f"round {round_ + 1}/{options.rounds} ({' then '.join(order)})")
+                for name in order:
+                    run_round(kinds[name], f"r{round_ + 1}", server, count)
+        except PulumiCommandError as error:
+            progress(str(error))
+            return 2
+
+    ours, floor = kinds["ours"], kinds["floor"]
+    print(
+        f"{count} resources per stack, {options.rounds} rounds interleaved, median wall time of"
+        f" whole `pulumi` processes (pulumi {bin_dir.parent.name}, emulator on loopback)"
+    )
+    print(f"  {'figure':22s} {'ours':>8s} {'floor':>8s} {'ratio':>7s}  target    result")
+    failed = 0
+    for phase in PHASES:
+        mine, base = statistics.median(ours.times[phase]), statistics.median(floor.times[phase])
+        ratio = mine / base
+        if phase in TARGETED:
+            ok = ratio <= TARGET
+            failed += not ok
+            target, verdict = f"<= {TARGET}x", "PASS" if ok else "FAIL"
+        else:
+            target, verdict = "(none)", "-"
+        print(f"  {phase:22s} {mine:7.2f}s {base:7.2f}s {ratio:6.2f}x  {target:8s}  {verdict}")
+    print("  runs (s):")
+    for kind in (ours, floor):
+        for phase in PHASES:
+            runs = ", ".join(f"{t:.2f}" for t in kind.times[phase])
+            print(f"    {kind.name:5s} {phase:22s} {runs}")
+    requests = {p: sorted(set(ours.requests[p])) for p in PHASES}
+    print(f"  emulator requests per command, ours: {json.dumps(requests)}")
+    print(f"  emulator requests per command, floor: {sum(sum(v) for v in floor.requests.values())}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
