@@ -370,9 +370,4 @@ def _failures_as(subject: str) -> Iterator[None]:
     except DataSourceError:
         raise
     except OpenSearchFnError as error:
-        raise DataSourceError(
-            f"{subject}: {error.message}",
-            code=error.code,
-            request_id=error.request_id,
-            http_status=error.http_status,
-        ) from error
+        raise error.about(subject, DataSourceError) from error

@@ -229,12 +229,7 @@ class _ReadOnlyProvider(ResourceProvider):
             say(f"{subject} no longer exists; removing it from the stack", warning=True)
             return ReadResult("", {})
         except OpenSearchFnError as error:  # state is kept; the message names the resource
-            raise OpenSearchFnError(
-                f"{subject}: {error.message}",
-                code=error.code,
-                request_id=error.request_id,
-                http_status=error.http_status,
-            ) from error
+            raise error.about(subject) from error
         expect = Expect.from_value(inputs.get("expect"))
         results = evaluate(expect, seen)
         failed = unmet(results)

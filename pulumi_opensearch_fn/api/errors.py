@@ -50,6 +50,15 @@ class OpenSearchFnError(Exception):
         ]
         return f"{self.message} ({', '.join(details)})" if details else self.message
 
+    def about(self, subject: str, cls: type[OpenSearchFnError] | None = None) -> OpenSearchFnError:
+        """The same error (or one of `cls`) with its message prefixed by what it concerns."""
+        return (cls or OpenSearchFnError)(
+            f"{subject}: {self.message}",
+            code=self.code,
+            request_id=self.request_id,
+            http_status=self.http_status,
+        )
+
     def __reduce__(self) -> tuple[object, ...]:
         # Keeps the keyword-only fields when errors cross process boundaries.
         return (_rebuild, (type(self), self.message, self.code, self.request_id, self.http_status))
