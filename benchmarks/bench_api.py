@@ -63,21 +63,12 @@ def bench_import() -> None:
 @contextmanager
 def emulator(casing: str) -> Iterator[str]:
     """The emulator in its own process, so its CPU time is not counted here."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pulumi_opensearch_fn.emulator", "--port", "0", "--casing", casing],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
+    from pulumi_opensearch_fn.emulator.process import emulator_process
+
+    with emulator_process("--port", "0", "--casing", casing) as (_, url):
         if not url.startswith("http://"):
             raise RuntimeError(f"the emulator did not start: {url!r}")
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def cpu_per_call(fn: Callable[[], object], n: int) -> float:

@@ -49,10 +49,12 @@ _INSTANCE_OUTPUTS = (
 _COMMON_OUTPUTS = ("ready", "unmet")
 
 
-def _gate_inputs(expect: Any, wait: Any) -> dict[str, Any]:
+def _shared_inputs(expect: Any, wait: Any, region: Any, endpoint: Any) -> dict[str, Any]:
     return {
         "expect": expect.to_dict() if isinstance(expect, Expect) else expect,
         "wait": wait.to_dict() if isinstance(wait, Wait) else ({} if wait is True else wait),
+        "region": region,
+        "endpoint": endpoint,
     }
 
 
@@ -119,9 +121,7 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
             "app_group": app_group,
             "function_name": function_name,
             "instance_name": instance_name,
-            **_gate_inputs(expect, wait),
-            "region": region,
-            "endpoint": endpoint,
+            **_shared_inputs(expect, wait, region, endpoint),
             # Lets check() wait on up but never in preview.
             "dry_run": pulumi.runtime.is_dry_run(),
             **_declared(_INSTANCE_OUTPUTS),
@@ -144,9 +144,7 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
         """
         instance = FunctionInstance.__new__(FunctionInstance)
         props = {
-            **_gate_inputs(expect, None),
-            "region": region,
-            "endpoint": endpoint,
+            **_shared_inputs(expect, None, region, endpoint),
             **dict.fromkeys(("app_group", "function_name", "instance_name")),
             **_declared(_INSTANCE_OUTPUTS),
         }
@@ -199,9 +197,7 @@ class FunctionTask(pulumi.dynamic.Resource, module="opensearch", name="FunctionT
             "function_name": function_name,
             "instance_name": instance_name,
             "generation": generation,
-            **_gate_inputs(expect, wait),
-            "region": region,
-            "endpoint": endpoint,
+            **_shared_inputs(expect, wait, region, endpoint),
             "dry_run": pulumi.runtime.is_dry_run(),
             "requested_generation": None,
             **_declared(_TASK_OUTPUTS),

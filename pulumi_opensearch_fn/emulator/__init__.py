@@ -10,6 +10,7 @@
   :func:`sample_state`: the JSON state-file format (see ``state_file``).
 * :class:`FaultSpec`: fault injection, also reachable in-process as
   ``server.faults.add(FaultSpec(...))``.
+* ``process.emulator_process``: the emulator as a child process.
 """
 
 from .admin import EmulatorAdmin, EmulatorAdminError

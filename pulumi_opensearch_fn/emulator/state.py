@@ -265,6 +265,16 @@ class Instance:
         out: dict[str, Any] = {
             "instanceName": self.name,
             "functionName": self.function_name,
+            **self.stored_fields(),
+        }
+        summary = self.summary(now_ms)
+        if summary is not None:
+            out["task"] = summary.to_wire()
+        return out
+
+    def stored_fields(self) -> dict[str, Any]:
+        """Its own fields by wire name, as the API and the state file both spell them."""
+        return {
             "functionType": self.function_type,
             "modelType": self.model_type,
             "source": self.source,
@@ -278,10 +288,6 @@ class Instance:
             "usageParameters": [p.to_wire() for p in self.usage_parameters],
             "extendInfo": self.extend_info,
         }
-        summary = self.summary(now_ms)
-        if summary is not None:
-            out["task"] = summary.to_wire()
-        return out
 
 
 # Instance attributes an admin or a state file may set, by wire name.

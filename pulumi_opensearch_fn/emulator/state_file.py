@@ -569,23 +569,11 @@ def _dump_task(task: Task) -> dict[str, Any]:
 
 
 def _dump_instance(inst: Instance) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "functionType": inst.function_type,
-        "modelType": inst.model_type,
-        "source": inst.source,
-        "status": inst.status,
-        "versionId": inst.version_id,
-        "createTime": inst.create_time,
-        "cron": inst.cron,
-        "description": inst.description,
-        "belongs": inst.belongs.to_wire(),
-        "createParameters": [p.to_wire() for p in inst.create_parameters],
-        "usageParameters": [p.to_wire() for p in inst.usage_parameters],
-        "extendInfo": inst.extend_info,
+    return {
+        **inst.stored_fields(),
         "task": inst.task.to_wire() if inst.task is not None else None,
         "tasks": [_dump_task(t) for t in inst.tasks],
     }
-    return out
 
 
 def _actions(actions: frozenset[str] | None) -> dict[str, Any]:

@@ -5,33 +5,19 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from pulumi_opensearch_fn.emulator import EmulatorAdmin
+from pulumi_opensearch_fn.emulator.process import COMMAND, emulator_process
 
 from .helpers import api_path, build, send
 
-COMMAND = [sys.executable, "-m", "pulumi_opensearch_fn.emulator"]
 
-
-@contextmanager
-def running(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    proc = subprocess.Popen(
-        [*COMMAND, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        yield proc, url
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
+def running(*args: str) -> AbstractContextManager[tuple[subprocess.Popen[str], str]]:
+    return emulator_process(*args, capture_stderr=True)
 
 
 def port_of(url: str) -> int:

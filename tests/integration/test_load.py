@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +10,7 @@ import pytest
 
 from pulumi_opensearch_fn.api import NO_RETRY, OpenSearchFunctionClient
 from pulumi_opensearch_fn.emulator import EmulatorAdmin
+from pulumi_opensearch_fn.emulator.process import emulator_process
 
 from .conftest import AK, APP, FN, INST, STS
 
@@ -23,20 +22,9 @@ PER_THREAD = TOTAL // THREADS
 @pytest.fixture
 def external_url() -> Iterator[str]:
     """The emulator in its own process, so client and server do not share one GIL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pulumi_opensearch_fn.emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
+    with emulator_process("--port", "0") as (_, url):
         assert url.startswith("http://127.0.0.1:")
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_50_threads_10000_requests(external_url: str) -> None:
