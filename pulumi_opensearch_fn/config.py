@@ -12,8 +12,9 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from .api import Credentials, CredentialsError, OpenSearchFunctionClient, RetryPolicy
+from .api.credentials import Credentials
 from .api.endpoints import normalize_endpoint
+from .api.errors import CredentialsError, InvalidInputError
 from .api.validation import check_region
 
 NAMESPACE = "opensearch-fn"
@@ -22,6 +23,9 @@ ENDPOINT_ENV = "OPENSEARCH_FN_ENDPOINT"
 REGION_KEYS = ("opensearch-fn:region", "alicloud:region")
 REGION_ENV = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION")
 ENDPOINT_KEYS = ("opensearch-fn:endpoint",)
+# How many reads a program runs at once (each read is its requests, one after another).
+MAX_CONCURRENT_READS_KEY = "opensearch-fn:maxConcurrentReads"
+DEFAULT_MAX_CONCURRENT_READS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +100,6 @@ class Settings:
     def target(self) -> str:
         """Cache key and message text for where requests go."""
         return self.endpoint or f"region {self.region}"
-
-    def client(self, **options: object) -> OpenSearchFunctionClient:
-        return OpenSearchFunctionClient(
-            region=self.region,
-            endpoint=self.endpoint,
-            credentials=self.credentials,
-            profile=self.profile,
-            retry=options.pop("retry", None) or RetryPolicy(),  # type: ignore[arg-type]
-            **options,  # type: ignore[arg-type]
-        )
 
 
 def resolve_settings(
@@ -185,3 +179,17 @@ def _check_complete(
             f"{source.label} sets {source.security_token[0]} without access keys; set {names}"
             " (the STS key pair) as well"
         )
+
+
+def max_concurrent_reads(config: Mapping[str, object] | Callable[[str], object | None]) -> int:
+    """`opensearch-fn:maxConcurrentReads`, a whole number >= 1 (default 8)."""
+    lookup = config.get if isinstance(config, Mapping) else config
+    value = lookup(MAX_CONCURRENT_READS_KEY)
+    if value in (None, ""):
+        return DEFAULT_MAX_CONCURRENT_READS
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInputError(
+            f"{MAX_CONCURRENT_READS_KEY} must be a whole number >= 1, got {value!r}"
+        )
+    return int(text)

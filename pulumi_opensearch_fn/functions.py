@@ -12,21 +12,32 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pulumi
 
-from .api import OpenSearchFnError, OpenSearchFunctionClient
+from .api.errors import OpenSearchFnError
 from .api.validation import check_generation
-from .config import Settings, resolve_settings
-from .expectations import Expect, Observation, describe_unmet, evaluate, unmet
-from .ids import make_id
+from .clients import client_for
+from .config import resolve_settings
+from .expectations import Expect, Observation, evaluate
+from .identity import Identity
 from .observe import observe_instance, observe_task
-from .outputs import instance_fields, task_fields, verdict_fields
+from .outputs import (
+    IdentityView,
+    InstanceView,
+    TaskView,
+    VerdictView,
+    instance_fields,
+    task_fields,
+)
+from .verdict import judge
+
+if TYPE_CHECKING:
+    from .api.client import OpenSearchFunctionClient
 
 R = TypeVar("R")
 
@@ -36,53 +47,13 @@ class DataSourceError(OpenSearchFnError, pulumi.RunError):
 
 
 @dataclass(frozen=True)
-class GetFunctionTaskResult:
-    """One training task (generation)."""
-
-    id: str
-    app_group: str
-    function_name: str
-    instance_name: str
-    generation: int
-    status: str
-    progress: int | None
-    run_id: str
-    start_time: str | None
-    end_time: str | None
-    metrics: Mapping[str, float]
-    errors: list[str]
-    extend_info: Mapping[str, Any] | None
-    extend_info_raw: str
-    ready: bool = True
-    unmet: list[str] = field(default_factory=list)
+class GetFunctionTaskResult(VerdictView, TaskView, IdentityView):
+    """One training task (generation), with `ready`/`unmet` for the expectations given."""
 
 
 @dataclass(frozen=True)
-class GetFunctionInstanceResult:
+class GetFunctionInstanceResult(VerdictView, InstanceView, IdentityView):
     """An algorithm instance, with `ready`/`unmet` for the expectations given."""
-
-    id: str
-    app_group: str
-    function_name: str
-    instance_name: str
-    status: str
-    version_id: int | None
-    function_type: str
-    model_type: str
-    source: str
-    description: str
-    cron: str
-    create_time: str | None
-    belongs: Mapping[str, str] | None
-    create_parameters: list[Mapping[str, str]]
-    usage_parameters: list[Mapping[str, str]]
-    extend_info: Mapping[str, Any]
-    extend_info_raw: str
-    task_dag_status: str | None
-    task_progress: int | None
-    task_last_run_time: str | None
-    ready: bool = True
-    unmet: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -112,11 +83,11 @@ def get_function_instance(
     """GetFunctionInstance (detail); the latest tasks are read only when `expect` needs them."""
     subject = f"get_function_instance({app_group}/{function_name}/{instance_name})"
     with _failures_as(subject):
+        identity = Identity.checked(app_group, function_name, instance_name)
         wanted = _expect(expect)
         client = _client(region, endpoint)
-        needs_task = wanted is not None and (wanted.task_status or wanted.needs_success_task)
-        if needs_task:
-            seen = observe_instance(client, app_group, function_name, instance_name, wanted)
+        if wanted is not None and (wanted.task_status or wanted.needs_success_task):
+            seen = observe_instance(client, identity, wanted)
         else:
             instance = client.get_function_instance(
                 app_group, function_name, instance_name, output="detail"
@@ -124,10 +95,8 @@ def get_function_instance(
             seen = Observation(instance=instance, task=None, success_task=None)
         assert seen.instance is not None
         return GetFunctionInstanceResult(
-            id=make_id(app_group, function_name, instance_name),
-            app_group=app_group,
-            function_name=function_name,
-            instance_name=instance_name,
+            id=identity.resource_id,
+            **identity.fields(),
             **instance_fields(seen.instance),
             **_verdict(subject, wanted, seen),
         )
@@ -146,12 +115,12 @@ def get_function_task(
     """GetFunctionTask for one generation."""
     subject = f"get_function_task({app_group}/{function_name}/{instance_name}/{generation})"
     with _failures_as(subject):
-        wanted = _expect(expect)
-        number = check_generation(generation)
-        seen = observe_task(
-            _client(region, endpoint), app_group, function_name, instance_name, number
+        identity = Identity.checked(
+            app_group, function_name, instance_name, check_generation(generation)
         )
-        return _task_result(app_group, function_name, instance_name, seen, subject, wanted)
+        wanted = _expect(expect)
+        seen = observe_task(_client(region, endpoint), identity)
+        return _task_result(identity, seen, subject, wanted)
 
 
 def get_latest_function_task(
@@ -167,6 +136,7 @@ def get_latest_function_task(
     """The newest task (optionally the newest with `status`) in one request; None if none."""
     subject = f"get_latest_function_task({app_group}/{function_name}/{instance_name})"
     with _failures_as(subject):
+        identity = Identity.checked(app_group, function_name, instance_name)
         wanted = _expect(expect)
         task = _client(region, endpoint).get_latest_function_task(
             app_group, function_name, instance_name, status=status
@@ -178,7 +148,7 @@ def get_latest_function_task(
         seen = Observation(
             instance=None, task=task, success_task=task if task.status == "success" else None
         )
-        return _task_result(app_group, function_name, instance_name, seen, subject, wanted)
+        return _task_result(identity, seen, subject, wanted)
 
 
 def get_function_tasks(
@@ -198,6 +168,7 @@ def get_function_tasks(
     `start_time` / `end_time` are epoch milliseconds."""
     subject = f"get_function_tasks({app_group}/{function_name}/{instance_name})"
     with _failures_as(subject):
+        identity = Identity.checked(app_group, function_name, instance_name)
         tasks = _client(region, endpoint).list_function_tasks(
             app_group,
             function_name,
@@ -209,19 +180,12 @@ def get_function_tasks(
             limit=limit,
         )
         return GetFunctionTasksResult(
-            id=make_id(app_group, function_name, instance_name),
-            app_group=app_group,
-            function_name=function_name,
-            instance_name=instance_name,
+            id=identity.resource_id,
+            **identity.fields(),
             status=status,
             tasks=[
                 _task_result(
-                    app_group,
-                    function_name,
-                    instance_name,
-                    Observation(instance=None, task=task, success_task=None),
-                    subject,
-                    None,
+                    identity, Observation(instance=None, task=task, success_task=None), subject
                 )
                 for task in tasks
             ],
@@ -292,19 +256,12 @@ def get_function_tasks_output(
 
 # -- plumbing --------------------------------------------------------------------
 
-_clients: dict[Settings, OpenSearchFunctionClient] = {}
-_clients_lock = threading.Lock()
-
 
 def _client(region: str | None, endpoint: str | None) -> OpenSearchFunctionClient:
     settings = resolve_settings(pulumi.runtime.get_config).with_overrides(
         region=region, endpoint=endpoint
     )
-    with _clients_lock:
-        client = _clients.get(settings)
-        if client is None:
-            client = _clients[settings] = settings.client()
-        return client
+    return client_for(settings)
 
 
 def _lift(fn: Callable[..., R], *args: Any, **kwargs: Any) -> pulumi.Output[R]:
@@ -331,33 +288,22 @@ def _expect(value: Expect | Mapping[str, Any] | None) -> Expect | None:
 
 
 def _verdict(subject: str, expect: Expect | None, seen: Observation) -> dict[str, Any]:
-    results = evaluate(expect, seen)
-    failed = unmet(results)
-    if failed and expect is not None:
-        message = describe_unmet(subject, failed)
-        if expect.enforce:
-            raise DataSourceError(message)
-        pulumi.log.warn(message)
-    return verdict_fields(results)
+    verdict = judge(subject, expect, evaluate(expect, seen))
+    if verdict.action == "fail":
+        raise DataSourceError(str(verdict.message))
+    if verdict.action == "warn":
+        pulumi.log.warn(str(verdict.message))
+    return verdict.fields()
 
 
 def _task_result(
-    app_group: str,
-    function_name: str,
-    instance_name: str,
-    seen: Observation,
-    subject: str,
-    expect: Expect | None,
+    identity: Identity, seen: Observation, subject: str, expect: Expect | None = None
 ) -> GetFunctionTaskResult:
     assert seen.task is not None
-    values = task_fields(seen.task)
-    values.pop("function_name_seen")
     return GetFunctionTaskResult(
-        id=make_id(app_group, function_name, instance_name, seen.task.generation),
-        app_group=app_group,
-        function_name=function_name,
-        instance_name=instance_name,
-        **values,
+        id=identity.at(seen.task.generation).resource_id,
+        **identity.instance.fields(),
+        **task_fields(seen.task),
         **_verdict(subject, expect, seen),
     )
 

@@ -2,49 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING
 
-from .api import OpenSearchFunctionClient
+from .api.errors import OpenSearchFnError
 from .expectations import Expect, Observation
+from .identity import Identity
 
-Latest = Literal["latest"]
+if TYPE_CHECKING:
+    from .api.client import OpenSearchFunctionClient
+
+
+class NoTaskYetError(OpenSearchFnError):
+    """`latest` was asked for, and the instance has no training task yet.
+
+    Not a `TaskNotFoundError`: a refresh keeps the resource in the stack."""
+
+
+def observe(
+    client: OpenSearchFunctionClient, identity: Identity, expect: Expect | None = None
+) -> Observation:
+    """An instance with its latest task(s), or one task: whatever `identity` names."""
+    if identity.generation is None:
+        return observe_instance(client, identity, expect)
+    return observe_task(client, identity)
 
 
 def observe_instance(
-    client: OpenSearchFunctionClient,
-    app_group: str,
-    function_name: str,
-    instance_name: str,
-    expect: Expect | None = None,
+    client: OpenSearchFunctionClient, identity: Identity, expect: Expect | None = None
 ) -> Observation:
     """GetFunctionInstance (detail) and the latest task (pageSize=1), plus the latest
     successful task only when an expectation needs it and the latest did not succeed."""
-    instance = client.get_function_instance(
-        app_group, function_name, instance_name, output="detail"
-    )
-    latest = client.get_latest_function_task(app_group, function_name, instance_name)
+    app, function, name = identity.app_group, identity.function_name, identity.instance_name
+    instance = client.get_function_instance(app, function, name, output="detail")
+    latest = client.get_latest_function_task(app, function, name)
     success = latest if latest is not None and latest.status == "success" else None
     if success is None and latest is not None and expect is not None and expect.needs_success_task:
-        success = client.get_latest_function_task(
-            app_group, function_name, instance_name, status="success"
-        )
+        success = client.get_latest_function_task(app, function, name, status="success")
     return Observation(instance=instance, task=latest, success_task=success)
 
 
-def observe_task(
-    client: OpenSearchFunctionClient,
-    app_group: str,
-    function_name: str,
-    instance_name: str,
-    generation: int | Latest,
-) -> Observation:
-    """One task: a given generation (GetFunctionTask) or the latest (ListFunctionTasks, 1)."""
-    if generation == "latest":
-        task = client.get_latest_function_task(app_group, function_name, instance_name)
+def observe_task(client: OpenSearchFunctionClient, identity: Identity) -> Observation:
+    """One task: a given generation (GetFunctionTask) or the latest (ListFunctionTasks, 1).
+
+    Raises NoTaskYetError when `latest` finds no task."""
+    app, function, name = identity.app_group, identity.function_name, identity.instance_name
+    if identity.generation == "latest":
+        task = client.get_latest_function_task(app, function, name)
+        if task is None:
+            raise NoTaskYetError(f"{identity.instance} has no training task yet")
     else:
-        task = client.get_function_task(app_group, function_name, instance_name, generation)
+        assert identity.generation is not None
+        task = client.get_function_task(app, function, name, identity.generation)
     return Observation(
         instance=None,
         task=task,
-        success_task=task if task is not None and task.status == "success" else None,
+        success_task=task if task.status == "success" else None,
     )

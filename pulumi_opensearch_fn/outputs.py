@@ -1,13 +1,100 @@
-"""Observations as plain output values (snake_case, JSON-friendly), shared by the
-resources and the data sources."""
+"""The output shape, defined once: what every door (resources, data sources, the
+command line, the provider) shows for an instance, a task and a verdict.
+
+The dataclasses below are the shape; the names each resource declares, the
+data-source result classes and the JSON the command line prints derive from them.
+Values are plain (snake_case keys, JSON-friendly): numbers the API sent as text of
+arbitrary precision stay exact in `extend_info_raw`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from .api.models import FunctionInstance, FunctionTask
 from .expectations import Observation, Result
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One training task (generation)."""
+
+    generation: int
+    status: str
+    progress: int | None
+    run_id: str
+    start_time: str | None
+    end_time: str | None
+    metrics: Mapping[str, float]
+    errors: list[str]
+    extend_info: Mapping[str, Any] | None
+    extend_info_raw: str
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """An algorithm instance, as GetFunctionInstance (detail) describes it."""
+
+    status: str
+    version_id: int | None
+    function_type: str
+    model_type: str
+    source: str
+    description: str
+    cron: str
+    create_time: str | None
+    belongs: Mapping[str, str] | None
+    create_parameters: list[Mapping[str, str]]
+    usage_parameters: list[Mapping[str, str]]
+    extend_info: Mapping[str, Any]
+    extend_info_raw: str
+    task_dag_status: str | None
+    task_progress: int | None
+    task_last_run_time: str | None
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    """Whether every expectation held, and the ones that did not."""
+
+    ready: bool = True
+    unmet: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IdentityView:
+    id: str
+    app_group: str
+    function_name: str
+    instance_name: str
+
+
+def names(view: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(view))
+
+
+TASK_FIELDS = names(TaskView)
+INSTANCE_FIELDS = names(InstanceView)
+VERDICT_FIELDS = names(VerdictView)
+IDENTITY_FIELDS = names(IdentityView)[1:]  # the id is the resource's own
+LATEST_PREFIX = "latest_task_"
+# An instance resource also shows its latest task (prefixed) and latest successful generation.
+LATEST_TASK_FIELDS = (
+    "latest_generation",
+    "latest_success_generation",
+    *(LATEST_PREFIX + name for name in TASK_FIELDS if name != "generation"),
+)
+# The input that names the generation a FunctionTask asked for ("latest" or a number);
+# `generation` is the number it resolved to.
+REQUESTED_GENERATION = "requested_generation"
+
+# What each resource kind declares as outputs, beyond its identity and settings inputs.
+INSTANCE_OUTPUTS = (*INSTANCE_FIELDS, *LATEST_TASK_FIELDS, *VERDICT_FIELDS)
+TASK_OUTPUTS = (REQUESTED_GENERATION, *TASK_FIELDS, *VERDICT_FIELDS)
 
 # Fields whose change is drift; everything else either follows them or is volatile.
 TRACKED_INSTANCE_FIELDS = (
@@ -31,73 +118,88 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def task_fields(task: FunctionTask | None, prefix: str = "") -> dict[str, Any]:
-    """A task's outputs; with a prefix (`latest_task_`) for the instance resource."""
-    values: dict[str, Any] = {
-        "generation": task.generation if task else None,
-        "status": task.status if task else None,
-        "progress": task.progress if task else None,
-        "run_id": task.run_id if task else None,
-        "start_time": iso(task.start_time) if task else None,
-        "end_time": iso(task.end_time) if task else None,
-        "metrics": task.metrics if task else {},
-        "errors": list(task.errors) if task else [],
-        "extend_info": dict(task.extend_info.data or {}) if task else None,
-        "extend_info_raw": task.extend_info.raw if task else None,
-    }
-    if not prefix:
-        values["function_name_seen"] = task.function_name if task else None
-        return values
-    renamed = {f"{prefix}{k}": v for k, v in values.items() if k != "generation"}
-    renamed["latest_generation"] = values["generation"]
-    return renamed
+def plain_json(value: Any) -> Any:
+    """Numbers as the engine can carry them: a Decimal becomes an int or a float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    return value
+
+
+def task_view(task: FunctionTask) -> TaskView:
+    return TaskView(
+        generation=task.generation,
+        status=task.status,
+        progress=task.progress,
+        run_id=task.run_id,
+        start_time=iso(task.start_time),
+        end_time=iso(task.end_time),
+        metrics=plain_json(task.metrics),
+        errors=list(task.errors),
+        extend_info=plain_json(dict(task.extend_info.data or {})),
+        extend_info_raw=task.extend_info.raw,
+    )
+
+
+def instance_view(instance: FunctionInstance) -> InstanceView:
+    belongs = instance.belongs
+    task = instance.task
+    return InstanceView(
+        status=instance.status,
+        version_id=instance.version_id,
+        function_type=instance.function_type,
+        model_type=instance.model_type,
+        source=instance.source,
+        description=instance.description,
+        cron=instance.cron,
+        create_time=iso(instance.create_time),
+        belongs=(
+            {"domain": belongs.domain, "category": belongs.category, "language": belongs.language}
+            if belongs
+            else None
+        ),
+        create_parameters=[{"name": p.name, "value": p.value} for p in instance.create_parameters],
+        usage_parameters=[{"name": p.name, "value": p.value} for p in instance.usage_parameters],
+        extend_info=plain_json(dict(instance.extend_info.data or {})),
+        extend_info_raw=instance.extend_info.raw,
+        task_dag_status=task.dag_status if task else None,
+        task_progress=task.progress if task else None,
+        task_last_run_time=iso(task.last_run_time) if task else None,
+    )
+
+
+def task_fields(task: FunctionTask) -> dict[str, Any]:
+    return asdict(task_view(task))
 
 
 def instance_fields(instance: FunctionInstance) -> dict[str, Any]:
-    return {
-        "status": instance.status,
-        "version_id": instance.version_id,
-        "function_type": instance.function_type,
-        "model_type": instance.model_type,
-        "source": instance.source,
-        "description": instance.description,
-        "cron": instance.cron,
-        "create_time": iso(instance.create_time),
-        "belongs": (
-            {
-                "domain": instance.belongs.domain,
-                "category": instance.belongs.category,
-                "language": instance.belongs.language,
-            }
-            if instance.belongs
-            else None
-        ),
-        "create_parameters": [
-            {"name": p.name, "value": p.value} for p in instance.create_parameters
-        ],
-        "usage_parameters": [{"name": p.name, "value": p.value} for p in instance.usage_parameters],
-        "extend_info": dict(instance.extend_info.data or {}),
-        "extend_info_raw": instance.extend_info.raw,
-        "task_dag_status": instance.task.dag_status if instance.task else None,
-        "task_progress": instance.task.progress if instance.task else None,
-        "task_last_run_time": iso(instance.task.last_run_time) if instance.task else None,
-    }
+    return asdict(instance_view(instance))
+
+
+def latest_task_fields(seen: Observation) -> dict[str, Any]:
+    """The latest task under `latest_task_*` (None when there is none yet)."""
+    values = task_fields(seen.task) if seen.task else dict.fromkeys(TASK_FIELDS)
+    if seen.task is None:
+        values |= {"metrics": {}, "errors": []}
+    out = {LATEST_PREFIX + k: v for k, v in values.items() if k != "generation"}
+    out["latest_generation"] = values["generation"]
+    out["latest_success_generation"] = seen.success_task.generation if seen.success_task else None
+    return out
 
 
 def observation_fields(seen: Observation) -> dict[str, Any]:
-    """Everything read, for an instance (with its latest task) or a single task."""
+    """Everything read: an instance with its latest task, or a single task."""
     if seen.instance is not None:
-        values = instance_fields(seen.instance)
-        values.update(task_fields(seen.task, prefix="latest_task_"))
-        values["latest_success_generation"] = (
-            seen.success_task.generation if seen.success_task else None
-        )
-        return values
-    values = task_fields(seen.task)
-    values.pop("function_name_seen")
-    return values
+        return instance_fields(seen.instance) | latest_task_fields(seen)
+    if seen.task is None:
+        raise ValueError("an observation without an instance holds a task")
+    return task_fields(seen.task)
 
 
 def verdict_fields(results: list[Result]) -> dict[str, Any]:
-    failed = [str(r) for r in results if not r.met]
-    return {"ready": not failed, "unmet": failed}
+    return asdict(
+        VerdictView(ready=all(r.met for r in results), unmet=[str(r) for r in results if not r.met])
+    )

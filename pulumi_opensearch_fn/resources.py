@@ -1,55 +1,30 @@
-"""Read-only resources: `FunctionInstance` and `FunctionTask`."""
+"""Read-only resources: `FunctionInstance` and `FunctionTask`.
+
+Constructing one starts its live read in the program (see `reads`); what it saw
+reaches the provider as inputs named like the outputs they become, so a drift shows
+as `[diff: ~latest_generation]`.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi.dynamic
 
 from .expectations import Expect, Wait
+from .identity import INSTANCE, TASK, Generation, Kind
+from .outputs import INSTANCE_OUTPUTS, REQUESTED_GENERATION, TASK_OUTPUTS
 from .provider import FunctionInstanceProvider, FunctionTaskProvider
+from .reads import GATE, LogTarget, Reading, read_for_resource
+from .request import identity_inputs
 
-Generation = int | Literal["latest"]
-
-_TASK_OUTPUTS = (
-    "status",
-    "progress",
-    "run_id",
-    "start_time",
-    "end_time",
-    "metrics",
-    "errors",
-    "extend_info",
-    "extend_info_raw",
-)
-_INSTANCE_OUTPUTS = (
-    "status",
-    "version_id",
-    "function_type",
-    "model_type",
-    "source",
-    "description",
-    "cron",
-    "create_time",
-    "belongs",
-    "create_parameters",
-    "usage_parameters",
-    "extend_info",
-    "extend_info_raw",
-    "task_dag_status",
-    "task_progress",
-    "task_last_run_time",
-    "latest_generation",
-    "latest_success_generation",
-    *(f"latest_task_{name}" for name in _TASK_OUTPUTS if name != "status"),
-    "latest_task_status",
-)
-_COMMON_OUTPUTS = ("ready", "unmet")
+OUTPUTS: dict[Kind, tuple[str, ...]] = {INSTANCE: INSTANCE_OUTPUTS, TASK: TASK_OUTPUTS}
 
 
-def _shared_inputs(expect: Any, wait: Any, region: Any, endpoint: Any) -> dict[str, Any]:
+def _settings_inputs(expect: Any, wait: Any, region: Any, endpoint: Any) -> dict[str, Any]:
     return {
         "expect": expect.to_dict() if isinstance(expect, Expect) else expect,
         "wait": wait.to_dict() if isinstance(wait, Wait) else ({} if wait is True else wait),
@@ -58,9 +33,34 @@ def _shared_inputs(expect: Any, wait: Any, region: Any, endpoint: Any) -> dict[s
     }
 
 
-def _declared(names: tuple[str, ...]) -> dict[str, None]:
-    # An output exists on the resource only when it is passed as None here.
-    return dict.fromkeys((*names, *_COMMON_OUTPUTS))
+def _field(name: str, reading: Reading) -> Any:
+    return reading.fields.get(name)
+
+
+def _with_reading(
+    kind: Kind, resource_name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> dict[str, Any]:
+    """`inputs` plus every output field, each an Output of the read that starts now.
+
+    While an input is unknown (preview) the read does not run and the fields stay unknown.
+    """
+    parent = opts.parent if opts is not None else None
+    urn = pulumi.resource.create_urn(
+        resource_name, f"pulumi-python:dynamic/opensearch:{kind}", parent
+    )
+    log = LogTarget(urn)
+    dry_run = pulumi.runtime.is_dry_run()
+
+    async def start(values: dict[str, Any]) -> Reading:
+        return await read_for_resource(kind, values, dry_run=dry_run, log=log)
+
+    reading: pulumi.Output[Reading] = pulumi.Output.all(**inputs).apply(start)
+    props = dict(inputs)
+    for name in OUTPUTS[kind]:
+        if name not in props:
+            props[name] = reading.apply(functools.partial(_field, name))
+    props[GATE] = reading.apply(lambda r: r.gate)
+    return props
 
 
 class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="FunctionInstance"):
@@ -117,15 +117,13 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
         endpoint: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
+        inputs = {
             "app_group": app_group,
             "function_name": function_name,
             "instance_name": instance_name,
-            **_shared_inputs(expect, wait, region, endpoint),
-            # Lets check() wait on up but never in preview.
-            "dry_run": pulumi.runtime.is_dry_run(),
-            **_declared(_INSTANCE_OUTPUTS),
+            **_settings_inputs(expect, wait, region, endpoint),
         }
+        props = _with_reading(INSTANCE, resource_name, inputs, opts)
         super().__init__(FunctionInstanceProvider(), resource_name, props, opts)
 
     @staticmethod
@@ -140,13 +138,14 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
     ) -> FunctionInstance:
         """Reads an existing instance by id `app/function/instance` (percent-encoded segments).
 
-        Its expectations are checked on every preview and up; refresh only warns.
+        The provider reads it (and checks its expectations) on every preview and up;
+        refresh only warns.
         """
         instance = FunctionInstance.__new__(FunctionInstance)
         props = {
-            **_shared_inputs(expect, None, region, endpoint),
-            **dict.fromkeys(("app_group", "function_name", "instance_name")),
-            **_declared(_INSTANCE_OUTPUTS),
+            **_settings_inputs(expect, None, region, endpoint),
+            # An output exists on the resource only when it is passed (as None) here.
+            **dict.fromkeys((*identity_inputs(INSTANCE), *INSTANCE_OUTPUTS)),
         }
         pulumi.dynamic.Resource.__init__(
             instance,
@@ -159,7 +158,10 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
 
 
 class FunctionTask(pulumi.dynamic.Resource, module="opensearch", name="FunctionTask"):
-    """A training task (generation) of an instance: a given number or `"latest"`."""
+    """A training task (generation) of an instance: a given number or `"latest"`.
+
+    `requested_generation` is what was asked for; `generation` the number it is.
+    """
 
     app_group: pulumi.Output[str]
     function_name: pulumi.Output[str]
@@ -192,14 +194,13 @@ class FunctionTask(pulumi.dynamic.Resource, module="opensearch", name="FunctionT
         endpoint: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
+        inputs = {
             "app_group": app_group,
             "function_name": function_name,
             "instance_name": instance_name,
-            "generation": generation,
-            **_shared_inputs(expect, wait, region, endpoint),
-            "dry_run": pulumi.runtime.is_dry_run(),
-            "requested_generation": None,
-            **_declared(_TASK_OUTPUTS),
+            # Sent under its own key: the output `generation` is the number it resolves to.
+            REQUESTED_GENERATION: generation,
+            **_settings_inputs(expect, wait, region, endpoint),
         }
+        props = _with_reading(TASK, resource_name, inputs, opts)
         super().__init__(FunctionTaskProvider(), resource_name, props, opts)

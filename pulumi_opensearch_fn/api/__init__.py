@@ -1,37 +1,83 @@
-"""HTTP client for the OpenSearch function API. Never imports pulumi."""
+"""HTTP client for the OpenSearch function API. Never imports pulumi.
 
-from .client import OpenSearchFunctionClient
-from .credentials import ChainCredentials, Credentials, CredentialsProvider, StaticCredentials
-from .endpoints import normalize_endpoint, region_endpoint
-from .errors import (
-    ApiError,
-    AppGroupNotFoundError,
-    AuthenticationError,
-    BadRequestError,
-    BadResponseError,
-    CredentialsError,
-    DeadlineExceededError,
-    InstanceNotFoundError,
-    InvalidInputError,
-    NetworkError,
-    NotFoundError,
-    OpenSearchFnError,
-    PermissionDeniedError,
-    ServerError,
-    TaskNotFoundError,
-    ThrottledError,
-)
-from .models import (
-    Belongs,
-    ExtendInfo,
-    FunctionInstance,
-    FunctionTask,
-    InstanceTask,
-    Parameter,
-    TaskPage,
-)
-from .retry import NO_RETRY, RetryPolicy
-from .signing import RoaSigner, V3Signer
+Names load on first use, so that importing `api.errors` or `api.models` (the
+provider's check, the command line's `--help`) does not pay for the HTTP client.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import OpenSearchFunctionClient
+    from .credentials import ChainCredentials, Credentials, CredentialsProvider, StaticCredentials
+    from .endpoints import normalize_endpoint, region_endpoint
+    from .errors import (
+        ApiError,
+        AppGroupNotFoundError,
+        AuthenticationError,
+        BadRequestError,
+        BadResponseError,
+        CredentialsError,
+        DeadlineExceededError,
+        InstanceNotFoundError,
+        InvalidInputError,
+        NetworkError,
+        NotFoundError,
+        OpenSearchFnError,
+        PermissionDeniedError,
+        ServerError,
+        TaskNotFoundError,
+        ThrottledError,
+    )
+    from .models import (
+        Belongs,
+        ExtendInfo,
+        FunctionInstance,
+        FunctionTask,
+        InstanceTask,
+        Parameter,
+        TaskPage,
+    )
+    from .retry import NO_RETRY, RetryPolicy
+    from .signing import RoaSigner, V3Signer
+
+_MODULES = {
+    ".client": ("OpenSearchFunctionClient",),
+    ".credentials": ("ChainCredentials", "Credentials", "CredentialsProvider", "StaticCredentials"),
+    ".endpoints": ("normalize_endpoint", "region_endpoint"),
+    ".errors": (
+        "ApiError",
+        "AppGroupNotFoundError",
+        "AuthenticationError",
+        "BadRequestError",
+        "BadResponseError",
+        "CredentialsError",
+        "DeadlineExceededError",
+        "InstanceNotFoundError",
+        "InvalidInputError",
+        "NetworkError",
+        "NotFoundError",
+        "OpenSearchFnError",
+        "PermissionDeniedError",
+        "ServerError",
+        "TaskNotFoundError",
+        "ThrottledError",
+    ),
+    ".models": (
+        "Belongs",
+        "ExtendInfo",
+        "FunctionInstance",
+        "FunctionTask",
+        "InstanceTask",
+        "Parameter",
+        "TaskPage",
+    ),
+    ".retry": ("NO_RETRY", "RetryPolicy"),
+    ".signing": ("RoaSigner", "V3Signer"),
+}
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "NO_RETRY",
@@ -69,3 +115,16 @@ __all__ = [
     "normalize_endpoint",
     "region_endpoint",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -9,6 +9,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..expectations import Expect, Wait, unmet
+from ..identity import Identity
 from ..observe import observe_instance
 from ..outputs import observation_fields
 from . import exit_codes, render
@@ -74,7 +75,7 @@ def run(
     try:
         outcomes = run_checks(
             targets,
-            lambda t: observe_instance(client, t.app, t.function, t.instance, expect),
+            lambda t: observe_instance(client, Identity(t.app, t.function, t.instance), expect),
             expect,
             wait,
             concurrency=args.concurrency,

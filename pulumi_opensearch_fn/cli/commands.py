@@ -11,15 +11,12 @@ if TYPE_CHECKING:
     from ..api import FunctionInstance, FunctionTask, OpenSearchFunctionClient
 
 
-def identity(args: argparse.Namespace) -> dict[str, str]:
-    from ..ids import make_id
+def identity(args: argparse.Namespace) -> dict[str, Any]:
+    """The identity fields every JSON document starts with."""
+    from ..identity import Identity
 
-    return {
-        "id": make_id(args.app, args.function, args.instance),
-        "app_group": args.app,
-        "function_name": args.function,
-        "instance_name": args.instance,
-    }
+    found = Identity(args.app, args.function, args.instance)
+    return {"id": found.resource_id, **found.fields()}
 
 
 def instance(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
@@ -79,7 +76,7 @@ def tasks(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
         )
     )  # fmt: skip
     if args.json:
-        render.emit(render.to_json([without_name(task_fields(t)) for t in found]))
+        render.emit(render.to_json([task_fields(t) for t in found]))
         return exit_codes.OK
     if not found:
         render.emit(f"no training tasks for {args.app}/{args.function}/{args.instance}")
@@ -99,15 +96,18 @@ def tasks(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
 
 def task(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
     from ..api.errors import TaskNotFoundError
-    from ..observe import observe_task
+    from ..identity import Identity
+    from ..observe import NoTaskYetError, observe_task
     from ..outputs import observation_fields
 
-    seen = observe_task(client, args.app, args.function, args.instance, args.generation)
-    if seen.task is None:  # only for `latest`: a missing generation raises instead
+    asked = Identity(args.app, args.function, args.instance, args.generation)
+    try:
+        seen = observe_task(client, asked)
+    except NoTaskYetError:  # `latest` only: a missing generation raises TaskNotFoundError
         raise TaskNotFoundError(
-            f"{args.app}/{args.function}/{args.instance} has no training tasks yet",
-            code="Task.NotExist",
-        )
+            f"{asked.instance} has no training tasks yet", code="Task.NotExist"
+        ) from None
+    assert seen.task is not None
     if args.json:
         render.emit(render.to_json({**identity(args), **observation_fields(seen)}))
     else:
@@ -131,9 +131,3 @@ def task_rows(found: FunctionTask) -> list[tuple[str, object]]:
     if not found.extend_info.valid:
         rows.append(("extend info", f"{found.extend_info.raw} ({found.extend_info.parse_error})"))
     return rows
-
-
-def without_name(fields: dict[str, Any]) -> dict[str, Any]:
-    """The task list repeats the function name on every task; drop it as `task` does."""
-    fields.pop("function_name_seen", None)
-    return fields

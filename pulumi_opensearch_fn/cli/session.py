@@ -40,13 +40,14 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Setti
 
 def open_client(settings: Settings, *, max_connections: int = 8) -> OpenSearchFunctionClient:
     """The client, with credentials checked now so a bad setup fails once, up front."""
-    from ..api import ChainCredentials, OpenSearchFunctionClient
+    from ..api.credentials import ChainCredentials
+    from ..clients import new_client
 
     if settings.credentials is not None:
         logs.remember_secrets(
             settings.credentials.access_key_secret, settings.credentials.security_token
         )
-        client = settings.client(max_connections=max_connections)
+        client = new_client(settings, max_connections=max_connections)
         source = settings.credentials_source
     else:
         # A profile or the default chain: resolve it once here (the provider keeps its
@@ -54,12 +55,7 @@ def open_client(settings: Settings, *, max_connections: int = 8) -> OpenSearchFu
         provider = ChainCredentials(settings.profile)
         found = provider.get()
         logs.remember_secrets(found.access_key_secret, found.security_token)
-        client = OpenSearchFunctionClient(
-            region=settings.region,
-            endpoint=settings.endpoint,
-            credentials=provider,
-            max_connections=max_connections,
-        )
+        client = new_client(settings, max_connections=max_connections, credentials=provider)
         source = (
             f"profile {settings.profile!r}" if settings.profile else settings.credentials_source
         )

@@ -1,0 +1,45 @@
+"""The one way to build a client, and the one cache of clients (settings -> client).
+
+Imported only where a request is made: the HTTP client is not needed to check inputs.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .api.client import OpenSearchFunctionClient
+    from .api.credentials import CredentialsProvider
+    from .config import Settings
+
+_lock = threading.Lock()
+_clients: dict[tuple[Settings, int], OpenSearchFunctionClient] = {}
+
+
+def new_client(
+    settings: Settings,
+    *,
+    max_connections: int = 8,
+    credentials: CredentialsProvider | None = None,
+) -> OpenSearchFunctionClient:
+    """A client for `settings`; `credentials` replaces theirs (a chain resolved up front)."""
+    from .api.client import OpenSearchFunctionClient
+
+    return OpenSearchFunctionClient(
+        region=settings.region,
+        endpoint=settings.endpoint,
+        credentials=credentials or settings.credentials,
+        profile=None if credentials else settings.profile,
+        max_connections=max_connections,
+    )
+
+
+def client_for(settings: Settings, *, max_connections: int = 8) -> OpenSearchFunctionClient:
+    """The process's client for `settings`: its connections are reused across reads."""
+    key = (settings, max_connections)
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = new_client(settings, max_connections=max_connections)
+        return client

@@ -1,0 +1,145 @@
+"""Reads in the program: a resource's live read starts when it is constructed.
+
+The engine calls a provider's `Check` for one resource at a time, so a read made
+there costs N round trips in series. Made here instead, the reads of a program run
+concurrently, at most `opensearch-fn:maxConcurrentReads` (default 8) at once, and
+what they saw reaches the provider as inputs. `Wait` polling on `up` happens here
+too, every resource in parallel; a poll holds a slot only while it reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pulumi
+
+from .api.errors import OpenSearchFnError
+from .clients import client_for
+from .config import max_concurrent_reads
+from .expectations import Expect, Observation, Result, Wait, evaluate, hopeless, progress_line
+from .identity import Kind
+from .observe import observe
+from .outputs import observation_fields
+from .request import ReadRequest, parse_request
+from .verdict import Verdict, judge
+
+T = TypeVar("T")
+# The transient input that carries the action to the provider's check (never stored).
+GATE = "gate"
+
+
+class ReadPool:
+    """At most `limit` reads in flight for the program; a read's requests go one by one."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._slots = asyncio.Semaphore(limit)
+        self._threads = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read")
+
+    async def run(self, read: Callable[[], T]) -> T:
+        async with self._slots:
+            return await asyncio.get_running_loop().run_in_executor(self._threads, read)
+
+
+_pools: dict[int, tuple[asyncio.AbstractEventLoop, ReadPool]] = {}
+
+
+def read_pool() -> ReadPool:
+    """The program's pool: one per event loop (a program runs on one)."""
+    loop = asyncio.get_running_loop()
+    found = _pools.get(id(loop))
+    if found is None or found[0] is not loop:
+        _pools.clear()  # an earlier loop (tests run programs one after another) is done
+        found = _pools[id(loop)] = (loop, ReadPool(max_concurrent_reads(pulumi.runtime.get_config)))
+    return found[1]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a resource sends its provider: the fields seen and the action to take."""
+
+    fields: Mapping[str, Any]
+    action: str
+    message: str | None = None
+
+    @property
+    def gate(self) -> dict[str, Any]:
+        return {"action": self.action, "message": self.message}
+
+
+class LogTarget:
+    """Attaches log lines to a resource row before the resource is registered
+    (its registration waits for this read), by the URN it will have."""
+
+    def __init__(self, urn: pulumi.Output[str]) -> None:
+        self.urn = urn
+
+    def info(self, message: str) -> None:
+        pulumi.log.info(message, resource=self)  # type: ignore[arg-type]
+
+    def warn(self, message: str) -> None:
+        pulumi.log.warn(message, resource=self)  # type: ignore[arg-type]
+
+
+async def read_for_resource(
+    kind: Kind, inputs: Mapping[str, Any], *, dry_run: bool, log: LogTarget
+) -> Reading:
+    """Parses the inputs once, reads (and on `up` waits), and judges; never raises."""
+    request, problems = parse_request(kind, inputs, pulumi.runtime.get_config)
+    if request is None:  # the provider's check reports each problem with its input
+        return Reading({}, "fail", "; ".join(why for _, why in problems))
+    try:
+        verdict, seen = await _read_and_judge(request, dry_run=dry_run, log=log)
+    except OpenSearchFnError as error:
+        return Reading({}, "fail", f"{request.subject}: {error}")
+    if verdict.note:
+        log.info(verdict.note)
+    if verdict.action == "warn" and verdict.message:
+        log.warn(verdict.message)
+    return Reading(observation_fields(seen) | verdict.fields(), verdict.action, verdict.message)
+
+
+async def _read_and_judge(
+    request: ReadRequest, *, dry_run: bool, log: LogTarget
+) -> tuple[Verdict, Observation]:
+    pool = read_pool()
+    client = client_for(request.settings, max_connections=pool.limit)
+    read = functools.partial(observe, client, request.identity, request.expect)
+    seen = await pool.run(read)
+    expect, wait = request.expect, request.wait
+    results = evaluate(expect, seen)
+    waiting = wait is not None and not dry_run
+    if waiting and expect is not None and wait is not None and not all(r.met for r in results):
+        seen, results = await wait_until(pool, read, expect, wait, seen, request.subject, log)
+    return judge(request.subject, expect, results, wait=wait, waited=waiting), seen
+
+
+async def wait_until(
+    pool: ReadPool,
+    read: Callable[[], Observation],
+    expect: Expect,
+    wait: Wait,
+    first: Observation,
+    subject: str,
+    log: LogTarget,
+) -> tuple[Observation, list[Result]]:
+    """Reads until every expectation holds, a task fails, or the timeout passes;
+    each read's progress goes to the resource's row."""
+    started = time.monotonic()
+    deadline = started + wait.timeout_delta.total_seconds()
+    interval = wait.interval_delta.total_seconds()
+    seen = first
+    while True:
+        results = evaluate(expect, seen)
+        log.info(progress_line(subject, seen, time.monotonic() - started))
+        remaining = deadline - time.monotonic()
+        if all(r.met for r in results) or hopeless(expect, seen) or remaining <= 0:
+            return seen, results
+        await asyncio.sleep(min(interval, remaining))
+        seen = await pool.run(read)

@@ -1,0 +1,94 @@
+"""One read request per door: identity, `Expect`, `Wait` and settings, parsed once.
+
+`parse_request` takes a resource's raw inputs (what the program registers, what the
+engine hands the provider) and returns the request, or every problem with them as
+(input, reason) pairs: bad input is reported before any request is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .api.endpoints import normalize_endpoint
+from .api.errors import OpenSearchFnError
+from .api.validation import check_name, check_region
+from .config import Settings, resolve_settings
+from .expectations import Expect, Wait
+from .identity import TASK, Identity, Kind, parse_generation
+from .outputs import REQUESTED_GENERATION
+
+ConfigSource = Mapping[str, object] | Callable[[str], object | None]
+Problem = tuple[str, str]
+
+# The identity inputs of each kind, with how messages name them.
+_NAMES = (("app_group", "app group"), ("function_name", "function name"),
+          ("instance_name", "instance name"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """Everything one read needs; `subject` names it in every message."""
+
+    identity: Identity
+    expect: Expect | None
+    wait: Wait | None
+    settings: Settings
+
+    @property
+    def subject(self) -> str:
+        return self.identity.subject
+
+
+def identity_inputs(kind: Kind) -> tuple[str, ...]:
+    names = tuple(key for key, _ in _NAMES)
+    return (*names, REQUESTED_GENERATION) if kind == TASK else names
+
+
+def parse_request(
+    kind: Kind, inputs: Mapping[str, Any], config: ConfigSource
+) -> tuple[ReadRequest | None, list[Problem]]:
+    """The request for `inputs`, or None and every problem found (none is a request)."""
+    problems: list[Problem] = []
+    names = [_checked(problems, key, check_name, label, inputs.get(key)) for key, label in _NAMES]
+    generation = None
+    if kind == TASK:
+        generation = _checked(
+            problems, REQUESTED_GENERATION, parse_generation, inputs.get(REQUESTED_GENERATION)
+        )
+    if inputs.get("region"):
+        _checked(problems, "region", check_region, inputs["region"])
+    if inputs.get("endpoint"):
+        _checked(problems, "endpoint", normalize_endpoint, inputs["endpoint"])
+    expect = _checked(problems, "expect", Expect.from_value, inputs.get("expect"))
+    if expect is not None:
+        problems += [("expect", f"{k}: {why}") for k, why in expect.problems()]
+        if kind == TASK and expect.status is not None:
+            problems.append(
+                ("expect", "status is an instance's; use FunctionInstance, or task_status here")
+            )
+    wait = _checked(problems, "wait", Wait.from_value, inputs.get("wait"))
+    if wait is not None:
+        problems += [("wait", f"{k}: {why}") for k, why in wait.problems()]
+        if expect is None or expect.is_empty:
+            problems.append(("wait", "wait needs expectations to wait for; set expect="))
+    if problems:
+        return None, problems
+    try:
+        settings = resolve_settings(config).with_overrides(
+            region=inputs.get("region") or None, endpoint=inputs.get("endpoint") or None
+        )
+    except OpenSearchFnError as exc:
+        return None, [("", exc.message)]
+    app, function, instance = names
+    identity = Identity(app, function, instance, generation)
+    return ReadRequest(identity, expect, wait, settings), []
+
+
+def _checked(problems: list[Problem], prop: str, check: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return check(*args)
+    except OpenSearchFnError as exc:
+        problems.append((prop, exc.message))
+        return None
