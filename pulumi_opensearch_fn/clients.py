@@ -43,3 +43,12 @@ def client_for(settings: Settings, *, max_connections: int = 8) -> OpenSearchFun
         if client is None:
             client = _clients[key] = new_client(settings, max_connections=max_connections)
         return client
+
+
+def close_clients(endpoint: str | None = None) -> None:
+    """Closes the cached clients (those for `endpoint` only, when given)."""
+    with _lock:
+        stale = [key for key in _clients if endpoint is None or key[0].endpoint == endpoint]
+        closing = [_clients.pop(key) for key in stale]
+    for client in closing:
+        client.close()

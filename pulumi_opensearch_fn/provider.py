@@ -129,6 +129,7 @@ class _ReadOnlyProvider(ResourceProvider):
         return CheckResult(inputs, [])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        news = _upgraded(self.kind, news)  # a refresh diffs against stored inputs
         replaces = [
             key
             for key in (*identity_inputs(self.kind), "region", "endpoint")
@@ -137,7 +138,7 @@ class _ReadOnlyProvider(ResourceProvider):
         changes = replaces + [
             key for key in ("expect", "wait") if _plain(olds.get(key)) != _plain(news.get(key))
         ]
-        seen = _tracked_of(news, (*self.tracked, "ready"))
+        seen = {key: _plain(news.get(key)) for key in (*self.tracked, "ready")}
         with _PROCESS.lock:
             refreshed_from = _PROCESS.refreshed_from.get((self.kind, id_), {})
         changes += [
@@ -251,12 +252,16 @@ def _without(props: Mapping[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k not in keys}
 
 
-def _tracked_of(inputs: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    """Tracked values of inputs: top-level, or (stored by earlier releases) under `observed`."""
-    legacy = inputs.get("observed")
-    if not any(key in inputs for key in keys) and isinstance(legacy, Mapping):
-        inputs = legacy
-    return {key: _plain(inputs.get(key)) for key in keys}
+def _upgraded(kind: Kind, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs stored by 0.1.x in today's shape: the tracked fields were under `observed`,
+    and a task's requested generation was the input `generation`."""
+    observed = inputs.get("observed")
+    if not isinstance(observed, Mapping):
+        return inputs
+    upgraded = _without(inputs, *LEGACY_INPUTS, "generation") | dict(observed)
+    if kind == TASK:
+        upgraded[REQUESTED_GENERATION] = inputs.get("generation")
+    return upgraded
 
 
 def _keep_volatile(

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pulumi
 
@@ -26,7 +26,7 @@ from .expectations import Expect, Observation, Result, Wait, evaluate, hopeless,
 from .identity import Kind
 from .observe import observe
 from .outputs import observation_fields
-from .request import ReadRequest, parse_request
+from .request import ConfigSource, ReadRequest, parse_request
 from .verdict import Verdict, judge
 
 T = TypeVar("T")
@@ -46,17 +46,22 @@ class ReadPool:
         async with self._slots:
             return await asyncio.get_running_loop().run_in_executor(self._threads, read)
 
+    def close(self) -> None:
+        self._threads.shutdown(wait=False)
+
 
 _pools: dict[int, tuple[asyncio.AbstractEventLoop, ReadPool]] = {}
 
 
-def read_pool() -> ReadPool:
+def read_pool(config: ConfigSource) -> ReadPool:
     """The program's pool: one per event loop (a program runs on one)."""
     loop = asyncio.get_running_loop()
     found = _pools.get(id(loop))
     if found is None or found[0] is not loop:
-        _pools.clear()  # an earlier loop (tests run programs one after another) is done
-        found = _pools[id(loop)] = (loop, ReadPool(max_concurrent_reads(pulumi.runtime.get_config)))
+        for _, done in _pools.values():  # an earlier loop's (tests run one program after another)
+            done.close()
+        _pools.clear()
+        found = _pools[id(loop)] = (loop, ReadPool(max_concurrent_reads(config)))
     return found[1]
 
 
@@ -73,8 +78,13 @@ class Reading:
         return {"action": self.action, "message": self.message}
 
 
+class Log(Protocol):
+    def info(self, message: str) -> None: ...
+    def warn(self, message: str) -> None: ...
+
+
 class LogTarget:
-    """Attaches log lines to a resource row before the resource is registered
+    """Attaches log lines to a resource's row before the resource is registered
     (its registration waits for this read), by the URN it will have."""
 
     def __init__(self, urn: pulumi.Output[str]) -> None:
@@ -88,14 +98,20 @@ class LogTarget:
 
 
 async def read_for_resource(
-    kind: Kind, inputs: Mapping[str, Any], *, dry_run: bool, log: LogTarget
+    kind: Kind,
+    inputs: Mapping[str, Any],
+    *,
+    dry_run: bool,
+    log: Log,
+    config: ConfigSource = pulumi.runtime.get_config,
 ) -> Reading:
     """Parses the inputs once, reads (and on `up` waits), and judges; never raises."""
-    request, problems = parse_request(kind, inputs, pulumi.runtime.get_config)
+    request, problems = parse_request(kind, inputs, config)
     if request is None:  # the provider's check reports each problem with its input
         return Reading({}, "fail", "; ".join(why for _, why in problems))
     try:
-        verdict, seen = await _read_and_judge(request, dry_run=dry_run, log=log)
+        pool = read_pool(config)
+        verdict, seen = await _read_and_judge(pool, request, dry_run=dry_run, log=log)
     except OpenSearchFnError as error:
         return Reading({}, "fail", f"{request.subject}: {error}")
     if verdict.note:
@@ -106,9 +122,8 @@ async def read_for_resource(
 
 
 async def _read_and_judge(
-    request: ReadRequest, *, dry_run: bool, log: LogTarget
+    pool: ReadPool, request: ReadRequest, *, dry_run: bool, log: Log
 ) -> tuple[Verdict, Observation]:
-    pool = read_pool()
     client = client_for(request.settings, max_connections=pool.limit)
     read = functools.partial(observe, client, request.identity, request.expect)
     seen = await pool.run(read)
@@ -127,7 +142,7 @@ async def wait_until(
     wait: Wait,
     first: Observation,
     subject: str,
-    log: LogTarget,
+    log: Log,
 ) -> tuple[Observation, list[Result]]:
     """Reads until every expectation holds, a task fails, or the timeout passes;
     each read's progress goes to the resource's row."""

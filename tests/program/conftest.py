@@ -19,8 +19,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from pulumi_opensearch_fn import functions
 from pulumi_opensearch_fn import provider as provider_module
+from pulumi_opensearch_fn.clients import close_clients
 from pulumi_opensearch_fn.emulator import EmulatorServer
 
 from .harness import AK, SECRET, SECRET_KEYS, EngineLog, Program, RecordingMocks
@@ -98,7 +98,7 @@ def bare_program(
         yield Program(mocks, logger)
     finally:
         _reset_runtime()
-        _close_clients(emulator.url, functions._clients, functions._clients_lock)
+        close_clients(emulator.url)
 
 
 @pytest.fixture
@@ -119,13 +119,4 @@ def provider_config(emulator: EmulatorServer) -> Iterator[None]:
     finally:
         with state.lock:
             state.config = saved
-        _close_clients(emulator.url, state.clients, state.lock)
-
-
-def _close_clients(url: str, cache: dict[Any, Any], lock: Any) -> None:
-    """Closes cached clients for this emulator (its port dies with it)."""
-    with lock:
-        stale = [s for s in cache if s.endpoint == url]
-        clients = [cache.pop(s) for s in stale]
-    for client in clients:
-        client.close()
+        close_clients(emulator.url)

@@ -183,7 +183,7 @@ def test_met_expectations_pass(program, mocks, stack_config, provider_config):
     for result in (instance, twin.value, task, latest):
         assert (result.ready, result.unmet) == (True, [])
     assert check.failures == []
-    assert check.inputs["observed"]["ready"] is True
+    assert check.inputs["ready"] is True
 
 
 def test_unenforced_expectations_warn_and_report(program, engine_log):

@@ -10,16 +10,24 @@ import pulumi
 import pytest
 
 from pulumi_opensearch_fn import Expect, FunctionInstance, FunctionTask, Wait
+from pulumi_opensearch_fn.outputs import INSTANCE_OUTPUTS, TRACKED_INSTANCE_FIELDS
 from pulumi_opensearch_fn.provider import FunctionInstanceProvider, FunctionTaskProvider
 
 from .harness import AK, APP, FN, READY, SECRET, Upstream, settle
 
 INSTANCE_TYPE = "pulumi-python:dynamic/opensearch:FunctionInstance"
 TASK_TYPE = "pulumi-python:dynamic/opensearch:FunctionTask"
+GIVEN = ("app_group", "function_name", "instance_name", "requested_generation", "expect", "wait",
+         "region", "endpoint")  # fmt: skip
 
 
 def _without_provider(inputs: dict) -> dict:
     return {k: v for k, v in inputs.items() if k != "__provider"}
+
+
+def _given(inputs: dict) -> dict:
+    """The inputs the program was given, without what its read saw."""
+    return {k: v for k, v in inputs.items() if k in GIVEN}
 
 
 def _provider_bytes(inputs: dict) -> bytes:
@@ -45,7 +53,7 @@ def test_function_instance_registers_type_and_inputs(program, mocks, admin, prev
     assert registered.name == "model"
     assert registered.custom is True
     assert registered.resource_id in (None, "")
-    assert _without_provider(registered.inputs) == {
+    assert _given(registered.inputs) == {
         "app_group": APP,
         "function_name": FN,
         "instance_name": READY,
@@ -57,10 +65,18 @@ def test_function_instance_registers_type_and_inputs(program, mocks, admin, prev
             "enforce": True,
         },
         "wait": {"timeout": "10m", "interval": "15s"},
-        "dry_run": preview,
     }
-    # Registering reads nothing: the provider's check does, in the engine.
-    assert admin.requests() == []
+    # The read happened in the program, once; what it saw is sent under the output names.
+    assert sorted(r["action"] for r in admin.requests()) == [
+        "GetFunctionInstance",
+        "ListFunctionTasks",
+    ]
+    assert registered.inputs["status"] == "available"
+    assert registered.inputs["latest_generation"] == 3
+    assert registered.inputs["latest_task_metrics"] == {"recall": 91, "precision": 88, "auc": 0.87}
+    assert (registered.inputs["ready"], registered.inputs["unmet"]) == (True, [])
+    assert registered.inputs["gate"] == {"action": "pass"}
+    assert "dry_run" not in registered.inputs
     assert mocks.calls == []
 
 
@@ -95,7 +111,7 @@ def test_function_instance_shorthands_and_overrides(program, mocks):
     )
 
     [registered] = mocks.resources
-    assert _without_provider(registered.inputs) == {
+    assert _given(registered.inputs) == {
         "app_group": APP,
         "function_name": FN,
         "instance_name": READY,
@@ -103,21 +119,25 @@ def test_function_instance_shorthands_and_overrides(program, mocks):
         "wait": {},
         "region": "cn-hangzhou",
         "endpoint": "https://opensearch.example.test",
-        "dry_run": False,
     }
+    # That endpoint does not resolve: the read failed, and check will say so.
+    assert registered.inputs["gate"]["action"] == "fail"
+    assert registered.inputs["gate"]["message"].startswith(f"FunctionInstance {APP}/{FN}/{READY}: ")
 
 
 def test_function_instance_with_no_options_sends_only_identity(program, mocks):
     program.run(lambda: FunctionInstance("model", APP, FN, READY), preview=True)
 
     [registered] = mocks.resources
-    # Unset options and the declared outputs (None) are not sent.
-    assert _without_provider(registered.inputs) == {
+    # Unset options are not sent; every output is, with what the read saw.
+    assert _given(registered.inputs) == {
         "app_group": APP,
         "function_name": FN,
         "instance_name": READY,
-        "dry_run": True,
     }
+    sent = set(_without_provider(registered.inputs))
+    assert sent <= {*GIVEN, *INSTANCE_OUTPUTS, "gate"}
+    assert {*TRACKED_INSTANCE_FIELDS, "ready", "unmet", "gate"} <= sent
 
 
 def test_function_instance_outputs_known_in_up_unknown_in_preview(program):
@@ -165,22 +185,22 @@ def test_function_task_registers_type_and_inputs(program, mocks):
     latest, third = by_name["latest"], by_name["third"]
     assert len(mocks.resources) == 2
     assert (latest.typ, latest.name, latest.custom) == (TASK_TYPE, "latest", True)
-    assert _without_provider(latest.inputs) == {
+    assert _given(latest.inputs) == {
         "app_group": APP,
         "function_name": FN,
         "instance_name": READY,
-        "generation": "latest",
-        "dry_run": True,
+        "requested_generation": "latest",
     }
+    assert latest.inputs["generation"] == 3  # what "latest" is now
     assert (third.typ, third.name) == (TASK_TYPE, "third")
-    assert _without_provider(third.inputs) == {
+    assert _given(third.inputs) == {
         "app_group": APP,
         "function_name": FN,
         "instance_name": READY,
-        "generation": 3,
+        "requested_generation": 3,
         "expect": {"task_status": "success", "no_task_errors": False, "enforce": True},
-        "dry_run": True,
     }
+    assert (third.inputs["generation"], third.inputs["status"]) == (3, "success")
 
 
 def test_function_instance_get_reads_by_id(program, mocks, admin):

@@ -109,7 +109,11 @@ def test_outputs_of_a_function_instance_are_unknown_in_preview(program, mocks, a
     assert [r.known for r in results] == [False, False, False, False]
     assert all(model in r.resources for r in results)
     assert applied == []
-    assert admin.requests() == []
+    # Only the resource's own read, in the program; the data sources it feeds wait.
+    assert sorted(r["action"] for r in admin.requests()) == [
+        "GetFunctionInstance",
+        "ListFunctionTasks",
+    ]
     assert [r.typ for r in mocks.resources] == [INSTANCE_TYPE]
 
 
@@ -128,7 +132,12 @@ def test_outputs_of_a_function_instance_once_known(program, mocks, admin):
     assert settled.known
     assert (settled.value.instance_name, settled.value.generation) == (READY, 3)
     assert model in settled.resources
-    assert [r["action"] for r in admin.requests()] == ["ListFunctionTasks"]
+    # The resource's read, then the data source's one request.
+    assert sorted(r["action"] for r in admin.requests()) == [
+        "GetFunctionInstance",
+        "ListFunctionTasks",
+        "ListFunctionTasks",
+    ]
 
 
 def test_unknown_input_does_not_hold_back_other_data_sources(program, admin):

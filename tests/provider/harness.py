@@ -153,3 +153,44 @@ def _urn(type_: str) -> str:
 
 def strip_provider(props: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k != "__provider"}
+
+
+class RecordedLog:
+    """Where the program's read logs, for a resource's row."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(("info", message))
+
+    def warn(self, message: str) -> None:
+        self.lines.append(("warning", message))
+
+    def text(self) -> str:
+        return "\n".join(f"{level}: {message}" for level, message in self.lines)
+
+
+KINDS = {INSTANCE_TYPE: "FunctionInstance", TASK_TYPE: "FunctionTask"}
+
+
+def program_inputs(
+    type_: str,
+    inputs: dict[str, Any],
+    config: dict[str, str],
+    *,
+    dry_run: bool = False,
+    log: RecordedLog | None = None,
+) -> dict[str, Any]:
+    """What the program registers for a resource with `inputs`: its read runs here, as in
+    the program (`reads.read_for_resource`), and what it saw joins the inputs."""
+    from pulumi_opensearch_fn.reads import GATE, read_for_resource
+
+    async def read() -> Any:
+        return await read_for_resource(
+            KINDS[type_], inputs, dry_run=dry_run, log=log or RecordedLog(), config=config
+        )
+
+    reading = asyncio.run(read())
+    sent = {**inputs, **reading.fields, GATE: reading.gate}
+    return {k: v for k, v in sent.items() if v is not None}  # as the SDK sends them

@@ -1,26 +1,53 @@
-"""The provider as the engine drives it: Configure, Check, Diff, Create, Read, Update, Delete."""
+"""The provider as the engine drives it: Configure, Check, Diff, Create, Read, Update, Delete.
+
+Check, Diff, Create and Update get what the program's read saw (`program_inputs`
+runs that read as the program does); only Read reads.
+"""
 
 import base64
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
-from .harness import INSTANCE_TYPE, TASK_TYPE, ProviderError, strip_provider
+from .harness import (
+    INSTANCE_TYPE,
+    TASK_TYPE,
+    ProviderError,
+    RecordedLog,
+    program_inputs,
+    strip_provider,
+)
 
 CTR = {"app_group": "my_app", "function_name": "ctr", "instance_name": "ctr_test"}
-UP = {"dry_run": False}
-PREVIEW = {"dry_run": True}
 
 
-def deploy(process, type_=INSTANCE_TYPE, **inputs):
-    checked, failures = process.check(type_, {**CTR, **UP, **inputs})
-    assert failures == []
-    id_, outs = process.create(type_, strip_provider(checked))
-    return id_, strip_provider(checked), strip_provider(outs)
+@pytest.fixture
+def sent(config):
+    """The inputs the program registers for a resource (on `up` unless dry_run=True)."""
+
+    def make(type_=INSTANCE_TYPE, *, dry_run=False, log=None, cfg=None, **inputs):
+        return program_inputs(
+            type_, {**CTR, **inputs}, config if cfg is None else cfg, dry_run=dry_run, log=log
+        )
+
+    return make
 
 
-def test_create_outputs(provider):
+@pytest.fixture
+def deploy(sent):
+    def run(process, type_=INSTANCE_TYPE, **inputs):
+        checked, failures = process.check(type_, sent(type_, **inputs))
+        assert failures == []
+        id_, outs = process.create(type_, strip_provider(checked))
+        return id_, strip_provider(checked), strip_provider(outs)
+
+    return run
+
+
+def test_create_outputs(provider, deploy):
     id_, _, outs = deploy(provider())
     assert id_ == "my_app/ctr/ctr_test"
     assert outs["status"] == "available"
@@ -33,13 +60,13 @@ def test_create_outputs(provider):
     assert outs["unmet"] == []
 
 
-def test_task_resource_latest_and_given_generation(provider):
+def test_task_resource_latest_and_given_generation(provider, deploy):
     process = provider()
-    id_, _, outs = deploy(process, TASK_TYPE, generation="latest")
+    id_, _, outs = deploy(process, TASK_TYPE, requested_generation="latest")
     assert id_ == "my_app/ctr/ctr_test/3"
     assert outs["generation"] == 3
     assert outs["requested_generation"] == "latest"
-    id_, _, outs = deploy(process, TASK_TYPE, generation=2)
+    id_, _, outs = deploy(process, TASK_TYPE, requested_generation=2)
     assert id_ == "my_app/ctr/ctr_test/2"
     assert outs["metrics"]["recall"] == 90
 
@@ -54,102 +81,116 @@ def test_task_resource_latest_and_given_generation(provider):
         ({"metrics": {"recall": ">= 95"}}, "metrics.recall: expected >= 95, saw 91"),
     ],
 )
-def test_each_expectation_fails_check_with_one_message(provider, expect, message):
-    _, failures = provider().check(INSTANCE_TYPE, {**CTR, **UP, "expect": expect})
+def test_each_expectation_fails_check_with_one_message(provider, sent, expect, message):
+    _, failures = provider().check(INSTANCE_TYPE, sent(expect=expect))
     assert len(failures) == 1
     prop, reason = failures[0]
     assert "FunctionInstance my_app/ctr/ctr_test: expectations not met" in reason
     assert message in reason
 
 
-def test_no_task_errors(provider):
+def test_no_task_errors(provider, sent):
     _, failures = provider().check(
         INSTANCE_TYPE,
-        {**CTR, "instance_name": "ctr_broken", **UP,
-         "expect": {"no_task_errors": True, "task_status": "success"}},
-    )  # fmt: skip
+        sent(instance_name="ctr_broken", expect={"no_task_errors": True, "task_status": "success"}),
+    )
     assert failures
     assert "task_status: expected success, saw failed" in failures[0][1]
 
 
-def test_met_expectations_pass_in_preview_and_up(provider):
+def test_met_expectations_pass_in_preview_and_up(provider, sent):
     expect = {"status": "available", "min_generation": 3, "metrics": ["recall >= 90"],
               "no_task_errors": True, "max_age": "7d"}  # fmt: skip
     process = provider()
-    for mode in (PREVIEW, UP):
-        checked, failures = process.check(INSTANCE_TYPE, {**CTR, **mode, "expect": expect})
+    for dry_run in (True, False):
+        checked, failures = process.check(INSTANCE_TYPE, sent(dry_run=dry_run, expect=expect))
         assert failures == []
-        assert checked["observed"]["ready"] is True
+        assert checked["ready"] is True
+        assert "gate" not in checked
 
 
-def test_enforce_false_warns_and_marks_not_ready(provider):
-    process = provider()
-    _, _, outs = deploy(process, expect={"status": "unavailable", "enforce": False})
+def test_enforce_false_warns_and_marks_not_ready(provider, deploy, sent):
+    log = RecordedLog()
+    expect = {"status": "unavailable", "enforce": False}
+    sent(expect=expect, log=log)
+    _, _, outs = deploy(provider(), expect=expect)
     assert outs["ready"] is False
     assert outs["unmet"] == ["status: expected unavailable, saw available"]
-    assert "warning: FunctionInstance my_app/ctr/ctr_test: expectations not met" in process.close()
+    # The program warns, on the resource's row.
+    assert log.lines == [
+        (
+            "warning",
+            "FunctionInstance my_app/ctr/ctr_test: expectations not met:"
+            " status: expected unavailable, saw available",
+        )
+    ]
 
 
-def test_wait_until_training_succeeds(provider, admin):
+def _gets(admin):
+    return sum(r["action"] == "GetFunctionInstance" for r in admin.requests())
+
+
+def test_wait_until_training_succeeds(provider, admin, sent):
+    """`up` waits in the program; its progress goes to the resource's row."""
     generation = admin.start_task("my_app", "ctr", "ctr_test", duration_s=600)
-    process = provider()
+    log = RecordedLog()
     advance = threading.Timer(3, admin.advance_clock, args=(900,))
     advance.start()
-    started = time.monotonic()
-    checked, failures = process.check(
-        INSTANCE_TYPE,
-        {**CTR, **UP, "expect": {"task_status": "success", "min_generation": generation},
-         "wait": {"timeout": "60s", "interval": "1s"}},
-    )  # fmt: skip
+    inputs = sent(
+        expect={"task_status": "success", "min_generation": generation},
+        wait={"timeout": "60s", "interval": "1s"},
+        log=log,
+    )
     advance.join()
+    checked, failures = provider().check(INSTANCE_TYPE, inputs)
     assert failures == []
-    assert checked["observed"]["latest_generation"] == generation
-    assert time.monotonic() - started < 30
-    stderr = process.close()
-    assert f"task gen {generation} running" in stderr
-    assert "elapsed" in stderr
+    assert checked["latest_generation"] == generation
+    assert checked["latest_task_status"] == "success"
+    assert f"task gen {generation} running" in log.text()
+    assert "elapsed" in log.text()
 
 
-def test_wait_stops_early_when_the_task_fails(provider, admin):
+def test_wait_stops_early_when_the_task_fails(provider, admin, sent):
     admin.start_task("my_app", "ctr", "ctr_test", duration_s=60, outcome="failed")
     admin.advance_clock(120)
-    started = time.monotonic()
-    _, failures = provider().check(
-        INSTANCE_TYPE,
-        {**CTR, **UP, "expect": {"task_status": "success"},
-         "wait": {"timeout": "5m", "interval": "1s"}},
-    )  # fmt: skip
-    assert time.monotonic() - started < 20
+    admin.clear_requests()
+    inputs = sent(expect={"task_status": "success"}, wait={"timeout": "5m", "interval": "1s"})
+    _, failures = provider().check(INSTANCE_TYPE, inputs)
+    assert _gets(admin) == 1, "a failed task is not waited for"
     assert "task_status: expected success, saw failed" in failures[0][1]
     assert "after waiting up to 5m" in failures[0][1]
 
 
-def test_wait_gives_up_at_the_deadline(provider, admin):
+def test_wait_gives_up_at_the_deadline(provider, admin, sent):
     admin.start_task("my_app", "ctr", "ctr_test", duration_s=86400)
-    started = time.monotonic()
-    _, failures = provider().check(
-        INSTANCE_TYPE,
-        {**CTR, **UP, "expect": {"task_status": "success"},
-         "wait": {"timeout": "3s", "interval": "1s"}},
-    )  # fmt: skip
-    assert 2.5 < time.monotonic() - started < 30
+    admin.clear_requests()
+    inputs = sent(expect={"task_status": "success"}, wait={"timeout": "3s", "interval": "1s"})
+    _, failures = provider().check(INSTANCE_TYPE, inputs)
+    assert _gets(admin) >= 2, "it polled"
     assert "saw running" in failures[0][1]
+    assert "after waiting up to 3s" in failures[0][1]
 
 
-def test_preview_never_waits_but_says_what_up_would_wait_for(provider, admin):
+def test_preview_never_waits_but_says_what_up_would_wait_for(provider, admin, sent):
     admin.start_task("my_app", "ctr", "ctr_test", duration_s=86400)
-    process = provider()
-    started = time.monotonic()
-    _, failures = process.check(
-        INSTANCE_TYPE,
-        {**CTR, **PREVIEW, "expect": {"task_status": "success"},
-         "wait": {"timeout": "10m", "interval": "1s"}},
-    )  # fmt: skip
-    assert failures == []
-    assert time.monotonic() - started < 10
-    assert "up will wait up to 10m for: task_status: expected success, saw running" in (
-        process.close()
+    admin.clear_requests()
+    log = RecordedLog()
+    inputs = sent(
+        dry_run=True,
+        expect={"task_status": "success"},
+        wait={"timeout": "10m", "interval": "1s"},
+        log=log,
     )
+    _, failures = provider().check(INSTANCE_TYPE, inputs)
+    assert failures == []
+    assert _gets(admin) == 1
+    assert log.lines == [
+        (
+            "info",
+            "FunctionInstance my_app/ctr/ctr_test: up will wait up to 10m for:"
+            " task_status: expected success, saw running",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -164,21 +205,21 @@ def test_preview_never_waits_but_says_what_up_would_wait_for(provider, admin):
         ),
     ],
 )
-def test_drift_on_tracked_fields(provider, admin, move, field):
+def test_drift_on_tracked_fields(provider, admin, move, field, deploy, sent):
     id_, stored_inputs, outs = deploy(provider())
     move(admin)
     later = provider()
-    checked, failures = later.check(INSTANCE_TYPE, {**CTR, **PREVIEW})
+    checked, failures = later.check(INSTANCE_TYPE, sent(dry_run=True))
     assert failures == []
     assert later.diff(INSTANCE_TYPE, id_, outs, strip_provider(checked)).changes == 2  # DIFF_SOME
     # Refresh: the engine diffs refreshed outputs against the stored inputs.
     _, refreshed, new_inputs = later.read(INSTANCE_TYPE, id_, outs)
     assert refreshed[field] != outs[field]
     assert later.diff(INSTANCE_TYPE, id_, strip_provider(refreshed), stored_inputs).changes == 2
-    assert new_inputs["observed"][field] == refreshed[field]
+    assert new_inputs[field] == refreshed[field]
 
 
-def test_refresh_drift_is_seen_against_stored_inputs_and_accepted_after(provider, admin):
+def test_refresh_drift_is_seen_against_stored_inputs_and_accepted_after(provider, admin, deploy):
     process = provider()
     id_, stored_inputs, outs = deploy(process)
     admin.add_tasks("my_app", "ctr", "ctr_test", 1)
@@ -192,25 +233,25 @@ def test_refresh_drift_is_seen_against_stored_inputs_and_accepted_after(provider
     assert again.changes == 1  # DIFF_NONE
 
 
-def test_preview_refresh_shows_drift_with_one_read(provider, admin):
+def test_preview_refresh_shows_drift(provider, admin, deploy, sent):
     """`preview --refresh`: Read, then Check and Diff against the refreshed state, in one process."""
     id_, _, outs = deploy(provider())
     admin.add_tasks("my_app", "ctr", "ctr_test", 1)
     admin.clear_requests()
     run = provider()
     _, refreshed, _ = run.read(INSTANCE_TYPE, id_, outs)
-    checked, failures = run.check(INSTANCE_TYPE, {**CTR, **PREVIEW})
+    checked, failures = run.check(INSTANCE_TYPE, sent(dry_run=True))
     assert failures == []
     assert (
         run.diff(INSTANCE_TYPE, id_, strip_provider(refreshed), strip_provider(checked)).changes
         == 2
     )
-    # Check used the refresh's read: one of each request for the resource in the run.
+    # The refresh's read and the program's: twice one of each request.
     actions = sorted(r["action"] for r in admin.requests())
-    assert actions == ["GetFunctionInstance", "ListFunctionTasks"]
+    assert actions == ["GetFunctionInstance"] * 2 + ["ListFunctionTasks"] * 2
     # After that refresh was stored, the next run sees nothing to do.
     next_run = provider()
-    checked, _ = next_run.check(INSTANCE_TYPE, {**CTR, **PREVIEW})
+    checked, _ = next_run.check(INSTANCE_TYPE, sent(dry_run=True))
     assert (
         next_run.diff(
             INSTANCE_TYPE, id_, strip_provider(refreshed), strip_provider(checked)
@@ -219,28 +260,28 @@ def test_preview_refresh_shows_drift_with_one_read(provider, admin):
     )
 
 
-def test_volatile_fields_never_make_a_diff(provider, admin):
+def test_volatile_fields_never_make_a_diff(provider, admin, deploy, sent):
     generation = admin.start_task("my_app", "ctr", "ctr_test", duration_s=3600)
     id_, stored_inputs, outs = deploy(provider())
     assert outs["latest_generation"] == generation
     admin.advance_clock(600)  # progress moves, nothing tracked does
     later = provider()
-    checked, _ = later.check(INSTANCE_TYPE, {**CTR, **PREVIEW})
+    checked, _ = later.check(INSTANCE_TYPE, sent(dry_run=True))
     assert later.diff(INSTANCE_TYPE, id_, outs, strip_provider(checked)).changes == 1
     _, refreshed, _ = later.read(INSTANCE_TYPE, id_, outs)
     assert refreshed["latest_task_progress"] == outs["latest_task_progress"]
     assert later.diff(INSTANCE_TYPE, id_, strip_provider(refreshed), stored_inputs).changes == 1
 
 
-def test_identity_change_replaces(provider):
+def test_identity_change_replaces(provider, deploy, sent):
     id_, _, outs = deploy(provider())
     process = provider()
-    checked, _ = process.check(INSTANCE_TYPE, {**CTR, "instance_name": "ctr_training", **PREVIEW})
+    checked, _ = process.check(INSTANCE_TYPE, sent(dry_run=True, instance_name="ctr_training"))
     diff = process.diff(INSTANCE_TYPE, id_, outs, strip_provider(checked))
     assert list(diff.replaces) == ["instance_name"]
 
 
-def test_refresh_drops_only_on_not_exist(provider, admin):
+def test_refresh_drops_only_on_not_exist(provider, admin, deploy):
     process = provider()
     id_, _, outs = deploy(process)
     gone = {**outs, "instance_name": "deleted_one"}
@@ -254,7 +295,7 @@ def test_refresh_drops_only_on_not_exist(provider, admin):
         provider().read(INSTANCE_TYPE, id_, outs)
 
 
-def test_refresh_warns_and_never_fails_for_expectations(provider, admin):
+def test_refresh_warns_and_never_fails_for_expectations(provider, admin, deploy):
     process = provider()
     id_, _, outs = deploy(process, expect={"status": "available"})
     admin.set_instance_status("my_app", "ctr", "ctr_test", "unavailable")
@@ -276,7 +317,7 @@ def test_get_reads_and_gates(provider, admin):
         )
 
 
-def test_delete_never_calls_the_api(provider, admin):
+def test_delete_never_calls_the_api(provider, admin, deploy):
     process = provider()
     id_, _, outs = deploy(process)
     admin.clear_requests()
@@ -308,8 +349,8 @@ def test_bad_input_fails_check_before_any_request(provider, admin, inputs, prop,
 
 
 def test_task_resource_rejects_bad_generation(provider):
-    _, failures = provider().check(TASK_TYPE, {**CTR, "generation": -3})
-    assert failures == [("generation", "generation must not be negative, got -3")]
+    _, failures = provider().check(TASK_TYPE, {**CTR, "requested_generation": -3})
+    assert failures == [("requested_generation", "generation must not be negative, got -3")]
 
 
 def test_contradictory_credentials_fail_check_naming_the_keys(provider, emulator):
@@ -318,15 +359,15 @@ def test_contradictory_credentials_fail_check_naming_the_keys(provider, emulator
     assert "opensearch-fn:accessKeySecret" in failures[0][1]
 
 
-def test_four_calls_overlap_in_one_provider_process(provider, admin):
+def test_four_refresh_reads_overlap_in_one_provider_process(provider, admin, deploy):
+    id_, _, outs = deploy(provider())
     process = provider()
     admin.inject_fault("latency", latency_ms=800)
     spans = []
 
     def call():
         started = time.monotonic()
-        _, failures = process.check(INSTANCE_TYPE, {**CTR, **PREVIEW})
-        assert failures == []
+        process.read(INSTANCE_TYPE, id_, outs)
         spans.append((started, time.monotonic()))
 
     threads = [threading.Thread(target=call) for _ in range(4)]
@@ -340,23 +381,33 @@ def test_four_calls_overlap_in_one_provider_process(provider, admin):
     assert latest_start < earliest_end, "the four calls ran one after another"
 
 
-def test_no_secret_reaches_the_blob_or_outputs(emulator, admin, provider):
+def test_no_secret_reaches_the_blob_or_outputs(emulator, admin, provider, sent):
     canary_secret = "CANARY-secret-7f3a9c"
     canary_token = "CANARY-token-51be20"
     admin.add_access_key("STS.canary", canary_secret, security_token=canary_token)
-    process = provider(
-        {
-            "opensearch-fn:endpoint": emulator.url,
-            "opensearch-fn:accessKeyId": "STS.canary",
-            "opensearch-fn:accessKeySecret": canary_secret,
-            "opensearch-fn:securityToken": canary_token,
-        }
-    )
-    checked, failures = process.check(INSTANCE_TYPE, {**CTR, **UP})
+    config = {
+        "opensearch-fn:endpoint": emulator.url,
+        "opensearch-fn:accessKeyId": "STS.canary",
+        "opensearch-fn:accessKeySecret": canary_secret,
+        "opensearch-fn:securityToken": canary_token,
+    }
+    process = provider(config)
+    inputs = sent(cfg=config)
+    checked, failures = process.check(INSTANCE_TYPE, inputs)
     assert failures == []
-    _, outs = process.create(INSTANCE_TYPE, strip_provider(checked))
+    id_, outs = process.create(INSTANCE_TYPE, strip_provider(checked))
+    _, refreshed, new_inputs = process.read(INSTANCE_TYPE, id_, strip_provider(outs))
+    assert any(r.get("accessKeyId") == "STS.canary" for r in admin.requests())
     blob = base64.b64decode(outs["__provider"])
-    everything = repr(outs).encode() + repr(checked).encode() + blob + process.close().encode()
+    everything = (
+        repr(inputs).encode()
+        + repr(outs).encode()
+        + repr(checked).encode()
+        + repr(refreshed).encode()
+        + repr(new_inputs).encode()
+        + blob
+        + process.close().encode()
+    )
     for canary in (canary_secret, canary_token):
         for form in (
             canary.encode(),
@@ -370,10 +421,10 @@ def test_no_secret_reaches_the_blob_or_outputs(emulator, admin, provider):
     ("fixture", "type_", "inputs"),
     [
         ("instance-provider-0.1.0.b64", INSTANCE_TYPE, {}),
-        ("task-provider-0.1.0.b64", TASK_TYPE, {"generation": "latest"}),
+        ("task-provider-0.1.0.b64", TASK_TYPE, {"requested_generation": "latest"}),
     ],
 )
-def test_provider_blobs_recorded_by_0_1_0_still_work(provider, fixture, type_, inputs):
+def test_provider_blobs_recorded_by_0_1_0_still_work(provider, sent, fixture, type_, inputs):
     """Stacks deployed with 0.1.0 keep working: their state holds these blobs."""
     from pathlib import Path
 
@@ -384,9 +435,105 @@ def test_provider_blobs_recorded_by_0_1_0_still_work(provider, fixture, type_, i
     original = harness.BLOBS[type_]
     harness.BLOBS[type_] = blob
     try:
-        checked, failures = process.check(type_, {**CTR, **UP, **inputs})
+        checked, failures = process.check(type_, sent(type_, **inputs))
         assert failures == []
-        _, outs = process.create(type_, strip_provider(checked))
+        id_, outs = process.create(type_, strip_provider(checked))
         assert outs["ready"] is True
+        _, refreshed, _ = process.read(type_, id_, strip_provider(outs))
+        assert refreshed["ready"] is True
     finally:
         harness.BLOBS[type_] = original
+
+
+def test_check_diff_create_update_send_no_request(provider, admin, sent):
+    inputs = sent(expect={"status": "available"})
+    admin.clear_requests()
+    process = provider()
+    checked, failures = process.check(INSTANCE_TYPE, inputs)
+    assert failures == []
+    id_, outs = process.create(INSTANCE_TYPE, strip_provider(checked))
+    again, _ = process.check(INSTANCE_TYPE, inputs, olds=strip_provider(checked))
+    process.diff(INSTANCE_TYPE, id_, strip_provider(outs), strip_provider(again))
+    process.update(INSTANCE_TYPE, id_, strip_provider(outs), strip_provider(again))
+    assert admin.requests() == []
+
+
+def test_check_without_what_the_program_saw_fails_with_a_message(provider):
+    _, failures = provider().check(INSTANCE_TYPE, {**CTR})
+    assert failures == [
+        (
+            "",
+            "FunctionInstance my_app/ctr/ctr_test: no observation was sent with the inputs;"
+            " construct it with its class",
+        )
+    ]
+
+
+def test_check_diff_create_update_never_import_the_http_client(sent):
+    """The provider's cold start does not pay for the HTTP client (only `read` needs it)."""
+    inputs = sent(expect={"status": "available"})
+    script = f"""
+import sys
+from pulumi_opensearch_fn.provider import FunctionInstanceProvider
+provider = FunctionInstanceProvider()
+inputs = {inputs!r}
+checked = provider.check({{}}, inputs)
+assert not checked.failures, checked.failures
+created = provider.create(dict(checked.inputs))
+again = provider.check(dict(checked.inputs), inputs).inputs
+provider.diff(created.id, created.outs, again)
+provider.update(created.id, created.outs, again)
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("httpx", "httpcore")))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_task_refresh_keeps_state_when_latest_finds_no_task(provider, admin, deploy):
+    """An empty task list is no proof the task is gone: the refresh fails, state stays."""
+    id_, _, outs = deploy(provider(), TASK_TYPE, requested_generation="latest")
+    admin.upsert_instance("my_app", "ctr", "no_tasks_yet", status="available")
+    empty = {**outs, "instance_name": "no_tasks_yet"}
+    with pytest.raises(ProviderError, match="no_tasks_yet has no training task yet"):
+        provider().read(TASK_TYPE, "my_app/ctr/no_tasks_yet/3", empty)
+
+
+def test_task_refresh_drops_a_generation_that_does_not_exist(provider, deploy):
+    id_, _, outs = deploy(provider(), TASK_TYPE, requested_generation=2)
+    gone = {**outs, "generation": 99, "requested_generation": 99}
+    new_id, props, _ = provider().read(TASK_TYPE, "my_app/ctr/ctr_test/99", gone)
+    assert (new_id, strip_provider(props)) == ("", {})
+
+
+LEGACY_TRACKED = {
+    INSTANCE_TYPE: ("status", "version_id", "task_dag_status", "latest_generation",
+                    "latest_task_status", "ready", "unmet"),
+    TASK_TYPE: ("generation", "status", "ready", "unmet"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("type_", "legacy", "inputs"),
+    [
+        (INSTANCE_TYPE, {}, {}),
+        (TASK_TYPE, {"generation": "latest"}, {"requested_generation": "latest"}),
+    ],
+)
+def test_state_of_the_previous_release_shows_no_change(provider, deploy, sent, type_, legacy,
+                                                       inputs):  # fmt: skip
+    """0.1.x stored the tracked fields under the input `observed` and a task's requested
+    generation as the input `generation`: no change, no replace, no refresh drift."""
+    id_, _, outs = deploy(provider(), type_, **inputs)
+    stored_outs = outs  # 0.1.x outputs had the same names
+    stored_inputs = {**CTR, **legacy,
+                     "observed": {k: outs[k] for k in LEGACY_TRACKED[type_]}}  # fmt: skip
+    later = provider()
+    checked, failures = later.check(type_, sent(type_, **inputs), olds=stored_inputs)
+    assert failures == []
+    diff = later.diff(type_, id_, stored_outs, strip_provider(checked))
+    assert (diff.changes, list(diff.replaces)) == (1, [])  # DIFF_NONE
+    _, refreshed, _ = later.read(type_, id_, stored_outs)
+    refresh_diff = later.diff(type_, id_, strip_provider(refreshed), stored_inputs)
+    assert (refresh_diff.changes, list(refresh_diff.replaces)) == (1, [])
