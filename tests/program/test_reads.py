@@ -1,0 +1,125 @@
+"""Reads in the program: bounded concurrency observed at the emulator, retried
+throttling, the verdict sent to the provider, progress on the resource's row."""
+
+from __future__ import annotations
+
+import pytest
+
+from pulumi_opensearch_fn import Expect, FunctionInstance, Wait
+
+from .harness import APP, FN, READY, Upstream, provider_check
+
+INSTANCE_TYPE = "pulumi-python:dynamic/opensearch:FunctionInstance"
+LATENCY_MS = 250
+
+
+def most_in_flight(entries: list[dict]) -> int:
+    """The most requests the emulator was serving at once, judged at each request's
+    midpoint (its log has the end time and the time taken): edges of a few ms between
+    one request and the next on the same connection do not count."""
+    spans = [(e["time"] - e["latencyMs"] / 1000, e["time"]) for e in entries]
+    return max(
+        (sum(start <= (a + b) / 2 <= end for start, end in spans) for a, b in spans), default=0
+    )
+
+
+@pytest.mark.parametrize(("configured", "bound"), [(None, 8), ("3", 3)])
+def test_reads_run_concurrently_within_the_bound(
+    bare_program, admin, stack_config, set_stack_config, configured, bound
+):
+    config = dict(stack_config)
+    if configured is not None:
+        config["opensearch-fn:maxConcurrentReads"] = configured
+    set_stack_config(config)
+    admin.inject_fault("latency", latency_ms=LATENCY_MS)
+    count = bound * 3
+
+    bare_program.run(
+        lambda: [FunctionInstance(f"model-{i}", APP, FN, READY) for i in range(count)],
+        preview=True,
+    )
+
+    entries = admin.requests()
+    assert len(entries) == 2 * count  # one GetFunctionInstance + one ListFunctionTasks each
+    in_flight = most_in_flight(entries)
+    assert in_flight <= bound
+    assert in_flight > 1, "the reads ran one after another"
+
+
+def test_a_bad_bound_fails_each_resource_before_any_request(
+    bare_program, mocks, admin, stack_config, set_stack_config, provider_config
+):
+    set_stack_config({**stack_config, "opensearch-fn:maxConcurrentReads": "0"})
+
+    bare_program.run(lambda: FunctionInstance("model", APP, FN, READY), preview=True)
+
+    [registered] = mocks.registered(INSTANCE_TYPE)
+    [failure] = provider_check(registered, stack_config).failures
+    assert failure.reason == (
+        f"FunctionInstance {APP}/{FN}/{READY}: opensearch-fn:maxConcurrentReads must be a"
+        " whole number >= 1, got '0'"
+    )
+    assert admin.requests() == []
+
+
+def test_throttling_in_a_burst_is_retried(program, mocks, admin, stack_config, provider_config):
+    admin.inject_fault("throttle", count=6)
+
+    program.run(
+        lambda: [FunctionInstance(f"model-{i}", APP, FN, READY) for i in range(10)],
+        preview=True,
+    )
+
+    codes = [r["code"] for r in admin.requests()]
+    assert codes.count("Throttling.User") == 6
+    registered = mocks.registered(INSTANCE_TYPE)
+    assert len(registered) == 10
+    for resource in registered:
+        assert resource.inputs["gate"] == {"action": "pass"}
+        assert provider_check(resource, stack_config).failures == []
+
+
+def test_unknown_identity_reads_nothing_and_leaves_the_observation_unknown(program, mocks, admin):
+    program.run(
+        lambda: FunctionInstance(
+            "model", APP, FN, Upstream("names", READY).value, expect=Expect(status="available")
+        ),
+        preview=True,
+    )
+
+    [registered] = mocks.registered(INSTANCE_TYPE)
+    unknown = type(registered.inputs["instance_name"])
+    for name in ("status", "latest_generation", "ready", "unmet", "gate"):
+        assert isinstance(registered.inputs[name], unknown), name
+    assert admin.requests() == []
+
+
+def test_up_waits_in_the_program_and_logs_progress(program, mocks, admin, engine_log):
+    # Real time drives the emulator's tasks: this one ends about 4 s from now.
+    generation = admin.start_task(APP, FN, READY, duration_s=4)
+    expect = Expect(task_status="success", min_generation=generation)
+
+    program.run(lambda: FunctionInstance("model", APP, FN, READY, expect=expect,
+                                         wait=Wait(timeout="60s", interval="1s")))  # fmt: skip
+
+    [registered] = mocks.registered(INSTANCE_TYPE)
+    assert registered.inputs["gate"] == {"action": "pass"}
+    assert registered.inputs["latest_generation"] == generation
+    assert registered.inputs["latest_task_status"] == "success"
+    lines = [m for m in engine_log.messages() if m.startswith(f"FunctionInstance {APP}/{FN}/")]
+    assert any(f"task gen {generation} running" in m for m in lines), lines
+    assert any(f"task gen {generation} success" in m for m in lines), lines
+
+
+def test_preview_does_not_wait(program, mocks, admin, engine_log):
+    generation = admin.start_task(APP, FN, READY, duration_s=3600)
+    expect = Expect(task_status="success", min_generation=generation)
+
+    program.run(lambda: FunctionInstance("model", APP, FN, READY, expect=expect, wait=True),
+                preview=True)  # fmt: skip
+
+    [registered] = mocks.registered(INSTANCE_TYPE)
+    assert registered.inputs["gate"] == {"action": "pass"}
+    assert registered.inputs["ready"] is False
+    assert [r["action"] for r in admin.requests()].count("GetFunctionInstance") == 1
+    assert any("up will wait up to 10m for: task_status" in m for m in engine_log.messages())
