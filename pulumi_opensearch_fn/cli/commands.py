@@ -5,22 +5,25 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from ..api.errors import TaskNotFoundError
+from ..identity import Identity
+from ..observe import NoTaskYetError, observe_task
+from ..outputs import instance_fields, observation_fields, task_fields
 from . import exit_codes, render
 
 if TYPE_CHECKING:
-    from ..api import FunctionInstance, FunctionTask, OpenSearchFunctionClient
+    from ..api.client import OpenSearchFunctionClient
+    from ..api.models import FunctionInstance, FunctionTask
 
 
 def identity(args: argparse.Namespace) -> dict[str, Any]:
     """The identity fields every JSON document starts with."""
-    from ..identity import Identity
 
     found = Identity(args.app, args.function, args.instance)
     return {"id": found.resource_id, **found.fields()}
 
 
 def instance(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
-    from ..outputs import instance_fields
 
     found = client.get_function_instance(args.app, args.function, args.instance, output=args.output)
     if args.json:
@@ -66,8 +69,6 @@ def instance_rows(args: argparse.Namespace, found: FunctionInstance) -> list[tup
 
 
 def tasks(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
-    from ..outputs import task_fields
-
     found = list(
         client.list_function_tasks(
             args.app, args.function, args.instance,
@@ -95,10 +96,6 @@ def tasks(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
 
 
 def task(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
-    from ..api.errors import TaskNotFoundError
-    from ..identity import Identity
-    from ..observe import NoTaskYetError, observe_task
-    from ..outputs import observation_fields
 
     asked = Identity(args.app, args.function, args.instance, args.generation)
     try:

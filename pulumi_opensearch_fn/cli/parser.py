@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..api.validation import INSTANCE_STATUSES, OUTPUT_LEVELS, TASK_STATUSES
 from . import args as t
 from .exit_codes import describe
 
 PROG = "opensearch-fn"
-TASK_STATUSES = ("success", "failed", "running")
-INSTANCE_STATUSES = ("available", "unavailable")
-OUTPUT_LEVELS = ("simple", "normal", "detail")
 
 DESCRIPTION = """\
 Read Alibaba Cloud OpenSearch function instances (trained models) and their
