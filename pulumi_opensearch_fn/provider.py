@@ -38,6 +38,7 @@ from pulumi.dynamic import (
 
 from .api.errors import InstanceNotFoundError, OpenSearchFnError, TaskNotFoundError
 from .config import CONFIG_KEYS
+from .drift import drift_line, moved
 from .expectations import evaluate
 from .identity import INSTANCE, TASK, Identity, Kind
 from .outputs import (
@@ -138,15 +139,20 @@ class _ReadOnlyProvider(ResourceProvider):
         changes = replaces + [
             key for key in ("expect", "wait") if _plain(olds.get(key)) != _plain(news.get(key))
         ]
-        seen = {key: _plain(news.get(key)) for key in (*self.tracked, "ready")}
+        seen = {key: _plain(news.get(key)) for key in self.tracked}
         with _PROCESS.lock:
-            refreshed_from = _PROCESS.refreshed_from.get((self.kind, id_), {})
-        changes += [
-            key
-            for key, value in seen.items()
-            if _plain(olds.get(key)) != value
-            or (key in refreshed_from and refreshed_from[key] != value)
-        ]
+            refreshed = _PROCESS.refreshed_from.get((self.kind, id_))
+        before = {key: _plain(olds.get(key)) for key in self.tracked}
+        drifted = moved(before, seen, self.tracked)
+        # `preview --refresh`: the refresh already stored what the program saw; the drift is
+        # against what it replaced.
+        since_refresh = moved(refreshed, seen, self.tracked) if refreshed else []
+        changes += [key for key, _, _ in (*drifted, *since_refresh)]
+        if _plain(olds.get("ready")) != _plain(news.get("ready")):
+            changes.append("ready")
+        if drifted and refreshed is None and not _has_unknown(seen):
+            # With a refresh in this run, its read said it already (its diff runs backwards).
+            say(drift_line(self.subject_of(olds, id_), drifted))
         return DiffResult(
             changes=bool(changes), replaces=replaces, delete_before_replace=bool(replaces)
         )
@@ -191,6 +197,10 @@ class _ReadOnlyProvider(ResourceProvider):
             return ReadResult(self.resource_id(outs), outs)
         _keep_volatile(outs, props, self.tracked)
         self.remember_refresh(props, outs)
+        before = {key: _plain(props.get(key)) for key in self.tracked}
+        drifted = moved(before, {key: _plain(outs.get(key)) for key in self.tracked}, self.tracked)
+        if drifted:
+            say(drift_line(subject, drifted))
         # The refreshed inputs hold the same values: the next refresh diff starts clean.
         return ReadResult(self.resource_id(outs), outs, dict(outs))
 
@@ -207,6 +217,13 @@ class _ReadOnlyProvider(ResourceProvider):
         if old != {key: _plain(after.get(key)) for key in keys}:
             with _PROCESS.lock:
                 _PROCESS.refreshed_from.setdefault((self.kind, self.resource_id(after)), old)
+
+    def subject_of(self, olds: Mapping[str, Any], id_: str) -> str:
+        """How messages name the resource whose last outputs are `olds`."""
+        inputs = self.inputs_for_read(id_, olds)
+        asked = inputs.get(REQUESTED_GENERATION) if self.kind == TASK else None
+        names = (inputs["app_group"], inputs["function_name"], inputs["instance_name"])
+        return Identity(*names, asked).subject
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
         raise NotImplementedError

@@ -160,14 +160,24 @@ def test_gate_deployed_stack(tmp_path: Path, pulumi_env, emulator, admin) -> Non
 # -- drift ---------------------------------------------------------------------
 
 
-def assert_checks(project: PulumiProject, want: int, checks=DRIFT_CHECKS) -> None:
+def assert_checks(
+    project: PulumiProject, want: int, checks=DRIFT_CHECKS, moved: tuple[str, ...] = ()
+) -> None:
+    """Each drift check exits `want`; on drift each names what moved, old and new, in its
+    default output (`moved`), and its summary names fields, never `observed`."""
     for args in checks:
         result = project.run(*args, check=False)
         text = combined(result)
         assert result.returncode == want, (args, want, text)
         assert "dry_run" not in text, (args, text)
+        assert "observed" not in text, (args, text)
         if want == EXPECT_NO_CHANGES_EXIT:
             assert "opensearch:FunctionInstance model" in text, (args, text)
+            assert "[diff: ~" in text, (args, text)
+            for line in moved:
+                assert line in text, (args, line, text)
+        else:
+            assert "drifted:" not in text, (args, text)
 
 
 def test_drift(tmp_path: Path, pulumi_env, emulator, admin) -> None:
@@ -181,14 +191,22 @@ def test_drift(tmp_path: Path, pulumi_env, emulator, admin) -> None:
     assert_checks(project, 0)
 
     admin.advance_clock(301)  # generation 4 lands
-    assert_checks(project, EXPECT_NO_CHANGES_EXIT)
+    assert_checks(project, EXPECT_NO_CHANGES_EXIT, moved=(
+        f"FunctionInstance {APP}/{FUNCTION}/ctr_test drifted: ",
+        "latest_task_status running → success",
+        f"FunctionTask {APP}/{FUNCTION}/ctr_test/latest drifted: status running → success",
+    ))  # fmt: skip
     project.up()
     assert project.outputs()["version"] == 4
     assert_checks(project, 0)
 
     admin.start_task(APP, FUNCTION, "ctr_test", duration_s=60, metrics={"recall": 94})
     admin.advance_clock(61)  # generation 5 lands
-    assert_checks(project, EXPECT_NO_CHANGES_EXIT)
+    assert_checks(project, EXPECT_NO_CHANGES_EXIT, moved=(
+        f"FunctionInstance {APP}/{FUNCTION}/ctr_test drifted: ",
+        "latest_generation 4 → 5",
+        f"FunctionTask {APP}/{FUNCTION}/ctr_test/latest drifted: generation 4 → 5",
+    ))  # fmt: skip
     project.refresh()
     assert_checks(project, 0)
     [task] = project.resources("pulumi-python:dynamic/opensearch:FunctionTask")

@@ -217,6 +217,17 @@ def test_drift_on_tracked_fields(provider, admin, move, field, deploy, sent):
     assert refreshed[field] != outs[field]
     assert later.diff(INSTANCE_TYPE, id_, strip_provider(refreshed), stored_inputs).changes == 2
     assert new_inputs[field] == refreshed[field]
+    # The preview's diff and the refresh each name what moved, from what to what, once.
+    lines = [line for line in later.close().splitlines() if " drifted: " in line]
+    change = f"{field} {_shown(outs[field])} → {_shown(refreshed[field])}"
+    assert len(lines) == 2, lines
+    for line in lines:
+        assert line.startswith("FunctionInstance my_app/ctr/ctr_test drifted: "), line
+        assert change in line.split(": ", 1)[1].split(", "), line
+
+
+def _shown(value):
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def test_refresh_drift_is_seen_against_stored_inputs_and_accepted_after(provider, admin, deploy):
