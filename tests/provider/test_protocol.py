@@ -260,6 +260,9 @@ def test_preview_refresh_shows_drift(provider, admin, deploy, sent):
     # The refresh's read and the program's: twice one of each request.
     actions = sorted(r["action"] for r in admin.requests())
     assert actions == ["GetFunctionInstance"] * 2 + ["ListFunctionTasks"] * 2
+    # The refresh names the drift; the diff after it does not repeat it.
+    drift_lines = [line for line in run.close().splitlines() if " drifted: " in line]
+    assert drift_lines == ["FunctionInstance my_app/ctr/ctr_test drifted: latest_generation 3 → 4"]
     # After that refresh was stored, the next run sees nothing to do.
     next_run = provider()
     checked, _ = next_run.check(INSTANCE_TYPE, sent(dry_run=True))
