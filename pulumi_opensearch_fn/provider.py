@@ -150,7 +150,7 @@ class _ReadOnlyProvider(ResourceProvider):
         changes += [key for key, _, _ in (*drifted, *since_refresh)]
         if _plain(olds.get("ready")) != _plain(news.get("ready")):
             changes.append("ready")
-        if drifted and refreshed is None and not _has_unknown(seen):
+        if drifted and not replaces and refreshed is None and not _has_unknown(seen):
             # With a refresh in this run, its read said it already (its diff runs backwards).
             say(drift_line(self.subject_of(olds, id_), drifted))
         return DiffResult(
