@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,20 +25,54 @@ def ms_to_datetime(ms: int | None) -> datetime | None:
     return None if not ms else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def _int(body: JsonObject, key: str, *, what: str) -> int | None:
+# Whole numbers the API sends fit 64 bits; times (ms) must be dates a datetime can hold.
+MAX_WHOLE = 2**63 - 1
+MAX_TIME_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
+
+
+def _int(body: JsonObject, key: str, *, what: str, maximum: int = MAX_WHOLE) -> int | None:
+    """A whole number from a JSON number or a decimal string; None when absent or "".
+
+    Anything else (a fraction, NaN, an out-of-range or non-numeric value) is a
+    BadResponseError: a number read wrong would move a gate or a drift check.
+    """
     value = field_of(body, key)
     if value is None or value == "":
         return None
+    number = _whole_number(value)
+    if number is None:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+        raise BadResponseError(f"{what}: {key} is {shown}, expected a whole number")
+    if not 0 <= number <= maximum:
+        digits = str(number)
+        shown = digits if len(digits) <= 20 else f"{digits[:20]}... ({len(digits)} digits)"
+        raise BadResponseError(f"{what}: {key} is {shown}, out of range (0 to {maximum})")
+    return number
+
+
+def _time(body: JsonObject, key: str, *, what: str) -> int | None:
+    """Epoch milliseconds; 0 stays 0 (the API's "not set")."""
+    return _int(body, key, what=what, maximum=MAX_TIME_MS)
+
+
+def _whole_number(value: object) -> int | None:
     if isinstance(value, bool):
-        raise BadResponseError(f"{what}: {key} is {value!r}, expected a number")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 20:
+            return int(text)
+        if len(text) > 40:
+            return None
         try:
-            as_float = float(value)
-        except (TypeError, ValueError):
-            raise BadResponseError(f"{what}: {key} is {value!r}, expected a number") from None
-        return int(as_float)
+            value = float(text)
+        except ValueError:
+            return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _str(body: JsonObject, key: str) -> str:
@@ -166,7 +201,7 @@ class FunctionInstance:
             source=_str(body, "source"),
             status=_str(body, "status"),
             version_id=_int(body, "versionId", what=what),
-            create_time_ms=_int(body, "createTime", what=what),
+            create_time_ms=_time(body, "createTime", what=what),
             cron=_str(body, "cron"),
             description=_str(body, "description"),
             belongs=(
@@ -185,7 +220,7 @@ class FunctionInstance:
                 InstanceTask(
                     dag_status=_str(task, "dagStatus"),
                     progress=_int(task, "progress", what=what),
-                    last_run_time_ms=_int(task, "lastRunTime", what=what),
+                    last_run_time_ms=_time(task, "lastRunTime", what=what),
                 )
                 if isinstance(task, Mapping) and task
                 else None
@@ -235,8 +270,8 @@ class FunctionTask:
             run_id=_str(body, "runId"),
             status=_str(body, "status"),
             progress=_int(body, "progress", what=what),
-            start_time_ms=_int(body, "startTime", what=what) or None,
-            end_time_ms=_int(body, "endTime", what=what) or None,
+            start_time_ms=_time(body, "startTime", what=what) or None,
+            end_time_ms=_time(body, "endTime", what=what) or None,
             extend_info=ExtendInfo.parse(field_of(body, "extendInfo")),
             request_id=request_id,
         )
@@ -247,7 +282,7 @@ class TaskPage:
     """One page of ListFunctionTasks."""
 
     tasks: tuple[FunctionTask, ...]
-    total_count: int
+    total_count: int | None  # None when the answer does not say
     page_number: int
     page_size: int
     request_id: str = ""

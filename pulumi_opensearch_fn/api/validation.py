@@ -11,13 +11,14 @@ from .errors import InvalidInputError
 
 MAX_NAME_LENGTH = 256
 MAX_PAGE_SIZE = 100
+MAX_REGION_LENGTH = 63
 OUTPUT_LEVELS = ("simple", "normal", "detail")
 TASK_STATUSES = ("success", "failed", "running")
 INSTANCE_STATUSES = ("available", "unavailable")
 DAG_STATUSES = ("success", "failed", "untrained", "pending", "running")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+_REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
 
 
 def check_name(kind: str, value: object) -> str:
@@ -94,7 +95,13 @@ def check_time_range(start: int | None, end: int | None) -> None:
 
 
 def check_region(value: object) -> str:
-    if not isinstance(value, str) or not _REGION.match(value):
+    """A region id: one DNS label of the endpoint's host name, so at most 63 characters."""
+    if isinstance(value, str) and len(value) > MAX_REGION_LENGTH:
+        raise InvalidInputError(
+            f"region is {len(value)} characters long; at most {MAX_REGION_LENGTH}"
+            " (regions look like 'cn-hangzhou')"
+        )
+    if not isinstance(value, str) or not _REGION.fullmatch(value):
         raise InvalidInputError(f"region must look like 'cn-hangzhou', got {value!r}")
     return value
 
