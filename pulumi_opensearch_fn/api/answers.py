@@ -26,7 +26,7 @@ from .errors import (
     error_class,
 )
 from .models import field_of
-from .safe_text import shorten
+from .safe_text import shown
 
 # What is shown of server-supplied text in an error line.
 MAX_MESSAGE = 300
@@ -42,13 +42,13 @@ def interpret(
     action: str, status: int, reason: str, headers: Mapping[str, str], content: bytes
 ) -> tuple[dict[str, Any], str]:
     """The envelope and request id of a successful answer; raises for anything else."""
-    header_request_id = shorten(headers.get("x-acs-request-id", ""), MAX_CODE)
+    header_request_id = shown(headers.get("x-acs-request-id", ""), MAX_CODE)
     body, problem = _json_object(content)
     if status >= 400:
         raise _api_error(action, status, headers, body, header_request_id, content)
     if status != 200:
         raise BadResponseError(
-            f"{action}: unexpected HTTP {status} {shorten(reason, MAX_SNIPPET)}".rstrip()
+            f"{action}: unexpected HTTP {status} {shown(reason, MAX_SNIPPET)}".rstrip()
             + _redirect_note(status, headers)
             + (" with an empty body" if not content else ""),
             request_id=header_request_id,
@@ -119,9 +119,10 @@ def _api_error(
 ) -> ApiError | BadResponseError:
     wait = retry_after(headers)
     if body is None:
-        snippet = content[:MAX_MESSAGE].decode("utf-8", "replace").strip()
+        # Read well past what is shown, so a secret cut at this edge is never shown.
+        snippet = content[: MAX_MESSAGE * 8].decode("utf-8", "replace").strip()
         return error_class("", status)(
-            f"{action} failed with HTTP {status}: {shorten(snippet, MAX_MESSAGE) or 'empty body'}",
+            f"{action} failed with HTTP {status}: {shown(snippet, MAX_MESSAGE) or 'empty body'}",
             request_id=header_request_id,
             http_status=status,
             retry_after=wait,
@@ -156,12 +157,22 @@ def _json_object(content: bytes) -> tuple[dict[str, Any] | None, str]:
         return None, "the answer is not a JSON object it can read (nested too deeply)"
     except ValueError as exc:
         return None, (
-            f"the answer is not a JSON object (invalid JSON: {shorten(str(exc), MAX_SNIPPET)};"
+            f"the answer is not a JSON object (invalid JSON: {shown(str(exc), MAX_SNIPPET)};"
             f" {len(content)} bytes: {_snippet(content)!r})"
         )
     if not isinstance(body, dict):
-        return None, f"the answer is a JSON {type(body).__name__}, not an object"
+        return None, f"the answer is a JSON {json_kind(body)}, not an object"
     return body, ""
+
+
+def json_kind(value: object) -> str:
+    """The JSON name of a decoded value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    names = {dict: "object", list: "array", str: "string", int: "number", float: "number"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _no_constant(name: str) -> Any:
@@ -171,18 +182,18 @@ def _no_constant(name: str) -> Any:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"{shorten(text, 20)} is out of range")
+        raise ValueError(f"{shown(text, 20)} is out of range")
     return value
 
 
 def _snippet(content: bytes) -> str:
-    return shorten(content[: MAX_SNIPPET * 2].decode("utf-8", "replace").strip(), MAX_SNIPPET)
+    return shown(content[: MAX_SNIPPET * 8].decode("utf-8", "replace").strip(), MAX_SNIPPET)
 
 
 def _text(value: object, limit: int) -> str:
     if value is None:
         return ""
-    return shorten(value if isinstance(value, str) else json.dumps(value)[:limit], limit)
+    return shown(value if isinstance(value, str) else json.dumps(value)[:limit], limit)
 
 
 def _is_int(value: object) -> bool:
@@ -193,7 +204,7 @@ def _redirect_note(status: int, headers: Mapping[str, str]) -> str:
     location = headers.get("location", "")
     if 300 <= status < 400:
         return (
-            f" (a redirect{f' to {shorten(location, MAX_SNIPPET)}' if location else ''};"
+            f" (a redirect{f' to {shown(location, MAX_SNIPPET)}' if location else ''};"
             " redirects are not followed)"
         )
     return ""

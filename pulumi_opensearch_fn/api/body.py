@@ -113,7 +113,13 @@ class _Inflater:
     def _inflate(self, data: bytes, max_length: int) -> bytes:
         # Input left over when max_length is reached stays in unconsumed_tail; the
         # caller stops there, since output beyond max_length means over the cap.
-        return self.inflater.decompress(data, max_length)
+        out = self.inflater.decompress(data, max_length)
+        # A gzip body may be several members back to back; read them all.
+        while self.inflater.eof and self.inflater.unused_data and len(out) < max_length:
+            rest = self.inflater.unused_data
+            self.inflater = zlib.decompressobj(32 + zlib.MAX_WBITS)
+            out += self.inflater.decompress(rest, max_length - len(out))
+        return out
 
     def _corrupt(self) -> BadResponseError:
         return BadResponseError(f"{self.action}: the {self.name} body is corrupt")

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -14,7 +15,7 @@ from urllib.parse import urlencode
 import httpx
 
 from . import validation as v
-from .answers import interpret
+from .answers import interpret, json_kind
 from .body import read_body, resolve_max_response_bytes
 from .credentials import ChainCredentials, Credentials, CredentialsProvider, StaticCredentials
 from .endpoints import normalize_endpoint, region_endpoint
@@ -117,7 +118,8 @@ class OpenSearchFunctionClient:
         path = _instance_path(app_group, function_name, instance_name)
         query = [("output", v.check_choice("output", output, v.OUTPUT_LEVELS))]
         body, request_id = self._call("GetFunctionInstance", path, query)
-        return FunctionInstance.from_body(_result(body, "GetFunctionInstance"), request_id)
+        with _answer_of("GetFunctionInstance", request_id):
+            return FunctionInstance.from_body(_result(body, "GetFunctionInstance"), request_id)
 
     def get_function_task(
         self, app_group: str, function_name: str, instance_name: str, generation: int | str
@@ -127,7 +129,8 @@ class OpenSearchFunctionClient:
             f"/tasks/{v.check_generation(generation)}"
         )
         body, request_id = self._call("GetFunctionTask", path, [])
-        return FunctionTask.from_body(_result(body, "GetFunctionTask"), request_id)
+        with _answer_of("GetFunctionTask", request_id):
+            return FunctionTask.from_body(_result(body, "GetFunctionTask"), request_id)
 
     def list_function_tasks_page(
         self,
@@ -151,8 +154,10 @@ class OpenSearchFunctionClient:
         body, request_id = self._call("ListFunctionTasks", path, query)
         # Only `result: []` means "no tasks": null, missing or another type is a broken answer.
         items = _result(body, "ListFunctionTasks", list)
+        with _answer_of("ListFunctionTasks", request_id):
+            tasks = tuple(FunctionTask.from_body(item, request_id) for item in items)
         return TaskPage(
-            tasks=tuple(FunctionTask.from_body(item, request_id) for item in items),
+            tasks=tasks,
             total_count=_total_count(body, request_id),
             page_number=page_number,
             page_size=page_size,
@@ -356,11 +361,24 @@ class OpenSearchFunctionClient:
         return {k: remaining if t is None or t > remaining else t for k, t in limits.items()}
 
 
+@contextmanager
+def _answer_of(action: str, request_id: str) -> Iterator[None]:
+    """Names the action and request in a model's complaint about the answer."""
+    try:
+        yield
+    except BadResponseError as error:
+        if error.message.startswith(action):
+            raise
+        raise BadResponseError(
+            f"{action}: {error.message}", request_id=request_id, http_status=200
+        ) from None
+
+
 def _result(body: dict[str, Any], action: str, kind: type = dict) -> Any:
     """The `result` of a successful envelope, which must be there and of `kind`."""
     result = field_of(body, "result")
     if not isinstance(result, kind):
-        shown = "missing or null" if result is None else f"a JSON {type(result).__name__}"
+        shown = "missing or null" if result is None else f"a JSON {json_kind(result)}"
         expected = "a list of tasks" if kind is list else "an object"
         raise BadResponseError(
             f"{action}: the answer's result is {shown}, expected {expected}",

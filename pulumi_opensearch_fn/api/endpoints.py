@@ -68,6 +68,10 @@ def normalize_endpoint(url: str) -> str:
         host = httpx.URL(endpoint).netloc.decode("ascii")
     except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
         raise InvalidInputError(f"endpoint {shown!r} has an invalid host: {exc}") from None
-    if len(host) > MAX_ENDPOINT_LENGTH:
-        raise InvalidInputError(f"endpoint {shown!r} has a host name that is too long")
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else ""
+    if name and any(not 0 < len(label) <= 63 for label in name.rstrip(".").split(".")):
+        raise InvalidInputError(
+            f"endpoint {shown!r} has an invalid host: each dot-separated part of a host name"
+            " must be 1 to 63 characters"
+        )
     return endpoint

@@ -45,7 +45,7 @@ def _int(body: JsonObject, key: str, *, what: str, maximum: int = MAX_WHOLE) -> 
         raise BadResponseError(f"{what}: {key} is {shown}, expected a whole number")
     if not 0 <= number <= maximum:
         digits = str(number)
-        shown = digits if len(digits) <= 20 else f"{digits[:20]}... ({len(digits)} digits)"
+        shown = digits if len(digits) <= 24 else f"{digits[:20]}... ({len(digits)} digits)"
         raise BadResponseError(f"{what}: {key} is {shown}, out of range (0 to {maximum})")
     return number
 

@@ -79,6 +79,12 @@ def safe(text: str) -> str:
     return redact(strip_controls(redact(text)))
 
 
+def shown(text: str, limit: int) -> str:
+    """Server text as an error line may show it: made safe first, so cutting it can
+    never leave part of a secret, then cut to about `limit` characters."""
+    return shorten(safe(text), limit)
+
+
 def shorten(text: str, limit: int) -> str:
     """At most about `limit` characters; says how much was cut."""
     if len(text) <= limit:
