@@ -91,9 +91,9 @@ def test_echoed_secrets_are_masked_in_log_lines(
     )
     policy = RetryPolicy(max_attempts=2, base_delay=0.0, deadline=10.0)
     caplog.set_level(logging.DEBUG, logger="pulumi_opensearch_fn")
-    with OpenSearchFunctionClient(endpoint=hostile.url, credentials=STS, retry=policy) as client:
-        with pytest.raises(OpenSearchFnError) as caught:
-            client.get_function_instance(APP, FN, INST)
+    client = OpenSearchFunctionClient(endpoint=hostile.url, credentials=STS, retry=policy)
+    with client, pytest.raises(OpenSearchFnError) as caught:
+        client.get_function_instance(APP, FN, INST)
     lines = [record.getMessage() for record in caplog.records]
     assert any("retrying" in line for line in lines)
     assert any("request_id=" in line for line in lines)
