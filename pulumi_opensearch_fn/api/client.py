@@ -372,6 +372,12 @@ def _answer_of(action: str, request_id: str) -> Iterator[None]:
         raise BadResponseError(
             f"{action}: {error.message}", request_id=request_id, http_status=200
         ) from None
+    except RecursionError:  # a nested JSON string inside the answer (extendInfo)
+        raise BadResponseError(
+            f"{action}: the answer holds JSON nested too deeply to read",
+            request_id=request_id,
+            http_status=200,
+        ) from None
 
 
 def _result(body: dict[str, Any], action: str, kind: type = dict) -> Any:

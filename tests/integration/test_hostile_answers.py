@@ -370,6 +370,7 @@ def test_odd_numbers_and_shapes_are_bad_responses(
         ({"generation": None}, "task without a generation"),
         ({"startTime": 1e20}, "startTime is 100000000000000000000, out of range"),
         ({"endTime": "soon"}, "endTime is 'soon', expected a whole number"),
+        ({"extendInfo": "[" * 200_000 + "]" * 200_000}, "nested too deeply"),
     ],
 )
 def test_odd_tasks_are_bad_responses(hostile: HostileServer, connect, fields, message) -> None:
