@@ -152,7 +152,7 @@ def _json_object(content: bytes) -> tuple[dict[str, Any] | None, str]:
     if not content:
         return None, "the answer has an empty body"
     try:
-        body = json.loads(content, parse_constant=_no_constant, parse_float=_finite)
+        body = _DECODER.decode(content.decode("utf-8"))
     except RecursionError:
         return None, "the answer is not a JSON object it can read (nested too deeply)"
     except ValueError as exc:
@@ -184,6 +184,11 @@ def _finite(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{shown(text, 20)} is out of range")
     return value
+
+
+# One decoder for every answer (json.loads with hooks would build one per call). The
+# API sends UTF-8 JSON; NaN, Infinity and numbers too large for a float are refused.
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 
 
 def _snippet(content: bytes) -> str:
