@@ -5,9 +5,9 @@ other answer raises: an API error for an error status, a `BadResponseError` for
 anything that is neither (1xx, 204, redirects, other 2xx, a body that is not a
 JSON object, an error code inside a 200). A "not found" class is raised only where
 it can be true: `Instance.NotExist` (and `App.NotFound`) for any of the three
-actions, `Task.NotExist` for GetFunctionTask only, each with a 4xx status. Everything else must
-never look like "it does not exist" or "there is nothing", because callers drop
-state or pass a gate on those.
+actions, `Task.NotExist` for GetFunctionTask only, each with a 4xx status.
+Everything else must never look like "it does not exist" or "there is nothing",
+because callers drop state or pass a gate on those.
 """
 
 from __future__ import annotations
@@ -19,12 +19,7 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .errors import (
-    ApiError,
-    BadResponseError,
-    TaskNotFoundError,
-    error_class,
-)
+from .errors import ApiError, BadResponseError, TaskNotFoundError, error_class
 from .models import field_of
 from .safe_text import shown
 

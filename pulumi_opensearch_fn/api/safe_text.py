@@ -14,21 +14,23 @@ import json
 import logging
 import re
 import threading
+import unicodedata
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
 # Shorter values would mask ordinary words; real secrets (30 characters) and STS
 # tokens are far longer.
 MIN_SECRET_LENGTH = 10
-# Escape sequences first (CSI, OSC, other two-byte ESC forms), then single characters:
-# C0 and C1 controls, DEL, bidirectional overrides and isolates, line/paragraph separators.
+# Escape sequences go whole (CSI, OSC, other ESC forms, 8-bit CSI); then line breaks
+# and tabs become one space; then every other character Python does not call
+# printable goes (C0 and C1 controls, DEL, format characters such as bidirectional
+# overrides and zero-width spaces), except other space characters, which become a space.
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI: ESC [ params intermediates final
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: ESC ] ... BEL or ST
     r"|\x1b[@-_]?"  # any other ESC form, or a lone ESC
     r"|\x9b[0-?]*[ -/]*[@-~]?"  # 8-bit CSI
 )
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _BREAKS = re.compile("[\t\n\r\u2028\u2029]+")
 
 
@@ -69,8 +71,12 @@ def redact(text: str) -> str:
 def strip_controls(text: str) -> str:
     """One line without escape sequences or control characters (tabs and newlines
     become single spaces), so server text cannot move the cursor or fake output."""
-    text = _ESCAPES.sub("", text)
-    return _CONTROLS.sub("", _BREAKS.sub(" ", text))
+    if text.isprintable():  # the common case, checked at C speed
+        return text
+    text = _BREAKS.sub(" ", _ESCAPES.sub("", text))
+    return "".join(
+        ch if ch.isprintable() else " " if unicodedata.category(ch) == "Zs" else "" for ch in text
+    )
 
 
 def safe(text: str) -> str:

@@ -87,6 +87,8 @@ def test_short_values_are_not_registered() -> None:
         ("\x9b31mred\x9b0m", "red"),
         ("\u202eevil\u2066x\u2069", "evilx"),
         ("nul\x00del\x7fc1\x85", "nuldelc1"),
+        ("zero\u200bwidth\ufeff", "zerowidth"),
+        ("no\u00a0break", "no break"),
         ("plain text, ünïcode, 中文", "plain text, ünïcode, 中文"),
     ],
 )
