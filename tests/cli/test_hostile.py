@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from ..hostile import HostileServer, Reply, broken_answers, echo_headers, healthy, service_error
+from ..hostile import (
+    HostileServer,
+    Pager,
+    Reply,
+    broken_answers,
+    echo_headers,
+    healthy,
+    service_error,
+)
 from .conftest import APP, FN
 
 INST = "ctr_test"
@@ -118,3 +126,14 @@ def test_a_5000_character_region_is_a_usage_error(cli, server: HostileServer) ->
     assert ran.code == 2
     assert "at most 63" in ran.err
     assert len(ran.err) < 1000
+
+
+def test_tasks_from_a_server_announcing_a_trillion_ends(cli, server: HostileServer) -> None:
+    server.serve(Pager(total=10**12), action="ListFunctionTasks")
+    ran = cli("tasks", APP, FN, INST, "--page-size", "1", "--endpoint", server.url)
+    assert ran.code == 5
+    assert "still more tasks after 1000 pages" in ran.err
+    assert len(ran.err.strip().splitlines()) == 1
+    limited = cli("tasks", APP, FN, INST, "--limit", "3", "--json", "--endpoint", server.url)
+    assert limited.code == 0
+    assert limited.out.count('"generation"') == 3
