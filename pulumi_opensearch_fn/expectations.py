@@ -11,14 +11,17 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from .api.errors import InvalidInputError
 from .api.models import FunctionInstance, FunctionTask
+from .api.numbers import parse_number
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
-from .durations import format_duration, parse_duration
+from .durations import exact_duration, format_duration, parse_duration
+from .printable import printable
 
-_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+_OPERATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
     ">=": operator.ge,
     "<=": operator.le,
     ">": operator.gt,
@@ -26,40 +29,59 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-_THRESHOLD = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
-_BARE_THRESHOLD = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
+_OP = r"(>=|<=|==|!=|>|<)"
+_THRESHOLD = re.compile(rf"^\s*([A-Za-z0-9_.\-]+)\s*{_OP}\s*(\S+)\s*$")
+_BARE_THRESHOLD = re.compile(rf"^\s*{_OP}\s*(\S+)\s*$")
 MAX_WAIT = timedelta(hours=6)
+# Polling faster gains nothing (training takes minutes) and only loads the API.
+MIN_INTERVAL = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
 class MetricThreshold:
-    """`recall >= 90`: a bound on a numeric entry of a task's extendInfo."""
+    """`recall >= 90`: a bound on a numeric entry of a task's extendInfo, compared exactly
+    (decimal, never rounded); `written` is the number as given, for messages."""
 
     name: str
     op: str
-    value: float
+    value: Decimal
+    written: str = field(default="", compare=False)
 
     @classmethod
-    def parse(cls, text: str, name: str | None = None) -> MetricThreshold:
+    def parse(cls, text: object, name: str | None = None) -> MetricThreshold:
+        if not isinstance(text, str):
+            where = f"metric {name!r}" if name is not None else "metric threshold"
+            raise InvalidInputError(
+                f"{where} must be text such as 'recall >= 90', got {type(text).__name__} {text!r}"
+            )
         if name is not None:
-            bare = _BARE_THRESHOLD.match(str(text))
+            bare = _BARE_THRESHOLD.match(text)
             if not bare:
                 raise InvalidInputError(
                     f"metric {name!r}: {text!r} is not a threshold; write e.g. '>= 90'"
                 )
-            return cls(name, bare.group(1), float(bare.group(2)))
-        match = _THRESHOLD.match(str(text))
-        if not match:
-            raise InvalidInputError(
-                f"metric threshold {text!r} is not of the form 'name >= number'"
-            )
-        return cls(match.group(1), match.group(2), float(match.group(3)))
+            op, number = bare.group(1), bare.group(2)
+        else:
+            match = _THRESHOLD.match(text)
+            if not match:
+                raise InvalidInputError(
+                    f"metric threshold {text!r} is not of the form 'name >= number'"
+                )
+            name, op, number = match.groups()
+        value = parse_number(f"metric {name!r}", number)
+        return cls(name, op, value, number)
 
-    def holds(self, seen: float) -> bool:
-        return _OPERATORS[self.op](seen, self.value)
+    def holds(self, seen: Decimal | int | float) -> bool:
+        """The exact comparison; never true for NaN or an infinity."""
+        exact = seen if isinstance(seen, Decimal) else Decimal(seen)
+        return exact.is_finite() and _OPERATORS[self.op](exact, self.value)
+
+    @property
+    def shown(self) -> str:
+        return self.written or str(self.value)
 
     def __str__(self) -> str:
-        return f"{self.name} {self.op} {self.value:g}"
+        return f"{self.name} {self.op} {self.shown}"
 
 
 @dataclass(frozen=True)
@@ -82,6 +104,13 @@ class Expect:
     metrics: Mapping[str, str] | Iterable[str] | None = None
     no_task_errors: bool = False
     enforce: bool = True
+
+    def __post_init__(self) -> None:
+        # Numbers cross the Pulumi engine as doubles: generation 3 comes back as 3.0.
+        # Only whole values are made ints; 3.9 stays, for problems() to refuse.
+        generation: Any = self.min_generation
+        if isinstance(generation, float) and generation.is_integer():
+            object.__setattr__(self, "min_generation", int(generation))
 
     # -- validation and (de)serialization -------------------------------------
 
@@ -114,19 +143,27 @@ class Expect:
         value: Any = self.min_generation
         if value is None:
             return
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidInputError(f"min_generation must be a whole number >= 0, got {value!r}")
 
     def thresholds(self) -> tuple[MetricThreshold, ...]:
-        if self.metrics is None:
+        """The metric thresholds; raises InvalidInputError for anything else."""
+        metrics: object = self.metrics
+        if metrics is None:
             return ()
-        if isinstance(self.metrics, str):
-            return (MetricThreshold.parse(self.metrics),)
-        if isinstance(self.metrics, Mapping):
-            return tuple(MetricThreshold.parse(v, name=k) for k, v in self.metrics.items())
-        return tuple(MetricThreshold.parse(item) for item in self.metrics)
+        if isinstance(metrics, str):
+            return (MetricThreshold.parse(metrics),)
+        if isinstance(metrics, Mapping):
+            for key in metrics:
+                if not isinstance(key, str):
+                    raise InvalidInputError(f"metric names must be text, got {key!r}")
+            return tuple(MetricThreshold.parse(v, name=k) for k, v in metrics.items())
+        if isinstance(metrics, list | tuple):
+            return tuple(MetricThreshold.parse(item) for item in metrics)
+        raise InvalidInputError(
+            "metrics must be a dict such as {'recall': '>= 90'} or a list such as"
+            f" ['recall >= 90'], got {type(metrics).__name__} {metrics!r}"
+        )
 
     @property
     def is_empty(self) -> bool:
@@ -157,7 +194,7 @@ class Expect:
                 out[key] = getattr(self, key)
         if self.max_age is not None:
             max_age = self.max_age
-            out["max_age"] = format_duration(max_age) if isinstance(max_age, timedelta) else max_age
+            out["max_age"] = exact_duration(max_age) if isinstance(max_age, timedelta) else max_age
         if self.metrics is not None:
             try:
                 out["metrics"] = [str(t) for t in self.thresholds()]
@@ -181,8 +218,6 @@ class Expect:
                     f"expect has no field {key!r}; known: {', '.join(sorted(known))}"
                 )
             fields[snake] = item
-        if isinstance(fields.get("min_generation"), float):
-            fields["min_generation"] = int(fields["min_generation"])
         return cls(**fields)
 
 
@@ -201,6 +236,16 @@ class Wait:
                 parse_duration(name, getattr(self, name))
             except InvalidInputError as exc:
                 found.append((name, exc.message))
+        if not any(name == "interval" for name, _ in found) and (
+            self.interval_delta < MIN_INTERVAL
+        ):
+            found.append(
+                (
+                    "interval",
+                    f"interval must be at least {format_duration(MIN_INTERVAL)},"
+                    f" got {self.interval!r}",
+                )
+            )
         if not found and self.timeout_delta < self.interval_delta:
             found.append(("interval", "interval must not be longer than timeout"))
         return found
@@ -221,7 +266,7 @@ class Wait:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            name: format_duration(value) if isinstance(value, timedelta) else value
+            name: exact_duration(value) if isinstance(value, timedelta) else value
             for name, value in (("timeout", self.timeout), ("interval", self.interval))
         }
 
@@ -260,7 +305,8 @@ class Result:
     met: bool
 
     def __str__(self) -> str:
-        return f"{self.name}: expected {self.expected}, saw {self.seen}"
+        # `seen` is server text (statuses, task errors): printable, on one line.
+        return printable(f"{self.name}: expected {self.expected}, saw {self.seen}")
 
 
 def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
@@ -283,9 +329,10 @@ def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
         results.append(
             Result(
                 "min_generation",
-                f">= {int(expect.min_generation)}",
+                f">= {expect.min_generation}",
                 none_yet if generation is None else str(generation),
-                generation is not None and generation >= int(expect.min_generation),
+                # Never truncated: a (refused) 3.9 must not pass generation 3.
+                generation is not None and generation >= expect.min_generation,
             )
         )
     if expect.max_age is not None:
@@ -301,17 +348,19 @@ def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
             )
         )
     for threshold in expect.thresholds():
-        value = success.metrics.get(threshold.name) if success else None
+        value = success.extend_info.exact_metrics.get(threshold.name) if success else None
         if success is None:
             shown = none_yet
         elif value is None:
             shown = "no such metric" if success.extend_info.valid else "unparseable extendInfo"
+        elif not value.is_finite():
+            shown = f"{value}, not a finite number"
         else:
-            shown = f"{value:g}"
+            shown = str(value)  # exactly as sent
         results.append(
             Result(
                 f"metrics.{threshold.name}",
-                f"{threshold.op} {threshold.value:g}",
+                f"{threshold.op} {threshold.shown}",
                 shown,
                 value is not None and threshold.holds(value),
             )
@@ -389,7 +438,7 @@ def progress_line(subject: str, seen: Observation, elapsed: float) -> str:
     else:
         parts.append("no task")
     parts.append(f"{format_duration(timedelta(seconds=elapsed))} elapsed")
-    return f"{subject}: " + ", ".join(parts)
+    return printable(f"{subject}: " + ", ".join(parts))
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
