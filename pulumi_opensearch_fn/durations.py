@@ -29,8 +29,8 @@ def parse_duration(kind: str, value: object) -> timedelta:
         raise InvalidInputError(
             f"{kind} must be at most {format_duration(MAX_DURATION)}, got {_short(value)}"
         )
-    # Exact to the microsecond (timedelta's own resolution), never through a float.
-    delta = timedelta(microseconds=int(seconds * 1_000_000))
+    # To the nearest microsecond (timedelta's resolution, rounded as timedelta rounds).
+    delta = timedelta(microseconds=int((seconds * 1_000_000).to_integral_value()))
     if not delta:
         raise InvalidInputError(f"{kind} must be at least a microsecond, got {_short(value)}")
     return delta
@@ -46,7 +46,7 @@ def _seconds(kind: str, value: object) -> Decimal:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidInputError(f"{kind} must be a finite duration, got {value!r}")
-        return Decimal(value)
+        return Decimal(repr(value))  # the shortest decimal: what was written
     if isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
         if not text or len(text) > _MAX_TEXT or _PART.sub("", text):
