@@ -117,14 +117,14 @@ def timestamp(kind: str) -> Callable[[str], int]:
             when = datetime.fromisoformat(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{kind} {text!r} is neither ISO 8601 (e.g. 2024-05-01T08:00:00Z)"
+                f"{kind} {_short(text)} is neither ISO 8601 (e.g. 2024-05-01T08:00:00Z)"
                 " nor epoch milliseconds"
             ) from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         millis = int(when.timestamp() * 1000)
         if millis < 0:
-            raise argparse.ArgumentTypeError(f"{kind} {text!r} is before 1970")
+            raise argparse.ArgumentTypeError(f"{kind} {_short(text)} is before 1970")
         return millis
 
     return parse

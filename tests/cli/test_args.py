@@ -56,6 +56,7 @@ BAD = [
     (["task", *I, "²"], "generation must be a whole number, got '²'"),
     (["task", *I, "9" * 5000], "generation must be at most 9223372036854775807, got 5000 digits"),
     (["tasks", *I, "--limit", "٣"], "limit must be a whole number, got '٣'"),
+    (["tasks", *I, "--start-time", "9" * 5000], "...' is neither ISO 8601"),
     (["check", "--instances-file", "/dev/zero"], "instances file /dev/zero is larger than 4 MiB"),
     (["--region", "Hangzhou", "instance", *I], "region must look like 'cn-hangzhou'"),
     (["instance", *I, "--bogus"], "unrecognized arguments: --bogus"),
