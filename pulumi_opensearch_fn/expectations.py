@@ -16,7 +16,7 @@ from typing import Any
 
 from .api.errors import InvalidInputError
 from .api.models import FunctionInstance, FunctionTask
-from .api.numbers import parse_number
+from .api.numbers import decimal_of
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
 from .durations import exact_duration, format_duration, parse_duration
 from .printable import printable
@@ -56,19 +56,18 @@ class MetricThreshold:
             )
         if name is not None:
             bare = _BARE_THRESHOLD.match(text)
-            if not bare:
-                raise InvalidInputError(
-                    f"metric {name!r}: {text!r} is not a threshold; write e.g. '>= 90'"
-                )
-            op, number = bare.group(1), bare.group(2)
+            op, number = (bare.group(1), bare.group(2)) if bare else ("", "")
+            problem = f"metric {name!r}: {text!r} is not a threshold; write e.g. '>= 90'"
         else:
             match = _THRESHOLD.match(text)
-            if not match:
-                raise InvalidInputError(
-                    f"metric threshold {text!r} is not of the form 'name >= number'"
-                )
-            name, op, number = match.groups()
-        value = parse_number(f"metric {name!r}", number)
+            name, op, number = match.groups() if match else ("", "", "")
+            problem = f"metric threshold {text!r} is not of the form 'name >= number'"
+        if not op:
+            raise InvalidInputError(problem)
+        try:
+            value = decimal_of(number)
+        except ValueError as exc:
+            raise InvalidInputError(f"{problem} ({exc})") from None
         return cls(name, op, value, number)
 
     def holds(self, seen: Decimal | int | float) -> bool:

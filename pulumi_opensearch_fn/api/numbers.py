@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from .errors import InvalidInputError
-
 # A plain decimal number, optionally with an exponent: 90, -0.5, .5, 1e-9, 1E6.
 NUMBER_PATTERN = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _NUMBER = re.compile(NUMBER_PATTERN, re.ASCII)
@@ -28,14 +26,6 @@ def decimal_of(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation:  # an exponent beyond what Decimal holds (about 10**18)
         raise ValueError(f"{text[:40]!r} has an exponent out of range") from None
-
-
-def parse_number(kind: str, text: str) -> Decimal:
-    """`decimal_of` for input: raises InvalidInputError naming `kind`."""
-    try:
-        return decimal_of(text.strip())
-    except ValueError as exc:
-        raise InvalidInputError(f"{kind}: {exc}") from None
 
 
 def json_float(text: str) -> Decimal:

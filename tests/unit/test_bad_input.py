@@ -156,7 +156,8 @@ BAD_CALLS = {
         lambda url: fn.get_function_task(
             APP, FN, INSTANCE, generation=3, expect={"metrics": {"auc": ">= NaN"}}, endpoint=url
         ),
-        "expect.metrics: metric 'auc': 'NaN' is not a finite decimal number",
+        "expect.metrics: metric 'auc': '>= NaN' is not a threshold; write e.g. '>= 90'"
+        " ('NaN' is not a finite decimal number)",
     ),
 }
 
