@@ -20,6 +20,7 @@ from .api.numbers import decimal_of
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
 from .durations import exact_duration, format_duration, parse_duration
 from .printable import printable
+from .regression import RegressionLimit, parse_limits
 
 _OPERATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
     ">=": operator.ge,
@@ -94,6 +95,9 @@ class Expect:
     metrics         thresholds on that task's extendInfo: {"recall": ">= 90"} or ["recall >= 90"]
     no_task_errors  that task's `errors` list is empty
     enforce         False: unmet expectations warn and set ready=False instead of failing
+    max_regression  how far a metric of that task may fall from the previous successful
+                    generation: {"auc": "0.01", "recall": "2%", "loss": "5% lower"} or
+                    ["auc 0.01", ...] (`lower`: lower is better); instances only
     """
 
     status: str | None = None
@@ -103,6 +107,7 @@ class Expect:
     metrics: Mapping[str, str] | Iterable[str] | None = None
     no_task_errors: bool = False
     enforce: bool = True
+    max_regression: Mapping[str, str] | Iterable[str] | None = None
 
     def __post_init__(self) -> None:
         # Numbers cross the Pulumi engine as doubles: generation 3 comes back as 3.0.
@@ -122,6 +127,7 @@ class Expect:
             ("min_generation", self._check_min_generation),
             ("max_age", lambda: self.max_age is None or parse_duration("max_age", self.max_age)),
             ("metrics", self.thresholds),
+            ("max_regression", self.regression_limits),
             ("no_task_errors", lambda: _bool("no_task_errors", self.no_task_errors)),
             ("enforce", lambda: _bool("enforce", self.enforce)),
         ):
@@ -164,6 +170,10 @@ class Expect:
             f" ['recall >= 90'], got {type(metrics).__name__} {metrics!r}"
         )
 
+    def regression_limits(self) -> tuple[RegressionLimit, ...]:
+        """The max_regression limits; raises InvalidInputError for anything else."""
+        return parse_limits(self.max_regression)
+
     @property
     def is_empty(self) -> bool:
         return not (
@@ -173,6 +183,7 @@ class Expect:
             or self.max_age is not None
             or self.metrics
             or self.no_task_errors
+            or self.max_regression
         )
 
     @property
@@ -183,7 +194,13 @@ class Expect:
             or self.max_age is not None
             or self.metrics
             or self.no_task_errors
+            or self.max_regression
         )
+
+    @property
+    def needs_previous_success(self) -> bool:
+        """Whether the successful generation before the latest one must be read too."""
+        return bool(self.max_regression)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for resource inputs; thresholds as 'name op value' strings."""
@@ -199,6 +216,11 @@ class Expect:
                 out["metrics"] = [str(t) for t in self.thresholds()]
             except InvalidInputError:
                 out["metrics"] = self.metrics  # kept as given, so check can name the problem
+        if self.max_regression is not None:
+            try:
+                out["max_regression"] = [str(limit) for limit in self.regression_limits()]
+            except InvalidInputError:
+                out["max_regression"] = self.max_regression
         return out
 
     @classmethod
@@ -292,6 +314,10 @@ class Observation:
     task: FunctionTask | None
     success_task: FunctionTask | None
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The successful task before success_task, when max_regression asked for it
+    # (`previous_read`; None then means there is none).
+    previous_success_task: FunctionTask | None = None
+    previous_read: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +390,13 @@ def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
                 value is not None and threshold.holds(value),
             )
         )
+    for regression in expect.regression_limits():
+        if seen.previous_read:
+            expected, shown, met = regression.judge(success, seen.previous_success_task)
+        else:
+            expected = "a comparison with the previous successful generation"
+            shown, met = "judged only for an instance (its latest successful task)", False
+        results.append(Result(f"max_regression.{regression.metric}", expected, shown, met))
     if expect.no_task_errors:
         errors = success.errors if success else ()
         results.append(

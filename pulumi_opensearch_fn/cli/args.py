@@ -96,6 +96,14 @@ def metric(text: str) -> str:
 
 
 @_convert
+def regression(text: str) -> str:
+    """`auc 0.01`, `recall 2%`, `loss 5% lower`: checked now, kept as text for Expect."""
+    from ..regression import RegressionLimit
+
+    return str(RegressionLimit.parse(text))
+
+
+@_convert
 def generation(text: str) -> int | str:
     """A generation number or `latest`."""
     from ..api.validation import check_generation

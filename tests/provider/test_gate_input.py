@@ -105,3 +105,25 @@ def test_bad_generations_fail_check(provider, admin, generation, reason):
     _, failures = process.check(TASK_TYPE, {**CTR, **UP, "generation": generation})
     assert failures == [("generation", reason)]
     assert admin.requests() == []
+
+
+def test_max_regression_gates_an_instance(provider, admin):
+    admin.add_tasks("my_app", "ctr", "ctr_test", 1, metrics={"auc": 0.861})  # gen 3: 0.87
+    process = provider()
+    expect = Expect(max_regression={"auc": "0.005"}).to_dict()
+    _, failures = process.check(INSTANCE_TYPE, {**CTR, **UP, "expect": expect})
+    [(_, reason)] = failures
+    assert reason.endswith(
+        "expectations not met: max_regression.auc: expected >= gen 3 0.87 - 0.005, saw gen 4 0.861"
+    )
+    relaxed = Expect(max_regression=["auc 2%"]).to_dict()
+    _, failures = process.check(INSTANCE_TYPE, {**CTR, **UP, "expect": relaxed})
+    assert failures == []
+
+
+def test_max_regression_on_a_task_resource_says_where_it_applies(provider):
+    expect = {"max_regression": ["auc 0.01"]}
+    _, failures = provider().check(TASK_TYPE, {**CTR, **UP, "generation": 3, "expect": expect})
+    [(_, reason)] = failures
+    assert "max_regression.auc: expected a comparison with the previous successful generation," \
+        " saw judged only for an instance" in reason  # fmt: skip
