@@ -39,7 +39,9 @@ def _judge(expect: Expect, latest: FunctionTask | None, previous: FunctionTask |
 
 def test_a_fall_beyond_the_amount_names_both_generations_and_values():
     result = _judge(
-        Expect(max_regression={"auc": "0.01"}), _task(7, {"auc": "0.861"}), _task(6, {"auc": "0.874"})
+        Expect(max_regression={"auc": "0.01"}),
+        _task(7, {"auc": "0.861"}),
+        _task(6, {"auc": "0.874"}),
     )
     assert not result.met
     assert str(result) == "max_regression.auc: expected >= gen 6 0.874 - 0.01, saw gen 7 0.861"
