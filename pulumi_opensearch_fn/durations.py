@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from .api.errors import InvalidInputError
+from .printable import brief
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])", re.ASCII)
@@ -24,15 +25,15 @@ def parse_duration(kind: str, value: object) -> timedelta:
     or text like `1h30m`; InvalidInputError for anything else (NaN, infinities, overflow)."""
     seconds = _seconds(kind, value)
     if seconds <= 0:
-        raise InvalidInputError(f"{kind} must be longer than zero, got {value!r}")
+        raise InvalidInputError(f"{kind} must be longer than zero, got {brief(value)}")
     if seconds > _MAX_SECONDS:
         raise InvalidInputError(
-            f"{kind} must be at most {format_duration(MAX_DURATION)}, got {_short(value)}"
+            f"{kind} must be at most {format_duration(MAX_DURATION)}, got {brief(value)}"
         )
     # To the nearest microsecond (timedelta's resolution, rounded as timedelta rounds).
     delta = timedelta(microseconds=int((seconds * 1_000_000).to_integral_value()))
     if not delta:
-        raise InvalidInputError(f"{kind} must be at least a microsecond, got {_short(value)}")
+        raise InvalidInputError(f"{kind} must be at least a microsecond, got {brief(value)}")
     return delta
 
 
@@ -40,27 +41,22 @@ def _seconds(kind: str, value: object) -> Decimal:
     if isinstance(value, timedelta):
         return Decimal(value // timedelta(microseconds=1)) / 1_000_000
     if isinstance(value, bool):
-        raise InvalidInputError(f"{kind} must be a duration such as '30m', got {value!r}")
+        raise InvalidInputError(f"{kind} must be a duration such as '30m', got {brief(value)}")
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise InvalidInputError(f"{kind} must be a finite duration, got {value!r}")
+            raise InvalidInputError(f"{kind} must be a finite duration, got {brief(value)}")
         return Decimal(repr(value))  # the shortest decimal: what was written
     if isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
         if not text or len(text) > _MAX_TEXT or _PART.sub("", text):
-            raise InvalidInputError(f"{kind} {_short(value)} is not a duration; {_EXAMPLES}")
+            raise InvalidInputError(f"{kind} {brief(value)} is not a duration; {_EXAMPLES}")
         return sum(
             (Decimal(number) * _UNITS[unit] for number, unit in _PART.findall(text)),
             Decimal(0),
         )
-    raise InvalidInputError(f"{kind} must be a duration such as '30m', got {_short(value)}")
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    raise InvalidInputError(f"{kind} must be a duration such as '30m', got {brief(value)}")
 
 
 def format_duration(delta: timedelta) -> str:

@@ -19,7 +19,7 @@ from .api.models import FunctionInstance, FunctionTask
 from .api.numbers import decimal_of
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
 from .durations import exact_duration, format_duration, parse_duration
-from .printable import printable
+from .printable import brief, printable
 from .regression import RegressionLimit, parse_limits
 
 _OPERATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
@@ -51,18 +51,19 @@ class MetricThreshold:
     @classmethod
     def parse(cls, text: object, name: str | None = None) -> MetricThreshold:
         if not isinstance(text, str):
-            where = f"metric {name!r}" if name is not None else "metric threshold"
+            where = f"metric {brief(name)}" if name is not None else "metric threshold"
             raise InvalidInputError(
-                f"{where} must be text such as 'recall >= 90', got {type(text).__name__} {text!r}"
+                f"{where} must be text such as 'recall >= 90',"
+                f" got {type(text).__name__} {brief(text)}"
             )
         if name is not None:
             bare = _BARE_THRESHOLD.match(text)
             op, number = (bare.group(1), bare.group(2)) if bare else ("", "")
-            problem = f"metric {name!r}: {text!r} is not a threshold; write e.g. '>= 90'"
+            problem = f"metric {brief(name)}: {brief(text)} is not a threshold; write e.g. '>= 90'"
         else:
             match = _THRESHOLD.match(text)
             name, op, number = match.groups() if match else ("", "", "")
-            problem = f"metric threshold {text!r} is not of the form 'name >= number'"
+            problem = f"metric threshold {brief(text)} is not of the form 'name >= number'"
         if not op:
             raise InvalidInputError(problem)
         try:
@@ -149,7 +150,9 @@ class Expect:
         if value is None:
             return
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidInputError(f"min_generation must be a whole number >= 0, got {value!r}")
+            raise InvalidInputError(
+                f"min_generation must be a whole number >= 0, got {brief(value)}"
+            )
 
     def thresholds(self) -> tuple[MetricThreshold, ...]:
         """The metric thresholds; raises InvalidInputError for anything else."""
@@ -161,13 +164,13 @@ class Expect:
         if isinstance(metrics, Mapping):
             for key in metrics:
                 if not isinstance(key, str):
-                    raise InvalidInputError(f"metric names must be text, got {key!r}")
+                    raise InvalidInputError(f"metric names must be text, got {brief(key)}")
             return tuple(MetricThreshold.parse(v, name=k) for k, v in metrics.items())
         if isinstance(metrics, list | tuple):
             return tuple(MetricThreshold.parse(item) for item in metrics)
         raise InvalidInputError(
             "metrics must be a dict such as {'recall': '>= 90'} or a list such as"
-            f" ['recall >= 90'], got {type(metrics).__name__} {metrics!r}"
+            f" ['recall >= 90'], got {type(metrics).__name__} {brief(metrics)}"
         )
 
     def regression_limits(self) -> tuple[RegressionLimit, ...]:
@@ -229,14 +232,14 @@ class Expect:
         if value is None or isinstance(value, Expect):
             return value
         if not isinstance(value, Mapping):
-            raise InvalidInputError(f"expect must be an Expect or a dict, got {value!r}")
+            raise InvalidInputError(f"expect must be an Expect or a dict, got {brief(value)}")
         known = {f.name for f in cls.__dataclass_fields__.values()}
         fields: dict[str, Any] = {}
         for key, item in value.items():
             snake = _snake(str(key))
             if snake not in known:
                 raise InvalidInputError(
-                    f"expect has no field {key!r}; known: {', '.join(sorted(known))}"
+                    f"expect has no field {brief(key)}; known: {', '.join(sorted(known))}"
                 )
             fields[snake] = item
         return cls(**fields)
@@ -264,7 +267,7 @@ class Wait:
                 (
                     "interval",
                     f"interval must be at least {format_duration(MIN_INTERVAL)},"
-                    f" got {self.interval!r}",
+                    f" got {brief(self.interval)}",
                 )
             )
         if not found and self.timeout_delta < self.interval_delta:
@@ -298,10 +301,10 @@ class Wait:
         if value is True:
             return cls()
         if not isinstance(value, Mapping):
-            raise InvalidInputError(f"wait must be a Wait or a dict, got {value!r}")
+            raise InvalidInputError(f"wait must be a Wait or a dict, got {brief(value)}")
         unknown = set(value) - {"timeout", "interval"}
         if unknown:
-            raise InvalidInputError(f"wait has no field {sorted(unknown)[0]!r}")
+            raise InvalidInputError(f"wait has no field {brief(sorted(unknown)[0])}")
         return cls(**{str(k): v for k, v in value.items()})
 
 
@@ -475,12 +478,12 @@ def progress_line(subject: str, seen: Observation, elapsed: float) -> str:
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
-        raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}; got {brief(value)}")
 
 
 def _bool(name: str, value: object) -> None:
     if not isinstance(value, bool):
-        raise InvalidInputError(f"{name} must be true or false, got {value!r}")
+        raise InvalidInputError(f"{name} must be true or false, got {brief(value)}")
 
 
 def _snake(key: str) -> str:

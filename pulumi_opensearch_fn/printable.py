@@ -36,3 +36,9 @@ def json_safe(document: str) -> str:
 # json.dumps(ensure_ascii=False) escapes C0 itself; DEL, C1 and format characters
 # it leaves raw. They can only occur inside strings, where `\uXXXX` means the same.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """`repr(value)` for a message, cut to `limit` characters: input is named, not echoed."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -16,6 +16,7 @@ from decimal import Decimal
 from .api.errors import InvalidInputError
 from .api.models import FunctionTask
 from .api.numbers import decimal_of
+from .printable import brief
 
 _LIMIT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s+(\S+)(?:\s+(lower|higher))?\s*$")
 _AMOUNT = re.compile(r"^\s*(\S+)(?:\s+(lower|higher))?\s*$")
@@ -41,21 +42,22 @@ class RegressionLimit:
         if metric is not None and isinstance(text, int | float) and not isinstance(text, bool):
             text = repr(text)  # the shortest decimal: what was written
         if not isinstance(text, str):
-            where = f"max_regression {metric!r}" if metric else "max_regression"
+            where = f"max_regression {brief(metric)}" if metric else "max_regression"
             raise InvalidInputError(
                 f"{where} must be text such as 'auc 0.01' or 'loss 5% lower',"
-                f" got {type(text).__name__} {text!r}"
+                f" got {type(text).__name__} {brief(text)}"
             )
         if metric is not None:
             bare = _AMOUNT.match(text)
             parts = (metric, *bare.groups()) if bare else None
             form = (
-                f"max_regression {metric!r}: {text!r} is not an amount; write e.g. '0.01' or '2%'"
+                f"max_regression {brief(metric)}: {brief(text)} is not an amount;"
+                " write e.g. '0.01' or '2%'"
             )
         else:
             found = _LIMIT.match(text)
             parts = found.groups() if found else None
-            form = f"max_regression {text!r} is not of the form 'metric amount[%] [lower]'"
+            form = f"max_regression {brief(text)} is not of the form 'metric amount[%] [lower]'"
         if parts is None:
             raise InvalidInputError(form)
         name, amount, direction = parts
@@ -126,11 +128,13 @@ def parse_limits(value: object) -> tuple[RegressionLimit, ...]:
     if isinstance(value, Mapping):
         for key in value:
             if not isinstance(key, str):
-                raise InvalidInputError(f"max_regression metric names must be text, got {key!r}")
+                raise InvalidInputError(
+                    f"max_regression metric names must be text, got {brief(key)}"
+                )
         return tuple(RegressionLimit.parse(v, metric=k) for k, v in value.items())
     if isinstance(value, list | tuple):
         return tuple(RegressionLimit.parse(item) for item in value)
     raise InvalidInputError(
         "max_regression must be a dict such as {'auc': '0.01'} or a list such as"
-        f" ['auc 0.01', 'loss 5% lower'], got {type(value).__name__} {value!r}"
+        f" ['auc 0.01', 'loss 5% lower'], got {type(value).__name__} {brief(value)}"
     )
