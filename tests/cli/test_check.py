@@ -53,15 +53,18 @@ def test_json_document(server, cli, tmp_path):
     good, broken = doc["instances"]
     assert good["id"] == "my_app/ctr/ctr_test"
     assert good["ready"] is True
+    decided_by = [e.pop("request_id") for e in good["expectations"]]
     assert good["expectations"] == [
         {"name": "status", "expected": "available", "seen": "available", "met": True},
         {"name": "metrics.recall", "expected": ">= 90", "seen": "91", "met": True},
     ]
+    assert decided_by == [good["request_ids"]["instance"], good["request_ids"]["success_task"]]
     assert good["error"] is None
     assert good["observation"]["latest_generation"] == 3
     assert broken["state"] == "not_met"
     assert broken["expectations"][0] == {
         "name": "status", "expected": "available", "seen": "unavailable", "met": False,
+        "request_id": broken["request_ids"]["instance"],
     }  # fmt: skip
     assert broken["expectations"][1]["seen"] == "no successful task"
 
