@@ -7,6 +7,9 @@
   30 digits), judged through `Expect(metrics=...)`, the `to_dict` -> JSON ->
   `from_value` wire and the CLI's `--metric`; held when every path gives the exact
   verdict (oracle: `fractions.Fraction`).
+- max_regression: random previous / latest values and allowed falls (absolute or
+  relative, either direction); held when the verdict is the exact one, or the values
+  are refused as too far apart to compare exactly (never a rounded verdict).
 - library input: values for Expect, Wait, durations and generations that no model
   holds; held when the answer is one InvalidInputError line.
 - CLI input: argument vectors through `main()` against an emulator; held when the
@@ -112,6 +115,35 @@ def exact(rounds: int, rng: random.Random) -> tuple[int, int]:
             _verdict(Expect(metrics=cli), value),
         }
         held += verdicts == {truth}
+    return held, rounds
+
+
+def regression(rounds: int, rng: random.Random) -> tuple[int, int]:
+    """max_regression: random previous / latest values and amounts, both directions."""
+    held = 0
+    for _ in range(rounds):
+        now, before = _json_number(rng), _json_number(rng)
+        if rng.random() < 0.5:  # often right at the bound, where rounding would show
+            before = now
+        amount = f"{_digits(rng, 4)}.{_digits(rng, 20)}"
+        relative, lower = rng.random() < 0.5, rng.random() < 0.5
+        allowed = Fraction(amount) * (abs(Fraction(before)) / 100 if relative else 1)
+        truth = (
+            Fraction(now) <= Fraction(before) + allowed
+            if lower
+            else Fraction(now) >= Fraction(before) - allowed
+        )
+        text = f"m {amount}{'%' if relative else ''}{' lower' if lower else ''}"
+        latest, previous = (
+            FunctionTask.from_body(
+                {"generation": g, "status": "success", "extendInfo": '{"m": ' + v + "}"}
+            )
+            for g, v in ((2, now), (1, before))
+        )
+        seen = Observation(None, latest, latest, previous_success_task=previous, previous_read=True)
+        [result] = evaluate(Expect(max_regression=[text]), seen)
+        # Values too far apart for exact decimal arithmetic are refused, never rounded.
+        held += result.met is truth or (not result.met and "compare exactly" in result.seen)
     return held, rounds
 
 
@@ -248,6 +280,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     os.environ.update(ALIBABA_CLOUD_ACCESS_KEY_ID=AK, ALIBABA_CLOUD_ACCESS_KEY_SECRET=SECRET)
     rows = [("exact comparison (4 paths each)", *exact(args.exact, rng)),
+            ("max_regression exact comparison", *regression(1000, rng)),
             ("library input", *library())]  # fmt: skip
     with (
         EmulatorServer(sample_state(), host="127.0.0.1") as server,
