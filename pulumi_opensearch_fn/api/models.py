@@ -7,9 +7,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from .errors import BadResponseError
+from .numbers import json_constant, json_float, to_float
 
 JsonObject = Mapping[str, Any]
 
@@ -82,26 +84,47 @@ def _str(body: JsonObject, key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ExtendInfo:
-    """The `extendInfo` JSON string, parsed; the raw text is always kept."""
+    """The `extendInfo` JSON string, parsed; the raw text is always kept.
+
+    Numbers are read exactly (`exact_metrics`, decimals as sent) for gates; `data` and
+    `metrics` carry them as doubles for outputs, with None (or no entry) where no finite
+    double can (NaN, Infinity, beyond about 1.8e308)."""
 
     raw: str
     data: Mapping[str, Any] | None = None
     parse_error: str | None = None
+    exact_metrics: Mapping[str, Decimal] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, raw: object) -> ExtendInfo:
         if raw is None or raw == "":
             return cls(raw="", data={})
         if isinstance(raw, Mapping):  # tolerate an already-decoded object
-            return cls(raw=json.dumps(raw, sort_keys=True), data=dict(raw))
+            try:
+                tree = _exact(raw, 0)
+            except _TooDeep:
+                return cls(raw="", parse_error=f"nested more than {MAX_EXTEND_DEPTH} levels")
+            return cls._of(json.dumps(raw, sort_keys=True), tree)
         text = str(raw)
         try:
-            data = json.loads(text)
+            tree = json.loads(text, parse_float=json_float, parse_constant=json_constant)
+        except RecursionError:
+            return cls(raw=text, parse_error="not JSON: nested too deeply")
         except ValueError as exc:
             return cls(raw=text, parse_error=f"not JSON: {exc}")
-        if not isinstance(data, dict):
-            return cls(raw=text, parse_error=f"a JSON {type(data).__name__}, not an object")
-        return cls(raw=text, data=data)
+        if not isinstance(tree, dict):
+            return cls(raw=text, parse_error=f"a JSON {type(tree).__name__}, not an object")
+        return cls._of(text, tree)
+
+    @classmethod
+    def _of(cls, text: str, tree: Mapping[str, Any]) -> ExtendInfo:
+        try:
+            data = _plain(tree, 0)
+        except _TooDeep:
+            return cls(raw=text, parse_error=f"nested more than {MAX_EXTEND_DEPTH} levels")
+        found: dict[str, Decimal] = {}
+        _flatten("", tree, found)
+        return cls(raw=text, data=data, exact_metrics=found)
 
     @property
     def valid(self) -> bool:
@@ -109,20 +132,13 @@ class ExtendInfo:
 
     @property
     def metrics(self) -> dict[str, float]:
-        """Numeric entries, nested objects flattened with dots (`dataReport.auc`)."""
+        """Numeric entries, nested objects flattened with dots (`dataReport.auc`), as
+        doubles; entries no finite double can carry are left out (see exact_metrics)."""
         found: dict[str, float] = {}
-
-        def walk(prefix: str, node: Mapping[str, Any]) -> None:
-            for key, value in node.items():
-                name = f"{prefix}{key}"
-                if isinstance(value, bool):
-                    continue
-                if isinstance(value, int | float):
-                    found[name] = float(value)
-                elif isinstance(value, Mapping):
-                    walk(f"{name}.", value)
-
-        walk("", self.data or {})
+        for name, exact in self.exact_metrics.items():
+            value = to_float(exact)
+            if value is not None:
+                found[name] = value
         return found
 
     @property
@@ -136,6 +152,56 @@ class ExtendInfo:
         if isinstance(value, list):
             return tuple(v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in value)
         return (str(value),)
+
+
+# Real extendInfo objects are a few levels deep; the bound keeps walking them cheap
+# and free of recursion limits.
+MAX_EXTEND_DEPTH = 64
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _plain(node: Any, depth: int) -> Any:
+    """The tree with exact numbers as doubles (None where no finite double fits)."""
+    if depth > MAX_EXTEND_DEPTH:
+        raise _TooDeep
+    if isinstance(node, Decimal) or (isinstance(node, int) and not isinstance(node, bool)):
+        plain = to_float(node)
+        return node if isinstance(node, int) and plain is not None else plain
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v, depth + 1) for v in node]
+    return node
+
+
+def _exact(node: Any, depth: int) -> Any:
+    """An already-decoded object's floats as the decimals their shortest text spells."""
+    if depth > MAX_EXTEND_DEPTH:
+        raise _TooDeep
+    if isinstance(node, float):
+        return Decimal(repr(node)) if math.isfinite(node) else Decimal(str(node))
+    if isinstance(node, Mapping):
+        return {str(k): _exact(v, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_exact(v, depth + 1) for v in node]
+    return node
+
+
+def _flatten(prefix: str, node: Mapping[str, Any], into: dict[str, Decimal]) -> None:
+    """Numeric entries by dotted name; `_plain` has bounded the depth already."""
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, Decimal):
+            into[name] = value
+        elif isinstance(value, int):
+            into[name] = Decimal(value)
+        elif isinstance(value, Mapping):
+            _flatten(f"{name}.", value, into)
 
 
 @dataclass(frozen=True, slots=True)
