@@ -3,28 +3,20 @@
 Names, statuses, error messages and extendInfo come from the server. Shown raw, an
 escape sequence in them could clear the screen, move the cursor or recolour, and
 print a fake verdict; bidirectional overrides could make text read differently
-from what it is. Such characters are shown as visible escapes (`\\x1b`, `\\u202e`)
-instead, and line breaks become spaces so one message stays one line.
+from what it is. Such characters are removed (the same rule as every error of the
+package, `api.safe_text`), and line breaks become spaces so one message stays one line.
 """
 
 from __future__ import annotations
 
 import re
 
-# C0 (but tab, newline and carriage return, handled below), DEL and C1 controls.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-# Invisible format characters that reorder or hide text: zero-width, bidi marks,
-# embeddings, overrides and isolates, line and paragraph separators, BOM.
-_FORMAT = re.compile("[\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
-_BREAKS = re.compile(r"\r\n|[\r\n\t]")
+from .api.safe_text import strip_controls
 
 
 def printable(text: str) -> str:
-    """`text` with line breaks and tabs as spaces and every control or format
-    character as a visible escape."""
-    text = _BREAKS.sub(" ", text)
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    return _FORMAT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """`text` on one line, without escape sequences, control or format characters."""
+    return strip_controls(text)
 
 
 def json_safe(document: str) -> str:

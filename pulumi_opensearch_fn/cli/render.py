@@ -20,7 +20,7 @@ GAP = "  "
 
 def clean(value: object) -> str:
     """One cell: None as '-'; names and bodies come from the service, so control and
-    format characters are made visible and newlines flattened (see printable)."""
+    format characters are removed and newlines flattened (see printable)."""
     if value is None or value == "":
         return "-"
     return printable(str(value))

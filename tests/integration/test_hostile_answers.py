@@ -370,13 +370,20 @@ def test_odd_numbers_and_shapes_are_bad_responses(
         ({"generation": None}, "task without a generation"),
         ({"startTime": 1e20}, "startTime is 100000000000000000000, out of range"),
         ({"endTime": "soon"}, "endTime is 'soon', expected a whole number"),
-        ({"extendInfo": "[" * 200_000 + "]" * 200_000}, "nested too deeply"),
     ],
 )
 def test_odd_tasks_are_bad_responses(hostile: HostileServer, connect, fields, message) -> None:
     hostile.serve(json_reply(envelope(result=[task(3) | fields], totalCount=1)))
     with pytest.raises(BadResponseError, match=message):
         connect().get_latest_function_task(APP, FN, INST)
+
+
+def test_extend_info_nested_too_deeply_reads_as_unparseable(hostile: HostileServer, connect) -> None:
+    # The task itself is well formed: its metrics are unreadable, which fails any metric gate.
+    hostile.serve(json_reply(envelope(result=[task(3) | {"extendInfo": "[" * 200_000 + "]" * 200_000}], totalCount=1)))
+    found = connect().get_latest_function_task(APP, FN, INST)
+    assert found is not None and not found.extend_info.valid
+    assert "nested" in (found.extend_info.parse_error or "")
 
 
 def test_numbers_that_are_whole_read_in_any_spelling(hostile: HostileServer, connect) -> None:
