@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .api.credentials import Credentials
-from .api.endpoints import normalize_endpoint
 from .api.errors import CredentialsError, InvalidInputError
 from .api.validation import check_region
 
@@ -86,6 +85,8 @@ class Settings:
         """Per-resource `region` / `endpoint` win over everything else."""
         if not region and not endpoint:
             return self
+        from .api.endpoints import normalize_endpoint  # the HTTP client's URL parser
+
         return Settings(
             region=region or self.region,
             endpoint=normalize_endpoint(endpoint)
@@ -114,6 +115,8 @@ def resolve_settings(
     Raises CredentialsError when the first source with credentials is incomplete or
     contradictory, and InvalidInputError for a malformed region or endpoint.
     """
+    from .api.endpoints import normalize_endpoint  # the HTTP client's URL parser
+
     lookup = config.get if isinstance(config, Mapping) else config
     environ = os.environ if env is None else env
 

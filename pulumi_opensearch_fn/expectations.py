@@ -11,14 +11,18 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from .api.errors import InvalidInputError
 from .api.models import FunctionInstance, FunctionTask
+from .api.numbers import decimal_of
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
-from .durations import format_duration, parse_duration
+from .durations import exact_duration, format_duration, parse_duration
+from .printable import brief, printable
+from .regression import RegressionLimit, parse_limits
 
-_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+_OPERATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
     ">=": operator.ge,
     "<=": operator.le,
     ">": operator.gt,
@@ -26,40 +30,59 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-_THRESHOLD = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
-_BARE_THRESHOLD = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
+_OP = r"(>=|<=|==|!=|>|<)"
+_THRESHOLD = re.compile(rf"^\s*([A-Za-z0-9_.\-]+)\s*{_OP}\s*(\S+)\s*$")
+_BARE_THRESHOLD = re.compile(rf"^\s*{_OP}\s*(\S+)\s*$")
 MAX_WAIT = timedelta(hours=6)
+# Polling faster gains nothing (training takes minutes) and only loads the API.
+MIN_INTERVAL = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
 class MetricThreshold:
-    """`recall >= 90`: a bound on a numeric entry of a task's extendInfo."""
+    """`recall >= 90`: a bound on a numeric entry of a task's extendInfo, compared exactly
+    (decimal, never rounded); `written` is the number as given, for messages."""
 
     name: str
     op: str
-    value: float
+    value: Decimal
+    written: str = field(default="", compare=False)
 
     @classmethod
-    def parse(cls, text: str, name: str | None = None) -> MetricThreshold:
-        if name is not None:
-            bare = _BARE_THRESHOLD.match(str(text))
-            if not bare:
-                raise InvalidInputError(
-                    f"metric {name!r}: {text!r} is not a threshold; write e.g. '>= 90'"
-                )
-            return cls(name, bare.group(1), float(bare.group(2)))
-        match = _THRESHOLD.match(str(text))
-        if not match:
+    def parse(cls, text: object, name: str | None = None) -> MetricThreshold:
+        if not isinstance(text, str):
+            where = f"metric {brief(name)}" if name is not None else "metric threshold"
             raise InvalidInputError(
-                f"metric threshold {text!r} is not of the form 'name >= number'"
+                f"{where} must be text such as 'recall >= 90',"
+                f" got {type(text).__name__} {brief(text)}"
             )
-        return cls(match.group(1), match.group(2), float(match.group(3)))
+        if name is not None:
+            bare = _BARE_THRESHOLD.match(text)
+            op, number = (bare.group(1), bare.group(2)) if bare else ("", "")
+            problem = f"metric {brief(name)}: {brief(text)} is not a threshold; write e.g. '>= 90'"
+        else:
+            match = _THRESHOLD.match(text)
+            name, op, number = match.groups() if match else ("", "", "")
+            problem = f"metric threshold {brief(text)} is not of the form 'name >= number'"
+        if not op:
+            raise InvalidInputError(problem)
+        try:
+            value = decimal_of(number)
+        except ValueError as exc:
+            raise InvalidInputError(f"{problem} ({exc})") from None
+        return cls(name, op, value, number)
 
-    def holds(self, seen: float) -> bool:
-        return _OPERATORS[self.op](seen, self.value)
+    def holds(self, seen: Decimal | int | float) -> bool:
+        """The exact comparison; never true for NaN or an infinity."""
+        exact = seen if isinstance(seen, Decimal) else Decimal(seen)
+        return exact.is_finite() and _OPERATORS[self.op](exact, self.value)
+
+    @property
+    def shown(self) -> str:
+        return self.written or str(self.value)
 
     def __str__(self) -> str:
-        return f"{self.name} {self.op} {self.value:g}"
+        return f"{self.name} {self.op} {self.shown}"
 
 
 @dataclass(frozen=True)
@@ -73,6 +96,9 @@ class Expect:
     metrics         thresholds on that task's extendInfo: {"recall": ">= 90"} or ["recall >= 90"]
     no_task_errors  that task's `errors` list is empty
     enforce         False: unmet expectations warn and set ready=False instead of failing
+    max_regression  how far a metric of that task may fall from the previous successful
+                    generation: {"auc": "0.01", "recall": "2%", "loss": "5% lower"} or
+                    ["auc 0.01", ...] (`lower`: lower is better); instances only
     """
 
     status: str | None = None
@@ -82,6 +108,14 @@ class Expect:
     metrics: Mapping[str, str] | Iterable[str] | None = None
     no_task_errors: bool = False
     enforce: bool = True
+    max_regression: Mapping[str, str] | Iterable[str] | None = None
+
+    def __post_init__(self) -> None:
+        # Numbers cross the Pulumi engine as doubles: generation 3 comes back as 3.0.
+        # Only whole values are made ints; 3.9 stays, for problems() to refuse.
+        generation: Any = self.min_generation
+        if isinstance(generation, float) and generation.is_integer():
+            object.__setattr__(self, "min_generation", int(generation))
 
     # -- validation and (de)serialization -------------------------------------
 
@@ -94,6 +128,7 @@ class Expect:
             ("min_generation", self._check_min_generation),
             ("max_age", lambda: self.max_age is None or parse_duration("max_age", self.max_age)),
             ("metrics", self.thresholds),
+            ("max_regression", self.regression_limits),
             ("no_task_errors", lambda: _bool("no_task_errors", self.no_task_errors)),
             ("enforce", lambda: _bool("enforce", self.enforce)),
         ):
@@ -114,19 +149,33 @@ class Expect:
         value: Any = self.min_generation
         if value is None:
             return
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidInputError(f"min_generation must be a whole number >= 0, got {value!r}")
+            raise InvalidInputError(
+                f"min_generation must be a whole number >= 0, got {brief(value)}"
+            )
 
     def thresholds(self) -> tuple[MetricThreshold, ...]:
-        if self.metrics is None:
+        """The metric thresholds; raises InvalidInputError for anything else."""
+        metrics: object = self.metrics
+        if metrics is None:
             return ()
-        if isinstance(self.metrics, str):
-            return (MetricThreshold.parse(self.metrics),)
-        if isinstance(self.metrics, Mapping):
-            return tuple(MetricThreshold.parse(v, name=k) for k, v in self.metrics.items())
-        return tuple(MetricThreshold.parse(item) for item in self.metrics)
+        if isinstance(metrics, str):
+            return (MetricThreshold.parse(metrics),)
+        if isinstance(metrics, Mapping):
+            for key in metrics:
+                if not isinstance(key, str):
+                    raise InvalidInputError(f"metric names must be text, got {brief(key)}")
+            return tuple(MetricThreshold.parse(v, name=k) for k, v in metrics.items())
+        if isinstance(metrics, list | tuple):
+            return tuple(MetricThreshold.parse(item) for item in metrics)
+        raise InvalidInputError(
+            "metrics must be a dict such as {'recall': '>= 90'} or a list such as"
+            f" ['recall >= 90'], got {type(metrics).__name__} {brief(metrics)}"
+        )
+
+    def regression_limits(self) -> tuple[RegressionLimit, ...]:
+        """The max_regression limits; raises InvalidInputError for anything else."""
+        return parse_limits(self.max_regression)
 
     @property
     def is_empty(self) -> bool:
@@ -137,6 +186,7 @@ class Expect:
             or self.max_age is not None
             or self.metrics
             or self.no_task_errors
+            or self.max_regression
         )
 
     @property
@@ -147,7 +197,13 @@ class Expect:
             or self.max_age is not None
             or self.metrics
             or self.no_task_errors
+            or self.max_regression
         )
+
+    @property
+    def needs_previous_success(self) -> bool:
+        """Whether the successful generation before the latest one must be read too."""
+        return bool(self.max_regression)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for resource inputs; thresholds as 'name op value' strings."""
@@ -157,12 +213,17 @@ class Expect:
                 out[key] = getattr(self, key)
         if self.max_age is not None:
             max_age = self.max_age
-            out["max_age"] = format_duration(max_age) if isinstance(max_age, timedelta) else max_age
+            out["max_age"] = exact_duration(max_age) if isinstance(max_age, timedelta) else max_age
         if self.metrics is not None:
             try:
                 out["metrics"] = [str(t) for t in self.thresholds()]
             except InvalidInputError:
                 out["metrics"] = self.metrics  # kept as given, so check can name the problem
+        if self.max_regression is not None:
+            try:
+                out["max_regression"] = [str(limit) for limit in self.regression_limits()]
+            except InvalidInputError:
+                out["max_regression"] = self.max_regression
         return out
 
     @classmethod
@@ -171,18 +232,16 @@ class Expect:
         if value is None or isinstance(value, Expect):
             return value
         if not isinstance(value, Mapping):
-            raise InvalidInputError(f"expect must be an Expect or a dict, got {value!r}")
+            raise InvalidInputError(f"expect must be an Expect or a dict, got {brief(value)}")
         known = {f.name for f in cls.__dataclass_fields__.values()}
         fields: dict[str, Any] = {}
         for key, item in value.items():
             snake = _snake(str(key))
             if snake not in known:
                 raise InvalidInputError(
-                    f"expect has no field {key!r}; known: {', '.join(sorted(known))}"
+                    f"expect has no field {brief(key)}; known: {', '.join(sorted(known))}"
                 )
             fields[snake] = item
-        if isinstance(fields.get("min_generation"), float):
-            fields["min_generation"] = int(fields["min_generation"])
         return cls(**fields)
 
 
@@ -201,6 +260,16 @@ class Wait:
                 parse_duration(name, getattr(self, name))
             except InvalidInputError as exc:
                 found.append((name, exc.message))
+        if not any(name == "interval" for name, _ in found) and (
+            self.interval_delta < MIN_INTERVAL
+        ):
+            found.append(
+                (
+                    "interval",
+                    f"interval must be at least {format_duration(MIN_INTERVAL)},"
+                    f" got {brief(self.interval)}",
+                )
+            )
         if not found and self.timeout_delta < self.interval_delta:
             found.append(("interval", "interval must not be longer than timeout"))
         return found
@@ -221,7 +290,7 @@ class Wait:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            name: format_duration(value) if isinstance(value, timedelta) else value
+            name: exact_duration(value) if isinstance(value, timedelta) else value
             for name, value in (("timeout", self.timeout), ("interval", self.interval))
         }
 
@@ -232,10 +301,10 @@ class Wait:
         if value is True:
             return cls()
         if not isinstance(value, Mapping):
-            raise InvalidInputError(f"wait must be a Wait or a dict, got {value!r}")
+            raise InvalidInputError(f"wait must be a Wait or a dict, got {brief(value)}")
         unknown = set(value) - {"timeout", "interval"}
         if unknown:
-            raise InvalidInputError(f"wait has no field {sorted(unknown)[0]!r}")
+            raise InvalidInputError(f"wait has no field {brief(sorted(unknown)[0])}")
         return cls(**{str(k): v for k, v in value.items()})
 
 
@@ -248,6 +317,10 @@ class Observation:
     task: FunctionTask | None
     success_task: FunctionTask | None
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The successful task before success_task, when max_regression asked for it
+    # (`previous_read`; None then means there is none).
+    previous_success_task: FunctionTask | None = None
+    previous_read: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +333,8 @@ class Result:
     met: bool
 
     def __str__(self) -> str:
-        return f"{self.name}: expected {self.expected}, saw {self.seen}"
+        # `seen` is server text (statuses, task errors): printable, on one line.
+        return printable(f"{self.name}: expected {self.expected}, saw {self.seen}")
 
 
 def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
@@ -283,9 +357,10 @@ def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
         results.append(
             Result(
                 "min_generation",
-                f">= {int(expect.min_generation)}",
+                f">= {expect.min_generation}",
                 none_yet if generation is None else str(generation),
-                generation is not None and generation >= int(expect.min_generation),
+                # Never truncated: a (refused) 3.9 must not pass generation 3.
+                generation is not None and generation >= expect.min_generation,
             )
         )
     if expect.max_age is not None:
@@ -301,21 +376,30 @@ def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
             )
         )
     for threshold in expect.thresholds():
-        value = success.metrics.get(threshold.name) if success else None
+        value = success.extend_info.exact_metrics.get(threshold.name) if success else None
         if success is None:
             shown = none_yet
         elif value is None:
             shown = "no such metric" if success.extend_info.valid else "unparseable extendInfo"
+        elif not value.is_finite():
+            shown = f"{value}, not a finite number"
         else:
-            shown = f"{value:g}"
+            shown = str(value)  # exactly as sent
         results.append(
             Result(
                 f"metrics.{threshold.name}",
-                f"{threshold.op} {threshold.value:g}",
+                f"{threshold.op} {threshold.shown}",
                 shown,
                 value is not None and threshold.holds(value),
             )
         )
+    for regression in expect.regression_limits():
+        if seen.previous_read:
+            expected, shown, met = regression.judge(success, seen.previous_success_task)
+        else:
+            expected = "a comparison with the previous successful generation"
+            shown, met = "judged only for an instance (its latest successful task)", False
+        results.append(Result(f"max_regression.{regression.metric}", expected, shown, met))
     if expect.no_task_errors:
         errors = success.errors if success else ()
         results.append(
@@ -389,17 +473,17 @@ def progress_line(subject: str, seen: Observation, elapsed: float) -> str:
     else:
         parts.append("no task")
     parts.append(f"{format_duration(timedelta(seconds=elapsed))} elapsed")
-    return f"{subject}: " + ", ".join(parts)
+    return printable(f"{subject}: " + ", ".join(parts))
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
-        raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}; got {brief(value)}")
 
 
 def _bool(name: str, value: object) -> None:
     if not isinstance(value, bool):
-        raise InvalidInputError(f"{name} must be true or false, got {value!r}")
+        raise InvalidInputError(f"{name} must be true or false, got {brief(value)}")
 
 
 def _snake(key: str) -> str:

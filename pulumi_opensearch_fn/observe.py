@@ -31,11 +31,23 @@ def observe_instance(
     client: OpenSearchFunctionClient, identity: Identity, expect: Expect | None = None
 ) -> Observation:
     """GetFunctionInstance (detail) and the latest task (pageSize=1), plus the latest
-    successful task only when an expectation needs it and the latest did not succeed."""
+    successful task only when an expectation needs it and the latest did not succeed,
+    or the two latest successful tasks (pageSize=2) when max_regression needs them."""
     app, function, name = identity.app_group, identity.function_name, identity.instance_name
     instance = client.get_function_instance(app, function, name, output="detail")
     latest = client.get_latest_function_task(app, function, name)
     success = latest if latest is not None and latest.status == "success" else None
+    if latest is not None and expect is not None and expect.needs_previous_success:
+        two = client.list_function_tasks_page(
+            app, function, name, status="success", page_size=2
+        ).tasks
+        return Observation(
+            instance=instance,
+            task=latest,
+            success_task=two[0] if two else None,
+            previous_success_task=two[1] if len(two) > 1 else None,
+            previous_read=True,
+        )
     if success is None and latest is not None and expect is not None and expect.needs_success_task:
         success = client.get_latest_function_task(app, function, name, status="success")
     return Observation(instance=instance, task=latest, success_task=success)

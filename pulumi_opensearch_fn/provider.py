@@ -48,7 +48,7 @@ from .outputs import (
     VOLATILE_FIELDS,
     observation_fields,
 )
-from .request import identity_inputs, parse_request
+from .request import check_inputs, identity_inputs, parse_request
 from .server_errors import install as _install_server_errors
 from .verdict import judge
 
@@ -92,7 +92,8 @@ class NotSentError(OpenSearchFnError):
 class _ReadOnlyProvider(ResourceProvider):
     kind: ClassVar[Kind]
     tracked: ClassVar[tuple[str, ...]]
-    gone: ClassVar[type[OpenSearchFnError]]  # the only error that drops it on refresh
+    # The only errors that drop it on refresh.
+    gone: ClassVar[type[OpenSearchFnError] | tuple[type[OpenSearchFnError], ...]]
 
     serialize_as_secret_always = False  # the blob holds nothing secret
 
@@ -115,15 +116,17 @@ class _ReadOnlyProvider(ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         gate = news.get(GATE)
         inputs = _without(news, "__provider", GATE, *LEGACY_INPUTS)
-        request, problems = parse_request(self.kind, inputs, self.config())
-        if problems:
-            return CheckResult(inputs, [CheckFailure(prop, why) for prop, why in problems])
+        # The program judged the settings (endpoint, credentials) where it read; its
+        # verdict says if they were wrong. What is left needs no HTTP client.
+        checked = check_inputs(self.kind, inputs)
+        if checked.problems:
+            return CheckResult(inputs, [CheckFailure(p, why) for p, why in checked.problems])
         if _has_unknown(inputs) or gate == UNKNOWN:  # preview: outputs stay unknown
             return CheckResult(inputs, [])
-        assert request is not None
+        assert checked.identity is not None
         if not isinstance(gate, Mapping) or gate.get("action") not in ("pass", "warn", "fail"):
             why = "no observation was sent with the inputs; construct it with its class"
-            return CheckResult(inputs, [CheckFailure("", f"{request.subject}: {why}")])
+            return CheckResult(inputs, [CheckFailure("", f"{checked.identity.subject}: {why}")])
         if gate["action"] == "fail":
             return CheckResult(inputs, [CheckFailure("", str(gate.get("message")))])
         _keep_volatile(inputs, olds, self.tracked)
@@ -247,7 +250,8 @@ class FunctionInstanceProvider(_ReadOnlyProvider):
 class FunctionTaskProvider(_ReadOnlyProvider):
     kind = TASK
     tracked = TRACKED_TASK_FIELDS
-    gone = TaskNotFoundError
+    # The API saying (with a 4xx) that the task, or its whole instance, does not exist.
+    gone = (TaskNotFoundError, InstanceNotFoundError)
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
         identity = Identity(outs["app_group"], outs["function_name"], outs["instance_name"])

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .api.endpoints import normalize_endpoint
 from .api.errors import OpenSearchFnError
 from .api.validation import check_name, check_region
 from .config import Settings, resolve_settings
@@ -46,10 +45,21 @@ def identity_inputs(kind: Kind) -> tuple[str, ...]:
     return (*names, REQUESTED_GENERATION) if kind == TASK else names
 
 
-def parse_request(
-    kind: Kind, inputs: Mapping[str, Any], config: ConfigSource
-) -> tuple[ReadRequest | None, list[Problem]]:
-    """The request for `inputs`, or None and every problem found (none is a request)."""
+@dataclass(frozen=True)
+class CheckedInputs:
+    """Inputs found usable without settings: what a provider's `check` can judge alone."""
+
+    identity: Identity | None
+    expect: Expect | None
+    wait: Wait | None
+    problems: list[Problem]
+
+
+def check_inputs(kind: Kind, inputs: Mapping[str, Any]) -> CheckedInputs:
+    """Every problem with the identity, `expect`, `wait` and `region` inputs.
+
+    Needs neither settings nor the HTTP client; the endpoint and the credentials are
+    judged with the settings (`parse_request`), where the program reads."""
     problems: list[Problem] = []
     names = [_checked(problems, key, check_name, label, inputs.get(key)) for key, label in _NAMES]
     generation = None
@@ -59,8 +69,6 @@ def parse_request(
         )
     if inputs.get("region"):
         _checked(problems, "region", check_region, inputs["region"])
-    if inputs.get("endpoint"):
-        _checked(problems, "endpoint", normalize_endpoint, inputs["endpoint"])
     expect = _checked(problems, "expect", Expect.from_value, inputs.get("expect"))
     if expect is not None:
         problems += [("expect", f"{k}: {why}") for k, why in expect.problems()]
@@ -73,17 +81,30 @@ def parse_request(
         problems += [("wait", f"{k}: {why}") for k, why in wait.problems()]
         if expect is None or expect.is_empty:
             problems.append(("wait", "wait needs expectations to wait for; set expect="))
+    identity = None if problems else Identity(names[0], names[1], names[2], generation)
+    return CheckedInputs(identity, expect, wait, problems)
+
+
+def parse_request(
+    kind: Kind, inputs: Mapping[str, Any], config: ConfigSource
+) -> tuple[ReadRequest | None, list[Problem]]:
+    """The request for `inputs`, or None and every problem found (none is a request)."""
+    from .api.endpoints import normalize_endpoint  # imports the HTTP client's URL parser
+
+    checked = check_inputs(kind, inputs)
+    problems = list(checked.problems)
+    if inputs.get("endpoint"):
+        _checked(problems, "endpoint", normalize_endpoint, inputs["endpoint"])
     if problems:
         return None, problems
+    assert checked.identity is not None
     try:
         settings = resolve_settings(config).with_overrides(
             region=inputs.get("region") or None, endpoint=inputs.get("endpoint") or None
         )
     except OpenSearchFnError as exc:
         return None, [("", exc.message)]
-    app, function, instance = names
-    identity = Identity(app, function, instance, generation)
-    return ReadRequest(identity, expect, wait, settings), []
+    return ReadRequest(checked.identity, checked.expect, checked.wait, settings), []
 
 
 def _checked(problems: list[Problem], prop: str, check: Callable[..., Any], *args: Any) -> Any:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 import httpx
 
 from . import validation as v
+from .answers import interpret, json_kind
+from .body import read_body, resolve_max_response_bytes
 from .credentials import ChainCredentials, Credentials, CredentialsProvider, StaticCredentials
 from .endpoints import normalize_endpoint, region_endpoint
 from .errors import (
@@ -23,18 +25,20 @@ from .errors import (
     InvalidInputError,
     NetworkError,
     OpenSearchFnError,
-    ThrottledError,
-    error_class,
 )
 from .models import FunctionInstance, FunctionTask, TaskPage, field_of
 from .retry import RetryPolicy
+from .safe_text import SafeRecords
 from .signing import SIGNERS
 
 log = logging.getLogger("pulumi_opensearch_fn.api")
+log.addFilter(SafeRecords())
 
 API_VERSION = "2017-12-25"
 USER_AGENT = "pulumi-opensearch-fn/0.1"
 DEFAULT_PAGE_SIZE = 50
+# However many tasks a server announces, listing reads at most this many pages.
+MAX_PAGES = 1000
 
 Output = Literal["simple", "normal", "detail"]
 TaskStatus = Literal["success", "failed", "running"]
@@ -48,6 +52,11 @@ class OpenSearchFunctionClient:
     http allowed, e.g. for the emulator). Credentials: a `Credentials`, any
     provider with `get()`, a `profile` name, or nothing for the
     `alibabacloud-credentials` default chain (built on first use).
+
+    Every call is bounded: `retry.deadline` covers connecting, waiting, retries and
+    reading the body; an answer may be at most `max_response_bytes` once
+    decompressed (default 8 MiB, or OPENSEARCH_FN_MAX_RESPONSE_BYTES). Redirects
+    are never followed.
     """
 
     def __init__(
@@ -65,6 +74,7 @@ class OpenSearchFunctionClient:
         max_connections: int = 8,
         transport: httpx.BaseTransport | None = None,
         user_agent: str = USER_AGENT,
+        max_response_bytes: int | None = None,
     ) -> None:
         if endpoint:
             self.endpoint = normalize_endpoint(endpoint)
@@ -83,9 +93,10 @@ class OpenSearchFunctionClient:
             else credentials or ChainCredentials(profile)
         )
         self._signer = SIGNERS[v.check_choice("signature", signature, SIGNERS)]
+        self.max_response_bytes = resolve_max_response_bytes(max_response_bytes)
         self.retry = retry or RetryPolicy()
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
-        self._host = httpx.URL(self.endpoint).netloc.decode("ascii")
+        self._host = httpx.URL(self.endpoint).netloc.decode("ascii")  # checked by endpoints
         self._user_agent = user_agent
         self._http = httpx.Client(
             transport=transport,
@@ -95,6 +106,7 @@ class OpenSearchFunctionClient:
             ),
             verify=_tls_verify(self.endpoint),
             trust_env=True,
+            follow_redirects=False,
         )
         self._closed = threading.Event()
 
@@ -106,7 +118,8 @@ class OpenSearchFunctionClient:
         path = _instance_path(app_group, function_name, instance_name)
         query = [("output", v.check_choice("output", output, v.OUTPUT_LEVELS))]
         body, request_id = self._call("GetFunctionInstance", path, query)
-        return FunctionInstance.from_body(field_of(body, "result"), request_id)
+        with _answer_of("GetFunctionInstance", request_id):
+            return FunctionInstance.from_body(_result(body, "GetFunctionInstance"), request_id)
 
     def get_function_task(
         self, app_group: str, function_name: str, instance_name: str, generation: int | str
@@ -116,7 +129,8 @@ class OpenSearchFunctionClient:
             f"/tasks/{v.check_generation(generation)}"
         )
         body, request_id = self._call("GetFunctionTask", path, [])
-        return FunctionTask.from_body(field_of(body, "result"), request_id)
+        with _answer_of("GetFunctionTask", request_id):
+            return FunctionTask.from_body(_result(body, "GetFunctionTask"), request_id)
 
     def list_function_tasks_page(
         self,
@@ -130,7 +144,7 @@ class OpenSearchFunctionClient:
         page_number: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> TaskPage:
-        """One page, newest first."""
+        """One page, newest first. `total_count` is None when the answer has none."""
         path = f"{_instance_path(app_group, function_name, instance_name)}/tasks"
         query = _task_query(status, start_time, end_time)
         query += [
@@ -138,13 +152,13 @@ class OpenSearchFunctionClient:
             ("pageSize", str(v.check_positive("page_size", page_size, v.MAX_PAGE_SIZE))),
         ]
         body, request_id = self._call("ListFunctionTasks", path, query)
-        items = field_of(body, "result") or []
-        if not isinstance(items, list):
-            raise BadResponseError("ListFunctionTasks result is not a list")
-        total = field_of(body, "totalCount")
+        # Only `result: []` means "no tasks": null, missing or another type is a broken answer.
+        items = _result(body, "ListFunctionTasks", list)
+        with _answer_of("ListFunctionTasks", request_id):
+            tasks = tuple(FunctionTask.from_body(item, request_id) for item in items)
         return TaskPage(
-            tasks=tuple(FunctionTask.from_body(item, request_id) for item in items),
-            total_count=int(total) if isinstance(total, int | str) and str(total).isdigit() else 0,
+            tasks=tasks,
+            total_count=_total_count(body, request_id),
             page_number=page_number,
             page_size=page_size,
             request_id=request_id,
@@ -165,7 +179,11 @@ class OpenSearchFunctionClient:
         """All matching tasks, newest first, fetched page by page as iterated.
 
         `limit` bounds how many are returned (and so how many pages are read).
-        Arguments are checked here, before iteration starts.
+        Arguments are checked here, before iteration starts. Paging ends at the
+        announced `totalCount` or a short page; a server that repeats a page, or
+        still has more after MAX_PAGES pages, raises BadResponseError rather than
+        returning a list that looks complete. A task repeated on the next page
+        (a new task shifted the list) is returned once.
         """
         _instance_path(app_group, function_name, instance_name)
         _task_query(status, start_time, end_time)
@@ -175,21 +193,37 @@ class OpenSearchFunctionClient:
             page_size = min(page_size, limit)
 
         def pages() -> Iterator[FunctionTask]:
-            returned, page_number = 0, 1
-            while True:
+            returned, seen = 0, set()
+            total: int | None = None
+            for page_number in range(1, MAX_PAGES + 1):
                 page = self.list_function_tasks_page(
                     app_group, function_name, instance_name, status=status,
                     start_time=start_time, end_time=end_time,
                     page_number=page_number, page_size=page_size,
                 )  # fmt: skip
-                for task in page.tasks:
+                fresh = [t for t in page.tasks if t.generation not in seen]
+                if page.tasks and not fresh:
+                    raise BadResponseError(
+                        f"ListFunctionTasks: page {page_number} repeats tasks already listed;"
+                        " stopped paging",
+                        request_id=page.request_id,
+                    )
+                for task in fresh:
+                    seen.add(task.generation)
                     yield task
                     returned += 1
                     if limit is not None and returned >= limit:
                         return
-                if len(page.tasks) < page_size or page_number * page_size >= page.total_count:
+                total = page.total_count
+                if len(page.tasks) < page_size or (
+                    total is not None and page_number * page_size >= total
+                ):
                     return
-                page_number += 1
+            raise BadResponseError(
+                f"ListFunctionTasks: still more tasks after {MAX_PAGES} pages"
+                f" ({total if total is not None else 'an unknown number of'} announced);"
+                " narrow the listing with a limit, a status or a time range"
+            )
 
         return pages()
 
@@ -231,14 +265,15 @@ class OpenSearchFunctionClient:
             if remaining <= 0:
                 break
             try:
-                return self._attempt(action, path, query, url, attempt, remaining)
+                return self._attempt(action, path, query, url, attempt, deadline)
             except OpenSearchFnError as error:
                 if not retry.retryable(error) or attempt == retry.max_attempts:
                     raise
                 last = error
                 pause = retry.delay(attempt, error)
-                if time.monotonic() + pause >= deadline:
-                    break
+                left = deadline - time.monotonic()
+                if pause >= left:
+                    raise self._out_of_time(action, error, pause, left) from None
                 log.debug("%s: retrying in %.2fs after %s", action, pause, error)
                 time.sleep(pause)
         raise DeadlineExceededError(
@@ -249,6 +284,24 @@ class OpenSearchFunctionClient:
             http_status=last.http_status if last else None,
         )
 
+    def _out_of_time(
+        self, action: str, error: OpenSearchFnError, pause: float, left: float
+    ) -> DeadlineExceededError:
+        """Fails at once, saying why, when the next try could only start past the deadline."""
+        asked = getattr(error, "retry_after", None)
+        why = (
+            f"the service asked to retry after {asked:g}s"
+            if asked is not None and asked >= pause
+            else f"the next try is due in {pause:.2f}s"
+        )
+        return DeadlineExceededError(
+            f"{action}: {why}, but only {max(left, 0.0):.2f}s of the {self.retry.deadline:g}s"
+            f" deadline is left; last error: {error}",
+            code=error.code,
+            request_id=error.request_id,
+            http_status=error.http_status,
+        )
+
     def _attempt(
         self,
         action: str,
@@ -256,7 +309,7 @@ class OpenSearchFunctionClient:
         query: list[tuple[str, str]],
         url: str,
         attempt: int,
-        remaining: float,
+        deadline: float,
     ) -> tuple[dict[str, Any], str]:
         headers = self._signer.sign(
             "GET",
@@ -274,73 +327,85 @@ class OpenSearchFunctionClient:
         # A prepared request skips the client's URL, header and cookie merging: nothing
         # here needs it, and it is a good part of the client's CPU per call.
         request = httpx.Request("GET", url, headers=headers)
-        request.extensions["timeout"] = self._timeouts_within(remaining)
+        request.extensions["timeout"] = self._timeouts_within(deadline - time.monotonic())
         started = time.perf_counter()
         try:
-            response = self._http.send(request)
+            response = self._http.send(request, stream=True)
+            try:
+                content = read_body(
+                    response, action, deadline=deadline, limit=self.max_response_bytes
+                )
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
             raise NetworkError(
-                f"{action}: timed out talking to {self.endpoint} ({exc!r})"
+                f"{action}: timed out talking to {self.endpoint} ({type(exc).__name__})"
             ) from None
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:
             raise NetworkError(f"{action}: connection to {self.endpoint} failed: {exc}") from None
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s -> %s request_id=%s attempt=%d latency=%.1fms",
                 action, path, response.status_code,
-                response.headers.get("x-acs-request-id", "-"), attempt,
+                response.headers.get("x-acs-request-id", "-")[:100], attempt,
                 (time.perf_counter() - started) * 1000,
             )  # fmt: skip
-        return _parse(action, response)
+        return interpret(
+            action, response.status_code, response.reason_phrase, response.headers, content
+        )
 
     def _timeouts_within(self, remaining: float) -> dict[str, float | None]:
         """The configured timeouts, none longer than what is left of the deadline."""
+        remaining = max(remaining, 0.001)
         limits = self._timeout.as_dict()
         return {k: remaining if t is None or t > remaining else t for k, t in limits.items()}
 
 
-def _parse(action: str, response: httpx.Response) -> tuple[dict[str, Any], str]:
-    status = response.status_code
+@contextmanager
+def _answer_of(action: str, request_id: str) -> Iterator[None]:
+    """Names the action and request in a model's complaint about the answer."""
     try:
-        body = json.loads(response.content) if response.content else {}
-    except ValueError:
-        body = None
-    header_request_id = response.headers.get("x-acs-request-id", "")
-    if not isinstance(body, dict):
-        snippet = response.text[:200].strip()
-        if status >= 400:
-            raise error_class("", status)(
-                f"{action} failed with HTTP {status}: {snippet or 'empty body'}",
-                request_id=header_request_id,
-                http_status=status,
-            )
+        yield
+    except BadResponseError as error:
+        if error.message.startswith(action):
+            raise
         raise BadResponseError(
-            f"{action}: the response is not a JSON object ({len(response.content)} bytes:"
-            f" {snippet[:80]!r})",
-            request_id=header_request_id,
-            http_status=status,
+            f"{action}: {error.message}", request_id=request_id, http_status=200
+        ) from None
+    except RecursionError:  # a nested JSON string inside the answer (extendInfo)
+        raise BadResponseError(
+            f"{action}: the answer holds JSON nested too deeply to read",
+            request_id=request_id,
+            http_status=200,
+        ) from None
+
+
+def _result(body: dict[str, Any], action: str, kind: type = dict) -> Any:
+    """The `result` of a successful envelope, which must be there and of `kind`."""
+    result = field_of(body, "result")
+    if not isinstance(result, kind):
+        shown = "missing or null" if result is None else f"a JSON {json_kind(result)}"
+        expected = "a list of tasks" if kind is list else "an object"
+        raise BadResponseError(
+            f"{action}: the answer's result is {shown}, expected {expected}",
+            request_id=str(field_of(body, "requestId") or "")[:100],
+            http_status=200,
         )
-    request_id = str(field_of(body, "requestId") or header_request_id)
-    code = str(field_of(body, "code") or "")
-    if status >= 400:
-        message = str(field_of(body, "message") or f"HTTP {status}")
-        cls = error_class(code, status)
-        text = f"{action}: {message}"
-        if cls is ThrottledError:
-            raise ThrottledError(
-                text, code=code, request_id=request_id, http_status=status,
-                retry_after=_retry_after(response),
-            )  # fmt: skip
-        raise cls(text, code=code, request_id=request_id, http_status=status)
-    return body, request_id
+    return result
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("x-acs-retry-after")
-    try:
-        return max(0.0, float(value) / 1000) if value else None
-    except ValueError:
+def _total_count(body: dict[str, Any], request_id: str) -> int | None:
+    value = field_of(body, "totalCount")
+    if value is None:
         return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadResponseError(
+            f"ListFunctionTasks: totalCount is {str(value)[:40]!r}, expected a whole number",
+            request_id=request_id,
+        )
+    return value
 
 
 def _instance_path(app_group: str, function_name: str, instance_name: str) -> str:

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .errors import CredentialsError
+from .safe_text import SafeRecords, remember_secret
 
 log = logging.getLogger(__name__)
+log.addFilter(SafeRecords())
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,8 @@ class Credentials:
                 "an access key needs both an id and a secret "
                 "(set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET)"
             )
+        # From now on no error or log line of the package can show them.
+        remember_secret(self.access_key_secret, self.security_token)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Never let a secret be pickled into Pulumi state by accident.

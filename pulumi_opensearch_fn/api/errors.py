@@ -20,6 +20,8 @@ OpenSearchFnError
 
 from __future__ import annotations
 
+from .safe_text import safe
+
 
 class OpenSearchFnError(Exception):
     """Base of every error this package raises."""
@@ -32,6 +34,9 @@ class OpenSearchFnError(Exception):
         request_id: str = "",
         http_status: int | None = None,
     ) -> None:
+        # Every error of the package is shown somewhere: mask secrets and strip
+        # control characters here, once, whatever the text came from.
+        message, code, request_id = safe(message), safe(code), safe(request_id)
         super().__init__(message)
         self.message = message
         self.code = code
@@ -79,7 +84,23 @@ class CredentialsError(OpenSearchFnError):
 
 
 class ApiError(OpenSearchFnError):
-    """The service answered with an error."""
+    """The service answered with an error.
+
+    `retry_after` is the wait in seconds the service asked for (`Retry-After` or
+    `x-acs-retry-after`), if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        request_id: str = "",
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code, request_id=request_id, http_status=http_status)
+        self.retry_after = retry_after
 
 
 class NotFoundError(ApiError):
@@ -108,18 +129,6 @@ class PermissionDeniedError(ApiError):
 
 class ThrottledError(ApiError):
     """The service throttled the request."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str = "",
-        request_id: str = "",
-        http_status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, code=code, request_id=request_id, http_status=http_status)
-        self.retry_after = retry_after
 
 
 class ServerError(ApiError):
@@ -158,8 +167,12 @@ _NOT_FOUND = {
 
 
 def error_class(code: str, http_status: int) -> type[ApiError]:
-    """Maps an API error code and HTTP status to the class to raise."""
-    if code in _NOT_FOUND:
+    """Maps an API error code and an error HTTP status (>= 400) to the class to raise.
+
+    A NotExist code means "does not exist" only with a 4xx status: with a 5xx the
+    service failed, and what it said about existence cannot be trusted.
+    """
+    if code in _NOT_FOUND and 400 <= http_status < 500:
         return _NOT_FOUND[code]
     if code.startswith("Throttling") or http_status == 429:
         return ThrottledError

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from .errors import BadResponseError
+from .numbers import json_constant, json_float, to_float
 
 JsonObject = Mapping[str, Any]
 
@@ -24,20 +27,54 @@ def ms_to_datetime(ms: int | None) -> datetime | None:
     return None if not ms else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def _int(body: JsonObject, key: str, *, what: str) -> int | None:
+# Whole numbers the API sends fit 64 bits; times (ms) must be dates a datetime can hold.
+MAX_WHOLE = 2**63 - 1
+MAX_TIME_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
+
+
+def _int(body: JsonObject, key: str, *, what: str, maximum: int = MAX_WHOLE) -> int | None:
+    """A whole number from a JSON number or a decimal string; None when absent or "".
+
+    Anything else (a fraction, NaN, an out-of-range or non-numeric value) is a
+    BadResponseError: a number read wrong would move a gate or a drift check.
+    """
     value = field_of(body, key)
     if value is None or value == "":
         return None
+    number = _whole_number(value)
+    if number is None:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+        raise BadResponseError(f"{what}: {key} is {shown}, expected a whole number")
+    if not 0 <= number <= maximum:
+        digits = str(number)
+        shown = digits if len(digits) <= 24 else f"{digits[:20]}... ({len(digits)} digits)"
+        raise BadResponseError(f"{what}: {key} is {shown}, out of range (0 to {maximum})")
+    return number
+
+
+def _time(body: JsonObject, key: str, *, what: str) -> int | None:
+    """Epoch milliseconds; 0 stays 0 (the API's "not set")."""
+    return _int(body, key, what=what, maximum=MAX_TIME_MS)
+
+
+def _whole_number(value: object) -> int | None:
     if isinstance(value, bool):
-        raise BadResponseError(f"{what}: {key} is {value!r}, expected a number")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 20:
+            return int(text)
+        if len(text) > 40:
+            return None
         try:
-            as_float = float(value)
-        except (TypeError, ValueError):
-            raise BadResponseError(f"{what}: {key} is {value!r}, expected a number") from None
-        return int(as_float)
+            value = float(text)
+        except ValueError:
+            return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _str(body: JsonObject, key: str) -> str:
@@ -47,26 +84,47 @@ def _str(body: JsonObject, key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ExtendInfo:
-    """The `extendInfo` JSON string, parsed; the raw text is always kept."""
+    """The `extendInfo` JSON string, parsed; the raw text is always kept.
+
+    Numbers are read exactly (`exact_metrics`, decimals as sent) for gates; `data` and
+    `metrics` carry them as doubles for outputs, with None (or no entry) where no finite
+    double can (NaN, Infinity, beyond about 1.8e308)."""
 
     raw: str
     data: Mapping[str, Any] | None = None
     parse_error: str | None = None
+    exact_metrics: Mapping[str, Decimal] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, raw: object) -> ExtendInfo:
         if raw is None or raw == "":
             return cls(raw="", data={})
         if isinstance(raw, Mapping):  # tolerate an already-decoded object
-            return cls(raw=json.dumps(raw, sort_keys=True), data=dict(raw))
+            try:
+                tree = _exact(raw, 0)
+            except _TooDeep:
+                return cls(raw="", parse_error=f"nested more than {MAX_EXTEND_DEPTH} levels")
+            return cls._of(json.dumps(raw, sort_keys=True), tree)
         text = str(raw)
         try:
-            data = json.loads(text)
+            tree = json.loads(text, parse_float=json_float, parse_constant=json_constant)
+        except RecursionError:
+            return cls(raw=text, parse_error="not JSON: nested too deeply")
         except ValueError as exc:
             return cls(raw=text, parse_error=f"not JSON: {exc}")
-        if not isinstance(data, dict):
-            return cls(raw=text, parse_error=f"a JSON {type(data).__name__}, not an object")
-        return cls(raw=text, data=data)
+        if not isinstance(tree, dict):
+            return cls(raw=text, parse_error=f"a JSON {type(tree).__name__}, not an object")
+        return cls._of(text, tree)
+
+    @classmethod
+    def _of(cls, text: str, tree: Mapping[str, Any]) -> ExtendInfo:
+        try:
+            data = _plain(tree, 0)
+        except _TooDeep:
+            return cls(raw=text, parse_error=f"nested more than {MAX_EXTEND_DEPTH} levels")
+        found: dict[str, Decimal] = {}
+        _flatten("", tree, found)
+        return cls(raw=text, data=data, exact_metrics=found)
 
     @property
     def valid(self) -> bool:
@@ -74,20 +132,13 @@ class ExtendInfo:
 
     @property
     def metrics(self) -> dict[str, float]:
-        """Numeric entries, nested objects flattened with dots (`dataReport.auc`)."""
+        """Numeric entries, nested objects flattened with dots (`dataReport.auc`), as
+        doubles; entries no finite double can carry are left out (see exact_metrics)."""
         found: dict[str, float] = {}
-
-        def walk(prefix: str, node: Mapping[str, Any]) -> None:
-            for key, value in node.items():
-                name = f"{prefix}{key}"
-                if isinstance(value, bool):
-                    continue
-                if isinstance(value, int | float):
-                    found[name] = float(value)
-                elif isinstance(value, Mapping):
-                    walk(f"{name}.", value)
-
-        walk("", self.data or {})
+        for name, exact in self.exact_metrics.items():
+            value = to_float(exact)
+            if value is not None:
+                found[name] = value
         return found
 
     @property
@@ -101,6 +152,56 @@ class ExtendInfo:
         if isinstance(value, list):
             return tuple(v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in value)
         return (str(value),)
+
+
+# Real extendInfo objects are a few levels deep; the bound keeps walking them cheap
+# and free of recursion limits.
+MAX_EXTEND_DEPTH = 64
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _plain(node: Any, depth: int) -> Any:
+    """The tree with exact numbers as doubles (None where no finite double fits)."""
+    if depth > MAX_EXTEND_DEPTH:
+        raise _TooDeep
+    if isinstance(node, Decimal) or (isinstance(node, int) and not isinstance(node, bool)):
+        plain = to_float(node)
+        return node if isinstance(node, int) and plain is not None else plain
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v, depth + 1) for v in node]
+    return node
+
+
+def _exact(node: Any, depth: int) -> Any:
+    """An already-decoded object's floats as the decimals their shortest text spells."""
+    if depth > MAX_EXTEND_DEPTH:
+        raise _TooDeep
+    if isinstance(node, float):
+        return Decimal(repr(node)) if math.isfinite(node) else Decimal(str(node))
+    if isinstance(node, Mapping):
+        return {str(k): _exact(v, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_exact(v, depth + 1) for v in node]
+    return node
+
+
+def _flatten(prefix: str, node: Mapping[str, Any], into: dict[str, Decimal]) -> None:
+    """Numeric entries by dotted name; `_plain` has bounded the depth already."""
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, Decimal):
+            into[name] = value
+        elif isinstance(value, int):
+            into[name] = Decimal(value)
+        elif isinstance(value, Mapping):
+            _flatten(f"{name}.", value, into)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +267,7 @@ class FunctionInstance:
             source=_str(body, "source"),
             status=_str(body, "status"),
             version_id=_int(body, "versionId", what=what),
-            create_time_ms=_int(body, "createTime", what=what),
+            create_time_ms=_time(body, "createTime", what=what),
             cron=_str(body, "cron"),
             description=_str(body, "description"),
             belongs=(
@@ -185,7 +286,7 @@ class FunctionInstance:
                 InstanceTask(
                     dag_status=_str(task, "dagStatus"),
                     progress=_int(task, "progress", what=what),
-                    last_run_time_ms=_int(task, "lastRunTime", what=what),
+                    last_run_time_ms=_time(task, "lastRunTime", what=what),
                 )
                 if isinstance(task, Mapping) and task
                 else None
@@ -235,8 +336,8 @@ class FunctionTask:
             run_id=_str(body, "runId"),
             status=_str(body, "status"),
             progress=_int(body, "progress", what=what),
-            start_time_ms=_int(body, "startTime", what=what) or None,
-            end_time_ms=_int(body, "endTime", what=what) or None,
+            start_time_ms=_time(body, "startTime", what=what) or None,
+            end_time_ms=_time(body, "endTime", what=what) or None,
             extend_info=ExtendInfo.parse(field_of(body, "extendInfo")),
             request_id=request_id,
         )
@@ -247,7 +348,7 @@ class TaskPage:
     """One page of ListFunctionTasks."""
 
     tasks: tuple[FunctionTask, ...]
-    total_count: int
+    total_count: int | None  # None when the answer does not say
     page_number: int
     page_size: int
     request_id: str = ""

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 
 from .errors import (
+    DeadlineExceededError,
     InvalidInputError,
     NetworkError,
     OpenSearchFnError,
@@ -39,12 +40,15 @@ class RetryPolicy:
 
     @staticmethod
     def retryable(error: OpenSearchFnError) -> bool:
+        if isinstance(error, DeadlineExceededError):  # the time is up; a retry cannot help
+            return False
         if isinstance(error, ThrottledError | NetworkError):
             return True
         return isinstance(error, ServerError) and error.http_status in RETRIED_STATUSES
 
     def delay(self, attempt: int, error: OpenSearchFnError) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        """Seconds to wait after failed attempt number `attempt` (1-based): the backoff,
+        or longer when the service asked for it (`Retry-After`, `x-acs-retry-after`)."""
         backoff = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
         retry_after = getattr(error, "retry_after", None)
         return max(backoff, retry_after) if retry_after else backoff

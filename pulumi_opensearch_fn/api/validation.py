@@ -11,13 +11,18 @@ from .errors import InvalidInputError
 
 MAX_NAME_LENGTH = 256
 MAX_PAGE_SIZE = 100
+MAX_REGION_LENGTH = 63
 OUTPUT_LEVELS = ("simple", "normal", "detail")
 TASK_STATUSES = ("success", "failed", "running")
 INSTANCE_STATUSES = ("available", "unavailable")
 DAG_STATUSES = ("success", "failed", "untrained", "pending", "running")
 
+# Generations are 64-bit integers at the service.
+MAX_GENERATION = 2**63 - 1
+_MAX_GENERATION_DIGITS = len(str(MAX_GENERATION))
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+_REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
 
 
 def check_name(kind: str, value: object) -> str:
@@ -52,17 +57,31 @@ def _whole(value: object) -> object:
 
 
 def check_generation(value: object) -> int:
-    """A generation as an int >= 0; accepts ints and decimal strings ('3')."""
+    """A generation as an int >= 0; accepts ints, whole floats and ASCII decimal strings
+    ('3'). Other digits ('²', '٣') and values beyond a 64-bit integer are refused."""
     if isinstance(value, bool):
         raise InvalidInputError(f"generation must be a whole number, got {value!r}")
     value = _whole(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) <= _MAX_GENERATION_DIGITS + 1 and _INTEGER.fullmatch(text):
+            value = int(text)
+        elif _INTEGER.fullmatch(text):
+            raise InvalidInputError(
+                f"generation must be at most {MAX_GENERATION}, got {len(text)} digits"
+            )
     if not isinstance(value, int):
-        raise InvalidInputError(f"generation must be a whole number, got {value!r}")
+        raise InvalidInputError(f"generation must be a whole number, got {_shown(value)}")
     if value < 0:
         raise InvalidInputError(f"generation must not be negative, got {value}")
+    if value > MAX_GENERATION:
+        raise InvalidInputError(f"generation must be at most {MAX_GENERATION}, got {_shown(value)}")
     return value
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def check_positive(kind: str, value: object, maximum: int | None = None) -> int:
@@ -94,7 +113,13 @@ def check_time_range(start: int | None, end: int | None) -> None:
 
 
 def check_region(value: object) -> str:
-    if not isinstance(value, str) or not _REGION.match(value):
+    """A region id: one DNS label of the endpoint's host name, so at most 63 characters."""
+    if isinstance(value, str) and len(value) > MAX_REGION_LENGTH:
+        raise InvalidInputError(
+            f"region is {len(value)} characters long; at most {MAX_REGION_LENGTH}"
+            " (regions look like 'cn-hangzhou')"
+        )
+    if not isinstance(value, str) or not _REGION.fullmatch(value):
         raise InvalidInputError(f"region must look like 'cn-hangzhou', got {value!r}")
     return value
 

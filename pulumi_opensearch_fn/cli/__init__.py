@@ -37,6 +37,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from . import args as args_types
 from . import exit_codes, logs, session
 from .args import DEFAULT_CONCURRENCY
 from .parser import PROG, build
@@ -127,6 +128,13 @@ def _emulator(args: argparse.Namespace, extras: list[str]) -> int:
     emulator.add_arguments(parser)
     try:
         options = parser.parse_args(extras)
+        # Checked here so a bad value is a usage error, not a failure to bind.
+        for option, check in (("--port", args_types.port), ("--host", args_types.host)):
+            value = getattr(options, option[2:])
+            try:
+                check(str(value))
+            except argparse.ArgumentTypeError as exc:
+                parser.error(f"argument {option}: {exc}")
     except SystemExit as exc:
         return _exit_status(exc)
     return int(emulator.run(options))
@@ -155,4 +163,7 @@ def _exit_status(exc: SystemExit) -> int:
 
 
 def _say(message: str) -> None:
-    print(logs.redact(f"{PROG}: {message}"), file=sys.stderr)
+    """One line on stderr; error messages carry server text, made printable."""
+    from ..printable import printable
+
+    print(logs.redact(printable(f"{PROG}: {message}")), file=sys.stderr)

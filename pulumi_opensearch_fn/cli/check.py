@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..expectations import Expect, Wait, unmet
+from ..expectations import Expect, Result, Wait, unmet
 from ..identity import Identity
 from ..observe import observe_instance
 from ..outputs import observation_fields
-from . import exit_codes, render
+from . import audit, exit_codes, render
 from .progress import LiveDisplay, LogLines, Silent, is_terminal
 from .runner import Outcome, run_checks
 from .targets import Target, load
@@ -35,6 +36,7 @@ def expectations(args: argparse.Namespace) -> tuple[Expect, Wait | None]:
         max_age=args.max_age,
         metrics=args.metric,
         no_task_errors=args.no_task_errors,
+        max_regression=args.max_regression,
     )
     problems = expect.problems()
     wait = None
@@ -66,6 +68,7 @@ def run(
     targets: list[Target],
 ) -> int:
     stop = threading.Event()
+    checked_at = datetime.now(UTC)
     if wait is None:
         reporter: Silent = Silent()
     elif is_terminal(sys.stderr):
@@ -86,7 +89,8 @@ def run(
         reporter.close()
     code = max((o.exit_code for o in outcomes), default=exit_codes.OK)
     if args.json:
-        render.emit(render.to_json(document(outcomes, code)))
+        record = audit.header(expect, wait, checked_at) | document(outcomes, code)
+        render.emit(render.to_json(record))
     else:
         # Not clipped to the terminal: the details are the point of the table.
         headers = ("INSTANCE", "STATE", "STATUS", "TASK", "DETAILS")
@@ -151,6 +155,8 @@ def document(outcomes: list[Outcome], code: int) -> dict[str, Any]:
 
 def instance_document(outcome: Outcome) -> dict[str, Any]:
     error = outcome.error
+    seen = outcome.seen
+    ids = audit.request_ids(seen) if seen else {}
     return {
         "id": outcome.target.id,
         "app_group": outcome.target.app,
@@ -161,10 +167,9 @@ def instance_document(outcome: Outcome) -> dict[str, Any]:
         "reason": outcome.reason,
         "timed_out": outcome.timed_out,
         "elapsed_seconds": round(outcome.elapsed, 3),
-        "expectations": [
-            {"name": r.name, "expected": r.expected, "seen": r.seen, "met": r.met}
-            for r in outcome.results
-        ],
+        "expectations": [expectation_document(r, ids) for r in outcome.results],
+        "judged": audit.judged(seen) if seen else None,
+        "request_ids": ids or None,
         "error": None
         if error is None
         else {
@@ -176,6 +181,16 @@ def instance_document(outcome: Outcome) -> dict[str, Any]:
             "exit_code": exit_codes.for_error(error),
         },
         "observation": observation_fields(outcome.seen) if outcome.seen else None,
+    }
+
+
+def expectation_document(result: Result, ids: dict[str, str | None]) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "expected": result.expected,
+        "seen": result.seen,
+        "met": result.met,
+        "request_id": audit.decided_by(result, ids),
     }
 
 

@@ -87,7 +87,7 @@ def tasks(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
         (
             t.generation, t.status, render.percent(t.progress), render.when(t.start_time),
             render.when(t.end_time), render.span(t.start_time, t.end_time),
-            render.metrics(t.metrics), "; ".join(t.errors),
+            render.metrics(t.extend_info.exact_metrics), "; ".join(t.errors),
         )
         for t in found
     ]  # fmt: skip
@@ -122,7 +122,7 @@ def task_rows(found: FunctionTask) -> list[tuple[str, object]]:
         ("ended", render.when(found.end_time)),
         ("took", render.span(found.start_time, found.end_time)),
         ("age", render.ago(found.end_time)),
-        ("metrics", render.metrics(found.metrics)),
+        ("metrics", render.metrics(found.extend_info.exact_metrics)),
         ("errors", "; ".join(found.errors) or "none"),
     ]
     if not found.extend_info.valid:

@@ -39,7 +39,10 @@ def redact(text: str) -> str:
 
 class _Redacting(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        from ..printable import printable
+
+        # Records carry server text (request ids, error codes): one printable line.
+        return redact(printable(super().format(record)))
 
 
 class _Quiet(logging.NullHandler):

@@ -40,6 +40,8 @@ examples:
   opensearch-fn check my_app ctr ctr_test --status available --task-status success
   opensearch-fn check --instances-file models.txt --min-generation 3 --max-age 36h \\
       --metric 'recall>=90' --no-task-errors --wait --timeout 30m --json
+  opensearch-fn check my_app ctr ctr_test --max-regression 'auc 0.01' \\
+      --max-regression 'loss 5% lower'
 """
 
 
@@ -192,6 +194,15 @@ def build() -> argparse.ArgumentParser:
                         " (repeatable)")  # fmt: skip
     expect.add_argument("--no-task-errors", action="store_true",
                         help="that task reports no errors")  # fmt: skip
+    expect.add_argument(
+        "--max-regression",
+        type=t.regression,
+        action="append",
+        metavar="'METRIC AMOUNT[%] [lower]'",
+        help="that task's metric fell at most AMOUNT (or AMOUNT%% of it) from the previous"
+        " successful generation, e.g. 'auc 0.01', 'recall 2%%'; `lower`: lower is better,"
+        " e.g. 'loss 5%% lower' (repeatable)",
+    )
     waiting = sub.add_argument_group("waiting")
     waiting.add_argument(
         "--wait", action="store_true", help="poll until met, the latest task failed, or the timeout"

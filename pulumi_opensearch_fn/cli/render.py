@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TextIO
 
+from ..printable import json_safe, printable
 from .logs import redact
 
-# Names and bodies come from the service: never let them move the cursor or recolour.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MIN_COLUMN = 8
 DEFAULT_WIDTH = 120
 GAP = "  "
 
 
 def clean(value: object) -> str:
-    """One cell: None as '-', control characters made visible, newlines flattened."""
+    """One cell: None as '-'; names and bodies come from the service, so control and
+    format characters are removed and newlines flattened (see printable)."""
     if value is None or value == "":
         return "-"
-    text = str(value).replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return printable(str(value))
 
 
 def clip(text: str, width: int) -> str:
@@ -67,7 +66,9 @@ def key_values(pairs: Iterable[tuple[str, object]]) -> str:
 
 
 def to_json(document: object) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+    return json_safe(
+        json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+    )
 
 
 def emit(text: str, stream: TextIO | None = None) -> None:
@@ -125,8 +126,9 @@ def percent(value: int | None) -> str | None:
     return None if value is None else f"{value}%"
 
 
-def metrics(values: Mapping[str, float]) -> str:
-    return " ".join(f"{name}={value:g}" for name, value in sorted(values.items()))
+def metrics(values: Mapping[str, Decimal | float]) -> str:
+    """`auc=0.8612 recall=91`: every value exactly as sent (never rounded)."""
+    return " ".join(f"{name}={value}" for name, value in sorted(values.items()))
 
 
 def parameters(values: Iterable[Mapping[str, Any]]) -> str:

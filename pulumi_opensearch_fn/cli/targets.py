@@ -13,6 +13,9 @@ from ..ids import NAMES, make_id, parse_instance_id
 
 # Each instance is waited on by its own thread; this keeps that number sane.
 MAX_TARGETS = 1000
+# Room for MAX_TARGETS lines of the longest names, percent-encoded, with comments;
+# reading stops there (`-f /dev/zero` must not fill memory).
+MAX_FILE_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +100,43 @@ def load(positional: Sequence[str], path: str | None, stdin: TextIO | None = Non
 
 def _read_file(path: str, stdin: TextIO | None) -> list[Target]:
     if path == "-":
-        return parse_lines(stdin or sys.stdin, "<stdin>")
+        return parse_lines(_bounded_text(stdin or sys.stdin, "<stdin>"), "<stdin>")
     try:
-        with open(path, encoding="utf-8") as handle:
-            return parse_lines(handle, path)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise InvalidInputError(
             f"cannot read instances file {path}: {exc.strerror or exc}"
         ) from None
+    _check_size(len(data), f"instances file {path}")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"instances file {path} is not UTF-8 text: {exc}") from None
+    return parse_lines(text.splitlines(), path)
+
+
+def _bounded_text(stream: TextIO, source: str) -> list[str]:
+    """At most MAX_FILE_BYTES of a text stream (read as bytes when it has them)."""
+    binary = getattr(stream, "buffer", None)
+    try:
+        if binary is not None:
+            data: bytes = binary.read(MAX_FILE_BYTES + 1)
+            _check_size(len(data), source)
+            text = data.decode("utf-8")
+        else:
+            text = stream.read(MAX_FILE_BYTES + 1)
+            _check_size(len(text), source)
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{source} is not UTF-8 text: {exc}") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {source}: {exc.strerror or exc}") from None
+    return text.splitlines()
+
+
+def _check_size(size: int, source: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise InvalidInputError(
+            f"{source} is larger than {MAX_FILE_BYTES // 2**20} MiB;"
+            f" list at most {MAX_TARGETS} instances"
+        )

@@ -40,6 +40,25 @@ BAD = [
     (["check", *I, "--concurrency", "33"], "concurrency must be between 1 and 32, got 33"),
     (["check", "--instances-file", "/nonexistent/models.txt"],
      "cannot read instances file /nonexistent/models.txt: No such file or directory"),
+    (["check", *I, "--max-age", "99999999999d"],
+     "argument --max-age: max age must be at most 36500d, got '99999999999d'"),
+    (["check", *I, "--wait", "--timeout", "9999999999999999999w"],
+     "argument --timeout: timeout must be at most 36500d"),
+    (["check", *I, "--wait", "--interval", "0.000001s"],
+     "--interval: interval must be at least 1s, got '0.000001s'"),
+    (["check", *I, "--wait", "--interval", "0.5s", "--timeout", "1m"],
+     "--interval: interval must be at least 1s, got '0.5s'"),
+    (["check", *I, "--metric", "auc>=nan"],
+     "'auc>=nan' is not of the form 'name >= number' ('nan' is not a finite decimal number)"),
+    (["check", *I, "--metric", "auc>=inf"], "('inf' is not a finite decimal number)"),
+    (["check", *I, "--metric", "auc>=1e99999999999999999999"], "exponent out of range"),
+    (["check", *I, "--min-generation", "3.9"], "min generation must be a whole number, got '3.9'"),
+    (["check", *I, "--min-generation", "9" * 5000], "...' is too large"),
+    (["task", *I, "²"], "generation must be a whole number, got '²'"),
+    (["task", *I, "9" * 5000], "generation must be at most 9223372036854775807, got 5000 digits"),
+    (["tasks", *I, "--limit", "٣"], "limit must be a whole number, got '٣'"),
+    (["tasks", *I, "--start-time", "9" * 5000], "...' is neither ISO 8601"),
+    (["check", "--instances-file", "/dev/zero"], "instances file /dev/zero is larger than 4 MiB"),
     (["--region", "Hangzhou", "instance", *I], "region must look like 'cn-hangzhou'"),
     (["instance", *I, "--bogus"], "unrecognized arguments: --bogus"),
     ([], "the following arguments are required: COMMAND"),
@@ -56,6 +75,25 @@ def test_bad_arguments(server, admin, cli, argv, message):
     assert "Traceback" not in ran.err
     assert ran.out == ""
     assert admin.requests() == []
+    assert len(ran.err.splitlines()[-1]) < 300  # the error line names, it does not echo
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "99999"], "argument --port: port must be between 0 and 65535, got 99999"),
+        (["--port", "-1"], "argument --port: port must be between 0 and 65535, got -1"),
+        (["--port", "9" * 5000], "argument --port: invalid int value"),
+        (["--host", "x" * 5000], "argument --host: host 'xxxxxxxx"),
+        (["--host", "evil\x1b[2J"], "is not a host name or IP address"),
+    ],
+)
+def test_bad_emulator_arguments_are_usage_errors(cli, argv, message):
+    ran = cli("emulator", *argv)
+    assert ran.code == exit_codes.USAGE, ran.err
+    assert message in ran.err
+    assert "Traceback" not in ran.err
+    assert ran.out == ""  # nothing served: no URL printed
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ COMMANDS = [
     ["task", APP, FN, "ctr_test", "latest"],
     ["task", APP, FN, "ctr_test", "77"],
     ["--json", "check", APP, FN, "ctr_training", "--task-status", "success", "--wait",
-     "--timeout", "0.6s", "--interval", "0.2s"],
+     "--timeout", "1s", "--interval", "1s"],
 ]  # fmt: skip
 
 

@@ -351,7 +351,6 @@ def test_delete_never_calls_the_api(provider, admin, deploy):
         ({"expect": {"colour": "red"}}, "expect", "no field 'colour'"),
         ({"wait": {"timeout": "5m"}}, "wait", "needs expectations"),
         ({"region": "Hangzhou"}, "region", "region must look like"),
-        ({"endpoint": "ftp://x"}, "endpoint", "http or https"),
     ],
 )
 def test_bad_input_fails_check_before_any_request(provider, admin, inputs, prop, reason):
@@ -367,10 +366,26 @@ def test_task_resource_rejects_bad_generation(provider):
     assert failures == [("requested_generation", "generation must not be negative, got -3")]
 
 
-def test_contradictory_credentials_fail_check_naming_the_keys(provider, emulator):
-    process = provider({"opensearch-fn:endpoint": emulator.url, "opensearch-fn:accessKeyId": "x"})
-    _, failures = process.check(INSTANCE_TYPE, {**CTR})
-    assert "opensearch-fn:accessKeySecret" in failures[0][1]
+@pytest.mark.parametrize(
+    ("inputs", "cfg", "reason"),
+    [
+        ({"endpoint": "ftp://x"}, {}, "http or https"),
+        ({}, {"opensearch-fn:accessKeySecret": None}, "opensearch-fn:accessKeySecret"),
+    ],
+    ids=["endpoint", "credentials"],
+)
+def test_bad_settings_fail_the_program_read_and_check_before_any_request(
+    provider, admin, config, sent, inputs, cfg, reason
+):
+    """The program judges the settings where it reads, before any request; check says so."""
+    settings = {k: v for k, v in {**config, **cfg}.items() if v is not None}
+    admin.clear_requests()
+    inputs = sent(cfg=settings, **inputs)
+    _, failures = provider(settings).check(INSTANCE_TYPE, inputs)
+    [(prop, why)] = failures
+    assert why.startswith("FunctionInstance my_app/ctr/ctr_test: ") or prop == ""
+    assert reason in why
+    assert admin.requests() == []
 
 
 def test_four_refresh_reads_overlap_in_one_provider_process(provider, admin, deploy):
