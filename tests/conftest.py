@@ -17,5 +17,5 @@ def emulator() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def admin(emulator: EmulatorServer) -> Iterator[EmulatorAdmin]:
-    with EmulatorAdmin(emulator.url) as client:
+    with emulator.admin() as client:
         yield client

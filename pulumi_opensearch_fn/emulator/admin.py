@@ -31,15 +31,25 @@ def _segment(text: str) -> str:
 class EmulatorAdmin:
     """Drive a running emulator (tests, benchmarks, demos).
 
-    ``url`` is the emulator's base URL (``EmulatorServer.url`` or the first
-    line the ``emulator`` command prints). Every method raises
-    :class:`EmulatorAdminError` when the emulator refuses the request.
+    ``url`` is the emulator's base URL and ``token`` its admin token: the first
+    and second lines the ``emulator`` command prints, or ``EmulatorServer.url``
+    and ``EmulatorServer.admin_token`` (``EmulatorServer.admin()`` does both).
+    Every method raises :class:`EmulatorAdminError` when the emulator refuses
+    the request.
     """
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, token: str, *, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
         # No proxy: the emulator is always local.
-        self._client = httpx.Client(base_url=self.url + "/_admin", timeout=timeout, trust_env=False)
+        self._client = httpx.Client(
+            base_url=self.url + "/_admin",
+            timeout=timeout,
+            trust_env=False,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    def __repr__(self) -> str:
+        return f"EmulatorAdmin({self.url!r})"  # never the token
 
     def close(self) -> None:
         self._client.close()
@@ -58,6 +68,8 @@ class EmulatorAdmin:
     def _call(
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
     ) -> Any:
+        if body is None and method in ("POST", "PUT", "PATCH"):
+            body = {}  # the admin API wants every state change typed as JSON
         response = self._client.request(method, path, json=body, params=params)
         payload = response.json() if response.content else None
         if response.status_code >= 400:
@@ -85,9 +97,12 @@ class EmulatorAdmin:
         """Move the simulated clock forward (tasks progress, runs finish); returns now in ms."""
         return int(self._call("POST", "/clock/advance", {"seconds": seconds})["nowMs"])
 
-    def state(self) -> dict[str, Any]:
-        """The whole state in the state-file format (see ``state_file``)."""
-        return cast(dict[str, Any], self._call("GET", "/state"))
+    def state(self, *, secrets: bool = False) -> dict[str, Any]:
+        """The whole state in the state-file format (see ``state_file``). Access key
+        secrets and STS tokens are left out unless ``secrets=True`` (needed to load
+        it back with ``load_state``)."""
+        params = {"secrets": "1"} if secrets else None
+        return cast(dict[str, Any], self._call("GET", "/state", params=params))
 
     def load_state(self, data: dict[str, Any]) -> dict[str, int]:
         """Replace the whole state with ``data`` (state-file format); returns its sizes.

@@ -1,10 +1,16 @@
-"""The admin API: unsigned JSON routes under ``/_admin``, loopback only.
+"""The admin API: JSON routes under ``/_admin``, unsigned but guarded (see ``admin_guard``).
+
+Every request carries ``Authorization: Bearer TOKEN`` (the run's admin token),
+a loopback ``Host`` and, with a body or a state-changing method,
+``Content-Type: application/json``.
 
 ===========================================================  =============================
 route                                                        body / answer
 ===========================================================  =============================
 GET    /_admin/health                                        {"ok": true}
-GET    /_admin/state                                         the state, in the file format
+GET    /_admin/state?secrets=1                               the state, in the file format;
+                                                             key secrets and STS tokens only
+                                                             with secrets=1
 PUT    /_admin/state                                         a state (file format)
 GET    /_admin/clock                                         {"nowMs", "offsetMs"}
 POST   /_admin/clock/advance                                 {"seconds"} -> {"nowMs", "offsetMs"}
@@ -33,6 +39,7 @@ Path segments are percent-encoded like the API's. Errors answer
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -74,7 +81,7 @@ def handle_admin(
         return exc.status, {"error": exc.message, "code": exc.code}
     except ConflictError as exc:
         return 409, {"error": str(exc)}
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         return 400, {"error": str(exc)}
 
 
@@ -87,7 +94,8 @@ def _dispatch(
     if key == ("GET", "health", 1):
         return 200, {"ok": True}
     if key == ("GET", "state", 1):
-        return 200, dump_state(state)
+        dumped = dump_state(state)
+        return 200, dumped if _flag(query, "secrets") else without_secrets(dumped)
     if key == ("PUT", "state", 1):
         # Everything is replaced, the clock offset too (0 when the body has none).
         state.replace_with(parse_state(data, "(request body)", state.clock.fresh()))
@@ -116,7 +124,7 @@ def _dispatch(
             backend.log.clear()
             return 200, {"cleared": True}
         limit = int(query["limit"]) if query.get("limit", "").isdecimal() else None
-        with_headers = query.get("headers", "") in ("1", "true", "yes")
+        with_headers = _flag(query, "headers")
         return 200, [e.to_json(headers=with_headers) for e in backend.log.entries(limit)]
     if key == ("GET", "counts", 1):
         nonces = len(backend.verifier.nonces)
@@ -125,6 +133,24 @@ def _dispatch(
         backend.verifier.nonces.clear()
         return 200, {"cleared": True}
     raise AdminError(404, f"no admin route {method} /_admin/{'/'.join(parts)}")
+
+
+def _flag(query: dict[str, str], name: str) -> bool:
+    return query.get(name, "") in ("1", "true", "yes")
+
+
+def without_secrets(dumped: dict[str, Any]) -> dict[str, Any]:
+    """The dumped state with key secrets and STS tokens left out (ids stay, to show
+    which credentials exist); such a state cannot be loaded back."""
+    keys = [
+        {k: v for k, v in entry.items() if k != "accessKeySecret"}
+        for entry in dumped.get("accessKeys", [])
+    ]
+    tokens = [
+        {k: v for k, v in entry.items() if k not in ("accessKeySecret", "securityToken")}
+        for entry in dumped.get("stsTokens", [])
+    ]
+    return {**dumped, "accessKeys": keys, "stsTokens": tokens}
 
 
 def _clock(backend: Backend) -> dict[str, int]:
@@ -137,11 +163,34 @@ def _obj(data: Any) -> dict[str, Any]:
     return data
 
 
+# Clock steps and durations beyond a century are mistakes, and would overflow epoch-ms math.
+MAX_SECONDS = 100 * 365 * 24 * 3600
+
+
 def _number(data: dict[str, Any], name: str, *, low: float, default: float | None = None) -> float:
     value = data.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-        raise AdminError(400, f"{name} must be a number >= {low}, got {value!r}")
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not _finite(value)
+        or not low <= value <= MAX_SECONDS
+    ):
+        raise AdminError(
+            400, f"{name} must be a number from {low} to {MAX_SECONDS}, got {_short(value)}"
+        )
     return float(value)
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _app_groups(backend: Backend, method: str, parts: list[str], data: Any) -> Answer:

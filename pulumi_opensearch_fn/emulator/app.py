@@ -2,14 +2,14 @@
 
 Order for an API request, as a gateway in front of the service would do it:
 route -> injected faults -> signature -> RAM -> the operation. Admin requests
-(``/_admin/...``) skip all of that and are not logged; see ``admin_api``.
+(``/_admin/...``) skip all of that and are not logged; they pass ``admin_guard``
+(loopback peer and Host, token, JSON) before ``admin_api``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import ipaddress
 import logging
 import socket
 import sys
@@ -18,7 +18,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import responses
+from . import admin_guard, responses
 from .admin_api import handle_admin
 from .core import Backend
 from .faults import POST_KINDS, Decision, FaultSpec, LogEntry
@@ -66,16 +66,6 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         for conn in conns:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        addr = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped.is_loopback
-    return addr.is_loopback
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -169,21 +159,30 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return
         try:
             if raw_path == "/_admin" or raw_path.startswith("/_admin/"):
-                if not _is_loopback(self.client_address[0]):
-                    self._send(
-                        responses.json_response(
-                            403, {"error": "the admin API is loopback only"}, ""
-                        )
-                    )
-                    return
-                status, payload = handle_admin(
-                    self.server.backend, self.command, raw_path, raw_query, body
-                )
-                self._send(responses.json_response(status, payload, ""))
+                self._handle_admin(raw_path, raw_query, body)
                 return
             self._handle_api(started, raw_path, raw_query, body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _handle_admin(self, raw_path: str, raw_query: str, body: bytes) -> None:
+        backend = self.server.backend
+        refused = admin_guard.refusal(
+            token=backend.admin_token, method=self.command, headers=self._headers(), body=body
+        )
+        if not admin_guard.is_loopback_address(self.client_address[0]):
+            refused = admin_guard.Refusal(403, "the admin API is loopback only")
+        if refused is not None:
+            self._send(responses.json_response(refused.status, {"error": refused.message}, ""))
+            return
+        try:
+            status, payload = handle_admin(backend, self.command, raw_path, raw_query, body)
+        except Exception:
+            # A bug here must answer, not drop the connection.
+            log.exception("emulator: unexpected error in the admin API")
+            self.close_connection = True
+            status, payload = 500, {"error": "the admin request failed; see the emulator's log"}
+        self._send(responses.json_response(status, payload, ""))
 
     def _host(self) -> str:
         return self.headers.get("host") or "opensearch.aliyuncs.com"

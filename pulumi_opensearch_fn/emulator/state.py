@@ -31,6 +31,9 @@ OUTCOMES = ("success", "failed")
 DEFAULT_INSTANCE_EXTEND_INFO = '{"dataReport":{},"errors":{}}'
 
 
+MAX_GENERATION_DIGITS = 18  # a signed 64-bit integer, as the service stores it
+
+
 class OpenSearchError(Exception):
     """An error the OpenSearch service itself answers (camelCase body)."""
 
@@ -413,6 +416,13 @@ class EmulatorState:
             self._settle(now)
             inst = self._instance(app, function, name)
             numeric = generation.isascii() and generation.isdecimal()
+            if numeric and len(generation) > MAX_GENERATION_DIGITS:
+                # int() of thousands of digits is slow or refused outright.
+                raise OpenSearchError(
+                    "InvalidParameter",
+                    f"generation must have at most {MAX_GENERATION_DIGITS} digits",
+                    400,
+                )
             task = inst.tasks.get(int(generation)) if numeric else None
             if task is None:
                 raise OpenSearchError("Task.NotExist", "task not exist.")

@@ -32,7 +32,7 @@ def detail(server: EmulatorServer, instance: str) -> dict:
 
 @pytest.fixture
 def frozen_admin(frozen_server: EmulatorServer):
-    with EmulatorAdmin(frozen_server.url) as client:
+    with frozen_server.admin() as client:
         yield client
 
 
