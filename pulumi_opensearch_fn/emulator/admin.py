@@ -97,6 +97,26 @@ class EmulatorAdmin:
         """Move the simulated clock forward (tasks progress, runs finish); returns now in ms."""
         return int(self._call("POST", "/clock/advance", {"seconds": seconds})["nowMs"])
 
+    def advance_clock_at_request(
+        self, seconds: float, at_request: int, *, action: str | None = None
+    ) -> int:
+        """Advance the clock by ``seconds`` just before the ``at_request``-th API request
+        from now (only requests of ``action``, when given) is answered; returns the
+        step's id. Earlier requests see the old time, that one and later the new: a
+        test can let a client see a run in progress, then finished, on any machine."""
+        body: dict[str, Any] = {"seconds": seconds, "atRequest": at_request}
+        if action is not None:
+            body["action"] = action
+        return int(self._call("POST", "/clock/steps", body)["id"])
+
+    def clock_steps(self) -> list[dict[str, Any]]:
+        """Steps not taken yet: ``{"id", "seconds", "atRequest", "action", "seen"}``."""
+        return cast(list[dict[str, Any]], self._call("GET", "/clock/steps"))
+
+    def clear_clock_steps(self) -> None:
+        """Drop every step not taken yet."""
+        self._call("DELETE", "/clock/steps")
+
     def state(self, *, secrets: bool = False) -> dict[str, Any]:
         """The whole state in the state-file format (see ``state_file``). Access key
         secrets and STS tokens are left out unless ``secrets=True`` (needed to load

@@ -14,6 +14,11 @@ GET    /_admin/state?secrets=1                               the state, in the f
 PUT    /_admin/state                                         a state (file format)
 GET    /_admin/clock                                         {"nowMs", "offsetMs"}
 POST   /_admin/clock/advance                                 {"seconds"} -> {"nowMs", "offsetMs"}
+POST   /_admin/clock/steps                                   {"seconds", "atRequest", "action"?}
+                                                             -> {"id"}: the atRequest-th API
+                                                             request (of action) from now is
+                                                             answered with the clock advanced
+GET    /_admin/clock/steps, DELETE                           pending steps, clear them
 PUT    /_admin/casing                                        {"casing": "camel"|"pascal"}
 PUT    /_admin/app-groups/{app}                              create an empty app group
 PUT    /_admin/app-groups/{app}/functions/{fn}/instances/{i} instance fields: create or merge
@@ -105,6 +110,8 @@ def _dispatch(
     if key == ("POST", "clock", 2) and parts[1] == "advance":
         state.advance_clock(_number(_obj(data), "seconds", low=0.0))
         return 200, _clock(backend)
+    if head == "clock" and len(parts) == 2 and parts[1] == "steps":
+        return _clock_steps(backend, method, data)
     if key == ("PUT", "casing", 1):
         casing = _obj(data).get("casing")
         if casing not in CASINGS:
@@ -133,6 +140,29 @@ def _dispatch(
         backend.verifier.nonces.clear()
         return 200, {"cleared": True}
     raise AdminError(404, f"no admin route {method} /_admin/{'/'.join(parts)}")
+
+
+def _clock_steps(backend: Backend, method: str, data: Any) -> Answer:
+    steps = backend.clock_steps
+    if method == "GET":
+        return 200, steps.list()
+    if method == "DELETE":
+        steps.clear()
+        return 200, {"cleared": True}
+    if method != "POST":
+        raise AdminError(405, "clock/steps: GET, POST or DELETE")
+    body = _obj(data)
+    unknown = sorted(set(body) - {"seconds", "atRequest", "action"})
+    if unknown:
+        raise AdminError(400, f"unknown clock step fields: {', '.join(unknown)}")
+    at_request = body.get("atRequest")
+    if isinstance(at_request, bool) or not isinstance(at_request, int) or at_request < 1:
+        raise AdminError(400, "atRequest must be an integer >= 1")
+    action = body.get("action")
+    if action is not None and not isinstance(action, str):
+        raise AdminError(400, "action must be a string")
+    step_id = steps.add(_number(body, "seconds", low=0.0), at_request, action)
+    return 200, {"id": step_id}
 
 
 def _flag(query: dict[str, str], name: str) -> bool:

@@ -193,6 +193,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         wire = WireRequest(self.command, raw_path, raw_query, headers, body)
         found = route(self.command, raw_path)
         action = found.action if found is not None else wire.header("x-acs-action")
+        step = backend.clock_steps.due(action)
+        if step:
+            backend.state.advance_clock(step)
         decision = backend.faults.decide(action)
         if decision.latency_ms:
             time.sleep(decision.latency_ms / 1000)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .admin_guard import new_token
+from .clock_steps import ClockSteps
 from .faults import FaultInjector, RequestLog
 from .responses import Casing
 from .state import EmulatorState
@@ -20,6 +21,7 @@ class Backend:
     state: EmulatorState
     casing: Casing = "camel"
     admin_token: str = field(default_factory=new_token)
+    clock_steps: ClockSteps = field(default_factory=ClockSteps)
     faults: FaultInjector = field(default_factory=FaultInjector)
     log: RequestLog = field(default_factory=RequestLog)
     verifier: Verifier = field(init=False)
