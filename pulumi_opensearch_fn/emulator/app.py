@@ -23,6 +23,7 @@ from .admin_api import handle_admin
 from .core import Backend
 from .faults import POST_KINDS, Decision, FaultSpec, LogEntry
 from .operations import Route, route, run_operation
+from .redaction import Redactor
 from .responses import Response
 from .state import OpenSearchError
 from .verify import AuthError, Verified, WireRequest, query_pairs
@@ -241,7 +242,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         try:
             verified = backend.verifier.verify(wire, found.action)
         except AuthError as exc:
-            return responses.gateway_error(exc.code, exc.message, exc.status, rid, host), None
+            # Messages quote what the client sent (the ROA string to sign): no secret in them.
+            message = Redactor(backend.state.secret_values())(exc.message)
+            return responses.gateway_error(exc.code, message, exc.status, rid, host), None
         if verified.actions is not None and found.action not in verified.actions:
             message = (
                 f"You are not authorized to do this action ({found.action}). "
@@ -285,7 +288,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 fault=fault,
                 latency_ms=round((time.perf_counter() - started) * 1000, 3),
                 headers=tuple((k, v) for k, vs in wire.headers.items() for v in vs),
-            )
+            ),
+            Redactor(self.server.backend.state.secret_values()),
         )
 
 

@@ -25,9 +25,11 @@ import dataclasses
 import random
 import threading
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from .redaction import REDACTED
 
 FAULT_KINDS = ("throttle", "error", "latency", "drop", "malformed", "truncated", "cut")
 ERROR_CODES = {
@@ -206,20 +208,22 @@ DEFAULT_LOG_BYTES = 16 * 1024 * 1024
 _ENTRY_OVERHEAD = 512  # the object, its numbers and short fields
 # Headers that carry a credential, kept only as a mark.
 _SECRET_HEADERS = frozenset({"x-acs-security-token"})
-REDACTED = "<redacted>"
 
 
 def _cut(text: str) -> str:
     return text if len(text) <= MAX_LOGGED_VALUE else text[:MAX_LOGGED_VALUE] + "...(cut)"
 
 
-def loggable_headers(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+def loggable_headers(
+    headers: Iterable[tuple[str, str]], redact: Callable[[str], str] = str
+) -> tuple[tuple[str, str], ...]:
     """Headers as the log keeps them: secrets redacted, values cut, at most 64."""
     kept: list[tuple[str, str]] = []
     for name, value in headers:
         if len(kept) == MAX_LOGGED_HEADERS:
             break
-        kept.append((_cut(name), REDACTED if name.lower() in _SECRET_HEADERS else _cut(value)))
+        shown = REDACTED if name.lower() in _SECRET_HEADERS else redact(value)
+        kept.append((_cut(redact(name)), _cut(shown)))
     return tuple(kept)
 
 
@@ -242,12 +246,13 @@ class RequestLog:
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def add(self, entry: LogEntry) -> None:
+    def add(self, entry: LogEntry, redact: Callable[[str], str] = str) -> None:
+        """Keeps ``entry`` with its texts passed through ``redact`` (known secrets out)."""
         entry = dataclasses.replace(
             entry,
-            path=_cut(entry.path),
-            query=_cut(entry.query),
-            headers=loggable_headers(entry.headers),
+            path=_cut(redact(entry.path)),
+            query=_cut(redact(entry.query)),
+            headers=loggable_headers(entry.headers, redact),
         )
         size = entry_size(entry)
         with self._lock:

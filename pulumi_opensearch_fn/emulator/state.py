@@ -428,6 +428,13 @@ class EmulatorState:
                 raise OpenSearchError("Task.NotExist", "task not exist.")
             return task.to_wire(inst.function_name, now)
 
+    def secret_values(self) -> tuple[str, ...]:
+        """Every credential secret the emulator accepts: what answers and logs must not show."""
+        with self.lock:
+            keys = [k.secret for k in self.access_keys.values()]
+            tokens = [part for t in self.sts_tokens.values() for part in (t.token, t.secret)]
+        return (*keys, *tokens)
+
     def access_key(self, access_key_id: str) -> AccessKey | None:
         with self.lock:
             return self.access_keys.get(access_key_id)

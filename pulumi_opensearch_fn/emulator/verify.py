@@ -26,6 +26,7 @@ from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
 from urllib.parse import parse_qsl, quote
 
+from .redaction import REDACTED
 from .state import AccessKey, StsToken
 
 API_VERSION = "2017-12-25"
@@ -41,7 +42,6 @@ V3_REQUIRED = (
     "x-acs-version",
 )
 _V3_FIELD = re.compile(r"\s*(Credential|SignedHeaders|Signature)=([^,]*)")
-REDACTED = "<redacted>"
 _TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
 
 Scheme = Literal["v3", "roa"]

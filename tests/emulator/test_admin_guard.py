@@ -302,3 +302,31 @@ def test_bad_arguments_are_one_line_exit_2(args: list[str], message: str):
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("scheme", ["v3", "roa"])
+def test_secrets_a_client_echoes_are_redacted_in_answers_and_log(
+    server: EmulatorServer, admin: EmulatorAdmin, scheme: str
+):
+    echoed = {
+        "x-acs-echo": STS_TOKEN,  # signed by ROA, so quoted in its mismatch message
+        "x-echo-b64": base64.b64encode(SECRET.encode()).decode(),
+        "x-echo-hex": STS_SECRET.encode().hex(),
+    }
+    reply = get(
+        server.port,
+        "GetFunctionInstance",
+        INSTANCE,
+        {"q": SECRET},
+        scheme=scheme,
+        ak=STS_AK,
+        secret="not-the-secret",
+        token=STS_TOKEN,
+        extra=echoed,
+    )
+    assert reply.code == "SignatureDoesNotMatch"
+    text = reply.body.decode() + json.dumps(admin.requests(headers=True))
+    assert "<redacted>" in text
+    for secret in (SECRET, STS_SECRET, STS_TOKEN):
+        for form in forms(secret):
+            assert form not in text
