@@ -310,7 +310,8 @@ class EmulatorAdmin:
     def requests(self, limit: int | None = None, *, headers: bool = False) -> list[dict[str, Any]]:
         """The request log, oldest first (the last ``limit`` entries): time, method,
         path, query, action, scheme (v3|roa|none), accessKeyId, token, status,
-        code, fault, latencyMs, and with ``headers=True`` the raw headers."""
+        code, fault, latencyMs, and with ``headers=True`` the headers (values cut to
+        2 kB, credential values redacted)."""
         params = {"headers": "1" if headers else "0"}
         if limit is not None:
             params["limit"] = str(limit)

@@ -75,8 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--admin-token",
         metavar="TOKEN",
         type=_admin_token,
-        help=f"the admin API's token, at least {MIN_TOKEN_LENGTH} characters "
-        f"(default: ${TOKEN_ENV}, else a random one); printed as the second line",
+        help=f"the admin API's token, at least {MIN_TOKEN_LENGTH} characters (default: "
+        f"${TOKEN_ENV}, which other local users cannot read from the process list, else a "
+        "random one); printed as the second line on stdout",
     )
 
 
