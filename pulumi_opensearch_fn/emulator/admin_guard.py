@@ -79,11 +79,14 @@ def _is_json(content_type: str | None) -> bool:
 def refusal(
     *,
     token: str,
+    peer: str,
     method: str,
     headers: dict[str, list[str]],
     body: bytes,
 ) -> Refusal | None:
-    """Why this admin request is refused, or None when it may proceed."""
+    """Why this admin request from ``peer`` (an IP address) is refused, or None."""
+    if not is_loopback_address(peer):
+        return Refusal(403, "the admin API is loopback only")
     hosts = headers.get("host", [])
     if len(hosts) != 1 or not is_loopback_host_header(hosts[0]):
         return Refusal(403, "the admin API answers only loopback Host names")

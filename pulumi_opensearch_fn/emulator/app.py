@@ -23,7 +23,6 @@ from .admin_api import handle_admin
 from .core import Backend
 from .faults import POST_KINDS, Decision, FaultSpec, LogEntry
 from .operations import Route, route, run_operation
-from .redaction import Redactor
 from .responses import Response
 from .state import OpenSearchError
 from .verify import AuthError, Verified, WireRequest, query_pairs
@@ -169,10 +168,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _handle_admin(self, raw_path: str, raw_query: str, body: bytes) -> None:
         backend = self.server.backend
         refused = admin_guard.refusal(
-            token=backend.admin_token, method=self.command, headers=self._headers(), body=body
+            token=backend.admin_token,
+            peer=self.client_address[0],
+            method=self.command,
+            headers=self._headers(),
+            body=body,
         )
-        if not admin_guard.is_loopback_address(self.client_address[0]):
-            refused = admin_guard.Refusal(403, "the admin API is loopback only")
         if refused is not None:
             self._send(responses.json_response(refused.status, {"error": refused.message}, ""))
             return
@@ -243,7 +244,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             verified = backend.verifier.verify(wire, found.action)
         except AuthError as exc:
             # Messages quote what the client sent (the ROA string to sign): no secret in them.
-            message = Redactor(backend.state.secret_values())(exc.message)
+            message = backend.redactor()(exc.message)
             return responses.gateway_error(exc.code, message, exc.status, rid, host), None
         if verified.actions is not None and found.action not in verified.actions:
             message = (
@@ -289,7 +290,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 latency_ms=round((time.perf_counter() - started) * 1000, 3),
                 headers=tuple((k, v) for k, vs in wire.headers.items() for v in vs),
             ),
-            Redactor(self.server.backend.state.secret_values()),
+            self.server.backend.redactor(),
         )
 
 

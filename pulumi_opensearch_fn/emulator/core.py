@@ -9,6 +9,7 @@ from typing import Any
 from .admin_guard import new_token
 from .clock_steps import ClockSteps
 from .faults import FaultInjector, RequestLog
+from .redaction import Redactor
 from .responses import Casing
 from .state import EmulatorState
 from .verify import Verifier
@@ -25,9 +26,20 @@ class Backend:
     faults: FaultInjector = field(default_factory=FaultInjector)
     log: RequestLog = field(default_factory=RequestLog)
     verifier: Verifier = field(init=False)
+    _redactor: tuple[tuple[str, ...], Redactor] = field(init=False)
 
     def __post_init__(self) -> None:
         self.verifier = Verifier(self.state)
+        self._redactor = ((), Redactor(()))
+
+    def redactor(self) -> Redactor:
+        """Removes every secret the state holds now; rebuilt only when credentials change."""
+        secrets = self.state.secret_values()
+        known, redactor = self._redactor
+        if secrets != known:
+            redactor = Redactor(secrets)
+            self._redactor = (secrets, redactor)
+        return redactor
 
 
 # Admin bodies are small objects; deeper nesting is an attack on the parser, not data.
