@@ -14,8 +14,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from pulumi_opensearch_fn.emulator.process import RunningEmulator
 
 IMPORT_ROUNDS = 9
 CPU_BATCHES = 21
@@ -61,14 +65,14 @@ def bench_import() -> None:
 
 
 @contextmanager
-def emulator(casing: str) -> Iterator[str]:
+def emulator(casing: str) -> Iterator[RunningEmulator]:
     """The emulator in its own process, so its CPU time is not counted here."""
     from pulumi_opensearch_fn.emulator.process import emulator_process
 
-    with emulator_process("--port", "0", "--casing", casing) as (_, url):
-        if not url.startswith("http://"):
-            raise RuntimeError(f"the emulator did not start: {url!r}")
-        yield url
+    with emulator_process("--port", "0", "--casing", casing) as running:
+        if not running.url.startswith("http://"):
+            raise RuntimeError(f"the emulator did not start: {running.url!r}")
+        yield running
 
 
 def cpu_per_call(fn: Callable[[], object], n: int) -> float:
@@ -85,7 +89,8 @@ def bench_cpu() -> None:
 
     from pulumi_opensearch_fn.api import NO_RETRY, Credentials, OpenSearchFunctionClient
 
-    with emulator("camel") as url, emulator("pascal") as pascal_url:
+    with emulator("camel") as camel, emulator("pascal") as pascal:
+        url, pascal_url = camel.url, pascal.url
         transport = httpx.HTTPTransport()
         client = OpenSearchFunctionClient(
             endpoint=url,
@@ -146,13 +151,12 @@ def bench_cpu() -> None:
 
 def bench_request_counts() -> None:
     from pulumi_opensearch_fn.api import NO_RETRY, Credentials, OpenSearchFunctionClient
-    from pulumi_opensearch_fn.emulator import EmulatorAdmin
 
     with (
-        emulator("camel") as url,
-        EmulatorAdmin(url) as admin,
+        emulator("camel") as running,
+        running.admin() as admin,
         OpenSearchFunctionClient(
-            endpoint=url, credentials=Credentials(AK_ID, AK_SECRET), retry=NO_RETRY
+            endpoint=running.url, credentials=Credentials(AK_ID, AK_SECRET), retry=NO_RETRY
         ) as client,
     ):
         _, last = admin.add_tasks(APP, FN, INST, HISTORY)

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from pulumi_opensearch_fn.cli.args import DEFAULT_CONCURRENCY
-from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, FaultSpec, sample_state
+from pulumi_opensearch_fn.emulator import EmulatorServer, FaultSpec, sample_state
 
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
 APP, FUNCTION = "bench", "ctr"
@@ -71,7 +71,7 @@ def main() -> int:
                NO_PROXY="127.0.0.1,localhost")  # fmt: skip
     # PascalCase: what the SDK's models read; our client reads either casing.
     with EmulatorServer(sample_state(), host="127.0.0.1", casing="pascal") as server, \
-            EmulatorAdmin(server.url) as admin, tempfile.TemporaryDirectory() as tmp:  # fmt: skip
+            server.admin() as admin, tempfile.TemporaryDirectory() as tmp:  # fmt: skip
         names = [f"model_{i:03d}" for i in range(options.instances)]
         for name in names:
             admin.upsert_instance(APP, FUNCTION, name, status="available", version_id=1)

@@ -284,7 +284,7 @@ def main() -> int:
             ("library input", *library())]  # fmt: skip
     with (
         EmulatorServer(sample_state(), host="127.0.0.1") as server,
-        EmulatorAdmin(server.url) as admin,
+        server.admin() as admin,
     ):
         rows.append(("CLI input (exit 2, no request)", *cli(admin, server.url)))
         held, total, sent = polling(admin, server.url)

@@ -382,7 +382,7 @@ def bench_cold_start(config: dict[str, str], rounds: int) -> None:
 def main() -> int:
     import argparse
 
-    from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
+    from pulumi_opensearch_fn.emulator import EmulatorServer, sample_state
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reads", type=int, default=100, help="reads in the connection test")
@@ -397,7 +397,7 @@ def main() -> int:
             del os.environ[key]
 
     with EmulatorServer(sample_state(), host="127.0.0.1", port=0) as server, \
-            EmulatorAdmin(server.url) as admin:  # fmt: skip
+            server.admin() as admin:  # fmt: skip
         admin.upsert_instance(APP, FN, FAILED_INST, status="available", version_id=3)
         admin.add_tasks(APP, FN, FAILED_INST, 3, metrics={"recall": 91})
         admin.add_tasks(APP, FN, FAILED_INST, 1, status="failed")

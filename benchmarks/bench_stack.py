@@ -43,7 +43,7 @@ from harness import (
     hermetic_env,
 )
 
-from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
+from pulumi_opensearch_fn.emulator import EmulatorServer, sample_state
 
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
 APP, FUNCTION = "my_app", "ctr"
@@ -204,7 +204,7 @@ def main() -> int:
     fields = {"count": count, "app": APP, "function": FUNCTION}
     with (
         EmulatorServer(sample_state(), host="127.0.0.1", port=0) as server,
-        EmulatorAdmin(server.url) as admin,
+        server.admin() as admin,
         tempfile.TemporaryDirectory(prefix="bench-stack-") as tmp,
     ):
         for i in range(count):

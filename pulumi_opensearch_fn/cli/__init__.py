@@ -128,13 +128,12 @@ def _emulator(args: argparse.Namespace, extras: list[str]) -> int:
     emulator.add_arguments(parser)
     try:
         options = parser.parse_args(extras)
-        # Checked here so a bad value is a usage error, not a failure to bind.
-        for option, check in (("--port", args_types.port), ("--host", args_types.host)):
-            value = getattr(options, option[2:])
-            try:
-                check(str(value))
-            except argparse.ArgumentTypeError as exc:
-                parser.error(f"argument {option}: {exc}")
+        # Checked here so a bad host is a usage error, not a failure to bind (the
+        # emulator's parser checks the port itself).
+        try:
+            args_types.host(str(options.host))
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"argument --host: {exc}")
     except SystemExit as exc:
         return _exit_status(exc)
     return int(emulator.run(options))

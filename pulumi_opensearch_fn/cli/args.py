@@ -19,7 +19,6 @@ _EPOCH_MS = re.compile(r"^\d{1,16}$", re.ASCII)
 # ASCII digits only (int() takes '٣'), and few enough that int() is cheap.
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 _MAX_DIGITS = 30
-PORT_MAX = 65535
 # A host name (RFC 1035 lengths) or an IPv4 / IPv6 literal; checked before binding.
 _HOST = re.compile(r"[A-Za-z0-9.:%\-]{1,253}", re.ASCII)
 
@@ -136,11 +135,6 @@ def timestamp(kind: str) -> Callable[[str], int]:
         return millis
 
     return parse
-
-
-def port(text: str) -> int:
-    """A TCP port, 0 (any free one) to 65535."""
-    return count("port", 0, PORT_MAX)(text)
 
 
 def host(text: str) -> str:

@@ -2,8 +2,10 @@
 
 * :class:`EmulatorServer`: serves GetFunctionInstance, ListFunctionTasks and
   GetFunctionTask (both signing schemes verified, documented errors, camelCase
-  or PascalCase bodies) plus an unsigned admin API under ``/_admin``.
-* :class:`EmulatorAdmin`: a typed client for that admin API.
+  or PascalCase bodies) plus an admin API under ``/_admin`` that wants the
+  run's token, a loopback Host and JSON bodies (see ``admin_guard``).
+* :class:`EmulatorAdmin`: a typed client for that admin API
+  (``EmulatorAdmin(url, token)`` or ``server.admin()``).
 * :class:`EmulatorState`: the model (app groups, functions, instances, tasks,
   credentials) with its simulated :class:`SimClock`.
 * :func:`load_state_file`, :func:`parse_state`, :func:`dump_state`,

@@ -31,15 +31,25 @@ def _segment(text: str) -> str:
 class EmulatorAdmin:
     """Drive a running emulator (tests, benchmarks, demos).
 
-    ``url`` is the emulator's base URL (``EmulatorServer.url`` or the first
-    line the ``emulator`` command prints). Every method raises
-    :class:`EmulatorAdminError` when the emulator refuses the request.
+    ``url`` is the emulator's base URL and ``token`` its admin token: the first
+    and second lines the ``emulator`` command prints, or ``EmulatorServer.url``
+    and ``EmulatorServer.admin_token`` (``EmulatorServer.admin()`` does both).
+    Every method raises :class:`EmulatorAdminError` when the emulator refuses
+    the request.
     """
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, token: str, *, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
         # No proxy: the emulator is always local.
-        self._client = httpx.Client(base_url=self.url + "/_admin", timeout=timeout, trust_env=False)
+        self._client = httpx.Client(
+            base_url=self.url + "/_admin",
+            timeout=timeout,
+            trust_env=False,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    def __repr__(self) -> str:
+        return f"EmulatorAdmin({self.url!r})"  # never the token
 
     def close(self) -> None:
         self._client.close()
@@ -58,6 +68,8 @@ class EmulatorAdmin:
     def _call(
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
     ) -> Any:
+        if body is None and method in ("POST", "PUT", "PATCH"):
+            body = {}  # the admin API wants every state change typed as JSON
         response = self._client.request(method, path, json=body, params=params)
         payload = response.json() if response.content else None
         if response.status_code >= 400:
@@ -85,9 +97,32 @@ class EmulatorAdmin:
         """Move the simulated clock forward (tasks progress, runs finish); returns now in ms."""
         return int(self._call("POST", "/clock/advance", {"seconds": seconds})["nowMs"])
 
-    def state(self) -> dict[str, Any]:
-        """The whole state in the state-file format (see ``state_file``)."""
-        return cast(dict[str, Any], self._call("GET", "/state"))
+    def advance_clock_at_request(
+        self, seconds: float, at_request: int, *, action: str | None = None
+    ) -> int:
+        """Advance the clock by ``seconds`` just before the ``at_request``-th API request
+        from now (only requests of ``action``, when given) is answered; returns the
+        step's id. Earlier requests see the old time, that one and later the new: a
+        test can let a client see a run in progress, then finished, on any machine."""
+        body: dict[str, Any] = {"seconds": seconds, "atRequest": at_request}
+        if action is not None:
+            body["action"] = action
+        return int(self._call("POST", "/clock/steps", body)["id"])
+
+    def clock_steps(self) -> list[dict[str, Any]]:
+        """Steps not taken yet: ``{"id", "seconds", "atRequest", "action", "seen"}``."""
+        return cast(list[dict[str, Any]], self._call("GET", "/clock/steps"))
+
+    def clear_clock_steps(self) -> None:
+        """Drop every step not taken yet."""
+        self._call("DELETE", "/clock/steps")
+
+    def state(self, *, secrets: bool = False) -> dict[str, Any]:
+        """The whole state in the state-file format (see ``state_file``). Access key
+        secrets and STS tokens are left out unless ``secrets=True`` (needed to load
+        it back with ``load_state``)."""
+        params = {"secrets": "1"} if secrets else None
+        return cast(dict[str, Any], self._call("GET", "/state", params=params))
 
     def load_state(self, data: dict[str, Any]) -> dict[str, int]:
         """Replace the whole state with ``data`` (state-file format); returns its sizes.
@@ -275,7 +310,8 @@ class EmulatorAdmin:
     def requests(self, limit: int | None = None, *, headers: bool = False) -> list[dict[str, Any]]:
         """The request log, oldest first (the last ``limit`` entries): time, method,
         path, query, action, scheme (v3|roa|none), accessKeyId, token, status,
-        code, fault, latencyMs, and with ``headers=True`` the raw headers."""
+        code, fault, latencyMs, and with ``headers=True`` the headers (values cut to
+        2 kB, credential values redacted)."""
         params = {"headers": "1" if headers else "0"}
         if limit is not None:
             params["limit"] = str(limit)

@@ -1,13 +1,24 @@
-"""The admin API: unsigned JSON routes under ``/_admin``, loopback only.
+"""The admin API: JSON routes under ``/_admin``, unsigned but guarded (see ``admin_guard``).
+
+Every request carries ``Authorization: Bearer TOKEN`` (the run's admin token),
+a loopback ``Host`` and, with a body or a state-changing method,
+``Content-Type: application/json``.
 
 ===========================================================  =============================
 route                                                        body / answer
 ===========================================================  =============================
 GET    /_admin/health                                        {"ok": true}
-GET    /_admin/state                                         the state, in the file format
+GET    /_admin/state?secrets=1                               the state, in the file format;
+                                                             key secrets and STS tokens only
+                                                             with secrets=1
 PUT    /_admin/state                                         a state (file format)
 GET    /_admin/clock                                         {"nowMs", "offsetMs"}
 POST   /_admin/clock/advance                                 {"seconds"} -> {"nowMs", "offsetMs"}
+POST   /_admin/clock/steps                                   {"seconds", "atRequest", "action"?}
+                                                             -> {"id"}: the atRequest-th API
+                                                             request (of action) from now is
+                                                             answered with the clock advanced
+GET    /_admin/clock/steps, DELETE                           pending steps, clear them
 PUT    /_admin/casing                                        {"casing": "camel"|"pascal"}
 PUT    /_admin/app-groups/{app}                              create an empty app group
 PUT    /_admin/app-groups/{app}/functions/{fn}/instances/{i} instance fields: create or merge
@@ -33,6 +44,7 @@ Path segments are percent-encoded like the API's. Errors answer
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -74,7 +86,7 @@ def handle_admin(
         return exc.status, {"error": exc.message, "code": exc.code}
     except ConflictError as exc:
         return 409, {"error": str(exc)}
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         return 400, {"error": str(exc)}
 
 
@@ -87,7 +99,8 @@ def _dispatch(
     if key == ("GET", "health", 1):
         return 200, {"ok": True}
     if key == ("GET", "state", 1):
-        return 200, dump_state(state)
+        dumped = dump_state(state)
+        return 200, dumped if _flag(query, "secrets") else without_secrets(dumped)
     if key == ("PUT", "state", 1):
         # Everything is replaced, the clock offset too (0 when the body has none).
         state.replace_with(parse_state(data, "(request body)", state.clock.fresh()))
@@ -97,6 +110,8 @@ def _dispatch(
     if key == ("POST", "clock", 2) and parts[1] == "advance":
         state.advance_clock(_number(_obj(data), "seconds", low=0.0))
         return 200, _clock(backend)
+    if head == "clock" and len(parts) == 2 and parts[1] == "steps":
+        return _clock_steps(backend, method, data)
     if key == ("PUT", "casing", 1):
         casing = _obj(data).get("casing")
         if casing not in CASINGS:
@@ -116,7 +131,7 @@ def _dispatch(
             backend.log.clear()
             return 200, {"cleared": True}
         limit = int(query["limit"]) if query.get("limit", "").isdecimal() else None
-        with_headers = query.get("headers", "") in ("1", "true", "yes")
+        with_headers = _flag(query, "headers")
         return 200, [e.to_json(headers=with_headers) for e in backend.log.entries(limit)]
     if key == ("GET", "counts", 1):
         nonces = len(backend.verifier.nonces)
@@ -125,6 +140,47 @@ def _dispatch(
         backend.verifier.nonces.clear()
         return 200, {"cleared": True}
     raise AdminError(404, f"no admin route {method} /_admin/{'/'.join(parts)}")
+
+
+def _clock_steps(backend: Backend, method: str, data: Any) -> Answer:
+    steps = backend.clock_steps
+    if method == "GET":
+        return 200, steps.list()
+    if method == "DELETE":
+        steps.clear()
+        return 200, {"cleared": True}
+    if method != "POST":
+        raise AdminError(405, "clock/steps: GET, POST or DELETE")
+    body = _obj(data)
+    unknown = sorted(set(body) - {"seconds", "atRequest", "action"})
+    if unknown:
+        raise AdminError(400, f"unknown clock step fields: {', '.join(unknown)}")
+    at_request = body.get("atRequest")
+    if isinstance(at_request, bool) or not isinstance(at_request, int) or at_request < 1:
+        raise AdminError(400, "atRequest must be an integer >= 1")
+    action = body.get("action")
+    if action is not None and not isinstance(action, str):
+        raise AdminError(400, "action must be a string")
+    step_id = steps.add(_number(body, "seconds", low=0.0), at_request, action)
+    return 200, {"id": step_id}
+
+
+def _flag(query: dict[str, str], name: str) -> bool:
+    return query.get(name, "") in ("1", "true", "yes")
+
+
+def without_secrets(dumped: dict[str, Any]) -> dict[str, Any]:
+    """The dumped state with key secrets and STS tokens left out (ids stay, to show
+    which credentials exist); such a state cannot be loaded back."""
+    keys = [
+        {k: v for k, v in entry.items() if k != "accessKeySecret"}
+        for entry in dumped.get("accessKeys", [])
+    ]
+    tokens = [
+        {k: v for k, v in entry.items() if k not in ("accessKeySecret", "securityToken")}
+        for entry in dumped.get("stsTokens", [])
+    ]
+    return {**dumped, "accessKeys": keys, "stsTokens": tokens}
 
 
 def _clock(backend: Backend) -> dict[str, int]:
@@ -137,11 +193,34 @@ def _obj(data: Any) -> dict[str, Any]:
     return data
 
 
+# Clock steps and durations beyond a century are mistakes, and would overflow epoch-ms math.
+MAX_SECONDS = 100 * 365 * 24 * 3600
+
+
 def _number(data: dict[str, Any], name: str, *, low: float, default: float | None = None) -> float:
     value = data.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-        raise AdminError(400, f"{name} must be a number >= {low}, got {value!r}")
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not _finite(value)
+        or not low <= value <= MAX_SECONDS
+    ):
+        raise AdminError(
+            400, f"{name} must be a number from {low} to {MAX_SECONDS}, got {_short(value)}"
+        )
     return float(value)
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _app_groups(backend: Backend, method: str, parts: list[str], data: Any) -> Answer:

@@ -2,14 +2,14 @@
 
 Order for an API request, as a gateway in front of the service would do it:
 route -> injected faults -> signature -> RAM -> the operation. Admin requests
-(``/_admin/...``) skip all of that and are not logged; see ``admin_api``.
+(``/_admin/...``) skip all of that and are not logged; they pass ``admin_guard``
+(loopback peer and Host, token, JSON) before ``admin_api``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import ipaddress
 import logging
 import socket
 import sys
@@ -18,7 +18,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import responses
+from . import admin_guard, responses
 from .admin_api import handle_admin
 from .core import Backend
 from .faults import POST_KINDS, Decision, FaultSpec, LogEntry
@@ -66,16 +66,6 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         for conn in conns:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        addr = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped.is_loopback
-    return addr.is_loopback
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -169,21 +159,32 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return
         try:
             if raw_path == "/_admin" or raw_path.startswith("/_admin/"):
-                if not _is_loopback(self.client_address[0]):
-                    self._send(
-                        responses.json_response(
-                            403, {"error": "the admin API is loopback only"}, ""
-                        )
-                    )
-                    return
-                status, payload = handle_admin(
-                    self.server.backend, self.command, raw_path, raw_query, body
-                )
-                self._send(responses.json_response(status, payload, ""))
+                self._handle_admin(raw_path, raw_query, body)
                 return
             self._handle_api(started, raw_path, raw_query, body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _handle_admin(self, raw_path: str, raw_query: str, body: bytes) -> None:
+        backend = self.server.backend
+        refused = admin_guard.refusal(
+            token=backend.admin_token,
+            peer=self.client_address[0],
+            method=self.command,
+            headers=self._headers(),
+            body=body,
+        )
+        if refused is not None:
+            self._send(responses.json_response(refused.status, {"error": refused.message}, ""))
+            return
+        try:
+            status, payload = handle_admin(backend, self.command, raw_path, raw_query, body)
+        except Exception:
+            # A bug here must answer, not drop the connection.
+            log.exception("emulator: unexpected error in the admin API")
+            self.close_connection = True
+            status, payload = 500, {"error": "the admin request failed; see the emulator's log"}
+        self._send(responses.json_response(status, payload, ""))
 
     def _host(self) -> str:
         return self.headers.get("host") or "opensearch.aliyuncs.com"
@@ -194,6 +195,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         wire = WireRequest(self.command, raw_path, raw_query, headers, body)
         found = route(self.command, raw_path)
         action = found.action if found is not None else wire.header("x-acs-action")
+        step = backend.clock_steps.due(action)
+        if step:
+            backend.state.advance_clock(step)
         decision = backend.faults.decide(action)
         if decision.latency_ms:
             time.sleep(decision.latency_ms / 1000)
@@ -239,7 +243,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         try:
             verified = backend.verifier.verify(wire, found.action)
         except AuthError as exc:
-            return responses.gateway_error(exc.code, exc.message, exc.status, rid, host), None
+            # Messages quote what the client sent (the ROA string to sign): no secret in them.
+            message = backend.redactor()(exc.message)
+            return responses.gateway_error(exc.code, message, exc.status, rid, host), None
         if verified.actions is not None and found.action not in verified.actions:
             message = (
                 f"You are not authorized to do this action ({found.action}). "
@@ -283,7 +289,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 fault=fault,
                 latency_ms=round((time.perf_counter() - started) * 1000, 3),
                 headers=tuple((k, v) for k, vs in wire.headers.items() for v in vs),
-            )
+            ),
+            self.server.backend.redactor(),
         )
 
 

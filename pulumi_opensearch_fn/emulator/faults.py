@@ -25,8 +25,11 @@ import dataclasses
 import random
 import threading
 from collections import Counter, deque
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from .redaction import REDACTED
 
 FAULT_KINDS = ("throttle", "error", "latency", "drop", "malformed", "truncated", "cut")
 ERROR_CODES = {
@@ -197,17 +200,69 @@ class LogEntry:
         return out
 
 
-class RequestLog:
-    """Every API request (not admin ones), newest last, bounded in memory."""
+# What one entry may keep, so a client sending huge headers cannot grow the log:
+# values are cut, and the whole log is capped in (estimated) bytes as well as entries.
+MAX_LOGGED_VALUE = 2048
+MAX_LOGGED_HEADERS = 64
+DEFAULT_LOG_BYTES = 16 * 1024 * 1024
+_ENTRY_OVERHEAD = 512  # the object, its numbers and short fields
+# Headers that carry a credential, kept only as a mark.
+_SECRET_HEADERS = frozenset({"x-acs-security-token"})
 
-    def __init__(self, maxlen: int = 20_000) -> None:
-        self._entries: deque[LogEntry] = deque(maxlen=maxlen)
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_LOGGED_VALUE else text[:MAX_LOGGED_VALUE] + "...(cut)"
+
+
+def loggable_headers(
+    headers: Iterable[tuple[str, str]], redact: Callable[[str], str] = str
+) -> tuple[tuple[str, str], ...]:
+    """Headers as the log keeps them: secrets redacted, values cut, at most 64."""
+    kept: list[tuple[str, str]] = []
+    for name, value in headers:
+        if len(kept) == MAX_LOGGED_HEADERS:
+            break
+        shown = REDACTED if name.lower() in _SECRET_HEADERS else redact(value)
+        kept.append((_cut(redact(name)), _cut(shown)))
+    return tuple(kept)
+
+
+def entry_size(entry: LogEntry) -> int:
+    """An estimate of the memory one entry holds."""
+    texts = [entry.method, entry.path, entry.query, entry.action or "", entry.code]
+    texts += [part for header in entry.headers for part in header]
+    return _ENTRY_OVERHEAD + sum(len(t) for t in texts)
+
+
+class RequestLog:
+    """Every API request (not admin ones), newest last, bounded in memory: at most
+    ``maxlen`` entries and about ``max_bytes``, headers included; oldest go first."""
+
+    def __init__(self, maxlen: int = 20_000, max_bytes: int = DEFAULT_LOG_BYTES) -> None:
+        self._entries: deque[tuple[LogEntry, int]] = deque()
+        self._maxlen = maxlen
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def add(self, entry: LogEntry) -> None:
+    def add(self, entry: LogEntry, redact: Callable[[str], str] = str) -> None:
+        """Keeps ``entry`` with its texts passed through ``redact`` (known secrets out)."""
+        entry = dataclasses.replace(
+            entry,
+            path=_cut(redact(entry.path)),
+            query=_cut(redact(entry.query)),
+            headers=loggable_headers(entry.headers, redact),
+        )
+        size = entry_size(entry)
         with self._lock:
-            self._entries.append(entry)
+            self._entries.append((entry, size))
+            self._bytes += size
+            while self._entries and (
+                len(self._entries) > self._maxlen or self._bytes > self._max_bytes
+            ):
+                _, dropped = self._entries.popleft()
+                self._bytes -= dropped
             self._counts["total"] += 1
             self._counts[f"status:{entry.status}"] += 1
             self._counts[f"scheme:{entry.scheme}"] += 1
@@ -218,9 +273,15 @@ class RequestLog:
             if entry.fault:
                 self._counts[f"fault:{entry.fault}"] += 1
 
+    @property
+    def size_bytes(self) -> int:
+        """The estimated bytes the kept entries hold."""
+        with self._lock:
+            return self._bytes
+
     def entries(self, limit: int | None = None) -> list[LogEntry]:
         with self._lock:
-            items = list(self._entries)
+            items = [entry for entry, _ in self._entries]
         return items if limit is None else items[-limit:] if limit > 0 else []
 
     def counts(self) -> dict[str, int]:
@@ -232,4 +293,5 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
             self._counts.clear()

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from .state import TASK_STATUSES, EmulatorState, OpenSearchError
 
 OUTPUT_LEVELS = ("simple", "normal", "detail")
+MAX_INT_CHARS = 20  # a signed 64-bit integer with its sign
 _API = re.compile(
     r"/v4/openapi/app-groups/([^/]+)/functions/([^/]+)/instances/([^/]+)(/tasks(?:/([^/]+))?)?"
 )
@@ -50,10 +51,14 @@ def _int_param(params: dict[str, str], name: str, default: int | None, low: int)
     raw = params.get(name)
     if raw is None:
         return default
+    text = raw.strip()
+    shown = repr(raw) if len(raw) <= 40 else repr(raw[:37]) + "..."
+    if len(text) > MAX_INT_CHARS:
+        raise _bad(f"{name} must be an integer of at most {MAX_INT_CHARS} characters, got {shown}")
     try:
-        value = int(raw.strip())
+        value = int(text)
     except ValueError:
-        raise _bad(f"{name} must be an integer, got {raw!r}") from None
+        raise _bad(f"{name} must be an integer, got {shown}") from None
     if value < low:
         raise _bad(f"{name} must be at least {low}, got {value}")
     return value

@@ -7,15 +7,26 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
+
+from .admin import EmulatorAdmin
 
 COMMAND = (sys.executable, "-m", "pulumi_opensearch_fn.emulator")
 
 
+class RunningEmulator(NamedTuple):
+    proc: subprocess.Popen[str]
+    url: str
+    admin_token: str
+
+    def admin(self) -> EmulatorAdmin:
+        return EmulatorAdmin(self.url, self.admin_token)
+
+
 @contextmanager
-def emulator_process(
-    *args: str, capture_stderr: bool = False
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """Starts `python -m pulumi_opensearch_fn.emulator ARGS`; yields it and the URL it printed.
+def emulator_process(*args: str, capture_stderr: bool = False) -> Iterator[RunningEmulator]:
+    """Starts `python -m pulumi_opensearch_fn.emulator ARGS`; yields it with the URL and
+    admin token it printed (empty strings when it printed none).
 
     Its stderr is discarded unless captured (then the caller must read it). Stopped on
     exit (SIGTERM, then SIGKILL after 10 s) unless it already ended.
@@ -24,7 +35,9 @@ def emulator_process(
     proc = subprocess.Popen([*COMMAND, *args], stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
         assert proc.stdout is not None
-        yield proc, proc.stdout.readline().strip()
+        url = proc.stdout.readline().strip()
+        token = proc.stdout.readline().strip() if url else ""
+        yield RunningEmulator(proc, url, token)
     finally:
         if proc.poll() is None:
             proc.terminate()

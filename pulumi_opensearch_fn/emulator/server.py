@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
+from .admin import EmulatorAdmin
+from .admin_guard import check_token
 from .app import EmulatorHTTPServer
 from .core import Backend
 from .faults import FaultInjector, RequestLog
@@ -16,10 +18,12 @@ class EmulatorServer:
     """The emulator on ``host:port`` (port 0 picks a free one), serving from a thread.
 
     ``state`` is shared, not copied: change it in-process (``server.state``) or
-    over the admin API (:class:`EmulatorAdmin` on ``server.url``)::
+    over the admin API (``server.admin()``, an :class:`EmulatorAdmin` holding this
+    run's ``admin_token``; a new random one unless given)::
 
-        with EmulatorServer(sample_state(), casing="pascal") as server:
+        with EmulatorServer(sample_state(), casing="pascal") as server, server.admin() as admin:
             print(server.url)  # http://127.0.0.1:PORT
+            admin.advance_clock(600)
     """
 
     def __init__(
@@ -28,10 +32,13 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         casing: Casing = "camel",
+        admin_token: str | None = None,
     ) -> None:
         if casing not in CASINGS:
             raise ValueError(f"casing must be one of {', '.join(CASINGS)}")
         self.backend = Backend(state if state is not None else EmulatorState(), casing)
+        if admin_token is not None:
+            self.backend.admin_token = check_token(admin_token)
         self._host = host
         self._port = port
         self._httpd: EmulatorHTTPServer | None = None
@@ -60,6 +67,15 @@ class EmulatorServer:
         if value not in CASINGS:
             raise ValueError(f"casing must be one of {', '.join(CASINGS)}")
         self.backend.casing = value
+
+    @property
+    def admin_token(self) -> str:
+        """What the admin API wants as ``Authorization: Bearer TOKEN``."""
+        return self.backend.admin_token
+
+    def admin(self, *, timeout: float = 30.0) -> EmulatorAdmin:
+        """An admin client for this server (close it, or use it as a context manager)."""
+        return EmulatorAdmin(self.url, self.admin_token, timeout=timeout)
 
     # -- lifecycle --------------------------------------------------------------
 

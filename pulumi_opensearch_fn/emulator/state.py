@@ -31,6 +31,9 @@ OUTCOMES = ("success", "failed")
 DEFAULT_INSTANCE_EXTEND_INFO = '{"dataReport":{},"errors":{}}'
 
 
+MAX_GENERATION_DIGITS = 18  # a signed 64-bit integer, as the service stores it
+
+
 class OpenSearchError(Exception):
     """An error the OpenSearch service itself answers (camelCase body)."""
 
@@ -413,10 +416,24 @@ class EmulatorState:
             self._settle(now)
             inst = self._instance(app, function, name)
             numeric = generation.isascii() and generation.isdecimal()
+            if numeric and len(generation) > MAX_GENERATION_DIGITS:
+                # int() of thousands of digits is slow or refused outright.
+                raise OpenSearchError(
+                    "InvalidParameter",
+                    f"generation must have at most {MAX_GENERATION_DIGITS} digits",
+                    400,
+                )
             task = inst.tasks.get(int(generation)) if numeric else None
             if task is None:
                 raise OpenSearchError("Task.NotExist", "task not exist.")
             return task.to_wire(inst.function_name, now)
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every credential secret the emulator accepts: what answers and logs must not show."""
+        with self.lock:
+            keys = [k.secret for k in self.access_keys.values()]
+            tokens = [part for t in self.sts_tokens.values() for part in (t.token, t.secret)]
+        return (*keys, *tokens)
 
     def access_key(self, access_key_id: str) -> AccessKey | None:
         with self.lock:

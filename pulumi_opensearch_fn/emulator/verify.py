@@ -26,6 +26,7 @@ from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
 from urllib.parse import parse_qsl, quote
 
+from .redaction import REDACTED
 from .state import AccessKey, StsToken
 
 API_VERSION = "2017-12-25"
@@ -315,15 +316,25 @@ class Verifier:
             req.method, req.path, query_pairs(req.query), req.headers
         )
         if not hmac.compare_digest(roa_signature(secret, string_to_sign), signature):
-            printable = string_to_sign.replace("\n", "#")
+            # The string to sign holds the STS token; the answer must not.
+            shown = {**req.headers, "x-acs-security-token": [REDACTED]} if token else req.headers
+            printable = roa_string_to_sign(
+                req.method, req.path, query_pairs(req.query), shown
+            ).replace("\n", "#")
             raise AuthError(
                 "SignatureDoesNotMatch",
                 "Specified signature is not matched with our calculation. "
                 f"server string to sign is:{printable}",
             )
+        # Without a nonce a captured request could be sent again for 15 minutes.
         nonce = req.header("x-acs-signature-nonce")
-        if nonce is not None:
-            self._check_nonce(access_key_id, nonce)
+        if not nonce:
+            raise AuthError(
+                "IncompleteSignature",
+                "the required header x-acs-signature-nonce is missing: "
+                "a request without one can be replayed",
+            )
+        self._check_nonce(access_key_id, nonce)
         return Verified("roa", access_key_id, token is not None, actions)
 
     # shared checks ----------------------------------------------------------

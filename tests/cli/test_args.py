@@ -81,9 +81,9 @@ def test_bad_arguments(server, admin, cli, argv, message):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--port", "99999"], "argument --port: port must be between 0 and 65535, got 99999"),
-        (["--port", "-1"], "argument --port: port must be between 0 and 65535, got -1"),
-        (["--port", "9" * 5000], "argument --port: invalid int value"),
+        (["--port", "99999"], "argument --port: expected a port from 0 to 65535, got '99999'"),
+        (["--port", "-1"], "argument --port: expected a port from 0 to 65535, got '-1'"),
+        (["--port", "9" * 5000], "argument --port: expected a port from 0 to 65535, got '99999"),
         (["--host", "x" * 5000], "argument --host: host 'xxxxxxxx"),
         (["--host", "evil\x1b[2J"], "is not a host name or IP address"),
     ],

@@ -20,7 +20,7 @@ def test_table_aligns_and_fits_a_width():
 
 
 def test_service_text_cannot_drive_the_terminal():
-    assert render.clean("evil\x1b[2Jname\nnext") == "evil\\x1b[2Jname next"
+    assert render.clean("evil\x1b[2Jname\nnext") == "evilname next"
     assert render.clean(None) == "-"
 
 

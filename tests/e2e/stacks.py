@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,18 +56,6 @@ def example_project(
 
 def combined(result: Any) -> str:
     return f"{result.stdout}\n{result.stderr}"
-
-
-def later(delay: float, action: Callable[[], object]) -> threading.Thread:
-    """Runs action after delay seconds in a daemon thread (already started)."""
-
-    def run() -> None:
-        time.sleep(delay)
-        action()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def provider_blobs(value: Any) -> Iterator[str]:

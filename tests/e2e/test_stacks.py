@@ -16,7 +16,6 @@ from stacks import (
     combined,
     decoded_blob,
     example_project,
-    later,
     leaks,
     provider_blobs,
 )
@@ -120,13 +119,20 @@ def test_gate_waits_for_training_during_up(tmp_path: Path, pulumi_env, emulator,
             "interval": "1s",
         },
     )
+    admin.clear_requests()
     preview = project.preview()
     assert "up will wait up to" in combined(preview), combined(preview)
 
-    finisher = later(6.0, lambda: admin.advance_clock(601))
+    # The run finishes on up's second read after the reads preview also makes: its
+    # first wait read sees it running, whatever the machine's speed. (A timer here
+    # raced the CLI's start-up: on a cold machine the run was over before up read it.)
+    reads_before_waiting = admin.counts()["requests"].get("action:GetFunctionInstance", 0)
+    assert reads_before_waiting >= 1
+    admin.clear_requests()
+    admin.advance_clock_at_request(601, reads_before_waiting + 2, action="GetFunctionInstance")
     up = project.up()
-    finisher.join(timeout=10)
     text = combined(up)
+    assert admin.clock_steps() == [], "up must read again after the run finished"
     assert f"task gen {generation} running" in text, text
     outputs = project.outputs()
     assert outputs["ready"] is True

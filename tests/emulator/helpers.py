@@ -98,8 +98,10 @@ def build(
     when: datetime | None = None,
     nonce: str | None = None,
     extra: dict[str, str] | None = None,
+    with_nonce: bool = True,
 ) -> Raw:
-    """Sign like the official SDK does (its own Utils), then lay out the wire request."""
+    """Sign like the official SDK does (its own Utils), then lay out the wire request.
+    ``with_nonce=False`` signs a request without ``x-acs-signature-nonce``."""
     when = when or datetime.now(UTC)
     str_query = {k: str(v) for k, v in (query or {}).items() if v is not None}
     headers: dict[str, str] = {
@@ -110,6 +112,8 @@ def build(
         "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
         **(extra or {}),
     }
+    if not with_nonce:
+        del headers["x-acs-signature-nonce"]
     if token is not None:
         headers["x-acs-accesskey-id"] = ak
         headers["x-acs-security-token"] = token

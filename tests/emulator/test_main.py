@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from pulumi_opensearch_fn.emulator import EmulatorAdmin
-from pulumi_opensearch_fn.emulator.process import COMMAND, emulator_process
+from pulumi_opensearch_fn.emulator.process import COMMAND, RunningEmulator, emulator_process
 
 from .helpers import api_path, build, send
 
 
-def running(*args: str) -> AbstractContextManager[tuple[subprocess.Popen[str], str]]:
+def running(*args: str) -> AbstractContextManager[RunningEmulator]:
     return emulator_process(*args, capture_stderr=True)
 
 
@@ -26,9 +26,9 @@ def port_of(url: str) -> int:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_prints_url_first_and_exits_cleanly(signum: int):
-    with running("--port", "0") as (proc, url):
+    with running("--port", "0") as (proc, url, token):
         assert url.startswith("http://127.0.0.1:") and port_of(url) > 0
-        with EmulatorAdmin(url) as admin:
+        with EmulatorAdmin(url, token) as admin:
             assert admin.health()
         reply = send(
             port_of(url), build("GetFunctionInstance", api_path("my_app", "ctr", "ctr_test"))
@@ -48,7 +48,7 @@ def test_options(tmp_path: Path):
     path.write_text(json.dumps(state))
     args = ["--state", str(path), "--casing", "pascal"]
     args += ["--access-key", "LTAI-x:sec", "--access-key", "STS.y:sts-sec:tok-1"]
-    with running(*args) as (proc, url):
+    with running(*args) as (proc, url, _):
         port = port_of(url)
         plain = send(
             port, build("GetFunctionInstance", api_path("app", "f", "i"), ak="LTAI-x", secret="sec")

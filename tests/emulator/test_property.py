@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from pulumi_opensearch_fn.emulator import EmulatorServer, sample_state
 
-from .helpers import AUTH_CODES, Raw, send
+from .helpers import AUTH_CODES, STS_TOKEN, Raw, send
 from .test_sdk import sdk
 
 # Names with the characters that matter on the wire: space, '/', '~', '*', '+', '%', unicode.
@@ -70,8 +70,12 @@ def call(
 
 
 def captured(server: EmulatorServer) -> Raw:
+    """The last request as logged, with the STS token the log redacts put back."""
     entry = server.log.entries(1)[0]
-    return Raw(entry.method, entry.path, entry.query, list(entry.headers))
+    headers = [
+        (k, STS_TOKEN if k.lower() == "x-acs-security-token" else v) for k, v in entry.headers
+    ]
+    return Raw(entry.method, entry.path, entry.query, headers)
 
 
 def signed_names(raw: Raw) -> list[str]:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, EmulatorState
-from pulumi_opensearch_fn.emulator.app import _is_loopback
+from pulumi_opensearch_fn.emulator.admin_guard import is_loopback_address
 
 from .helpers import api_path, get
 
@@ -33,7 +33,9 @@ def test_stop_closes_idle_keep_alive_connections():
     with EmulatorServer() as server:
         port = server.port
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("GET", "/_admin/health")
+        conn.request(
+            "GET", "/_admin/health", headers={"Authorization": f"Bearer {server.admin_token}"}
+        )
         assert conn.getresponse().read() == b'{"ok":true}'  # kept alive, a thread waits on it
         started = time.monotonic()
     assert time.monotonic() - started < 2
@@ -78,4 +80,4 @@ def test_admin_routes_are_separate_and_unsigned(server: EmulatorServer, admin: E
     ],
 )
 def test_admin_is_loopback_only(host: str, loopback: bool):
-    assert _is_loopback(host) is loopback
+    assert is_loopback_address(host) is loopback

@@ -182,7 +182,7 @@ def test_comments_and_defaults(tmp_path: Path):
 
 
 def test_admin_state_get_and_put(server: EmulatorServer, admin: EmulatorAdmin):
-    snapshot = admin.state()
+    snapshot = admin.state(secrets=True)
     sizes = admin.load_state(one_instance(status="available", versionId=9))
     assert sizes["instances"] == 1
     reply = get(

@@ -32,7 +32,7 @@ def detail(server: EmulatorServer, instance: str) -> dict:
 
 @pytest.fixture
 def frozen_admin(frozen_server: EmulatorServer):
-    with EmulatorAdmin(frozen_server.url) as client:
+    with frozen_server.admin() as client:
         yield client
 
 
@@ -145,3 +145,46 @@ def test_admin_instance_updates(server: EmulatorServer, admin: EmulatorAdmin):
     admin.add_app_group("empty_app")
     missing = get(server.port, "GetFunctionInstance", api_path("empty_app", "f", "i"))
     assert missing.json()["code"] == "Instance.NotExist"
+
+
+def test_clock_step_on_the_nth_request(frozen_server: EmulatorServer, frozen_admin: EmulatorAdmin):
+    frozen_admin.start_task("my_app", "ctr", "ctr_test", 600)
+    step = frozen_admin.advance_clock_at_request(601, 2, action="GetFunctionInstance")
+    assert frozen_admin.clock_steps() == [
+        {"id": step, "seconds": 601, "atRequest": 2, "action": "GetFunctionInstance", "seen": 0}
+    ]
+    assert detail(frozen_server, "ctr_test")["task"]["dagStatus"] == "running"
+    # Other actions do not count towards the step, and still see the old time.
+    assert task(frozen_server, "ctr_test", "4")["status"] == "running"
+    assert frozen_admin.clock_steps()[0]["seen"] == 1
+    assert detail(frozen_server, "ctr_test")["task"]["dagStatus"] == "success"
+    assert frozen_admin.clock() == {"nowMs": FROZEN_MS + 601_000, "offsetMs": 601_000}
+    assert frozen_admin.clock_steps() == []
+
+
+def test_clock_step_on_any_action_and_clearing(
+    frozen_server: EmulatorServer, frozen_admin: EmulatorAdmin
+):
+    frozen_admin.advance_clock_at_request(10, 1)
+    assert task(frozen_server, "ctr_test", "3")["status"] == "success"
+    assert frozen_admin.clock()["offsetMs"] == 10_000
+    frozen_admin.advance_clock_at_request(10, 5)
+    frozen_admin.clear_clock_steps()
+    assert frozen_admin.clock_steps() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"seconds": 1, "atRequest": 0},
+        {"seconds": 1, "atRequest": True},
+        {"seconds": -1, "atRequest": 1},
+        {"seconds": 1, "atRequest": 1, "action": 3},
+        {"seconds": 1, "atRequest": 1, "when": "later"},
+    ],
+)
+def test_bad_clock_steps(frozen_admin: EmulatorAdmin, body: dict):
+    with pytest.raises(EmulatorAdminError) as info:
+        frozen_admin._call("POST", "/clock/steps", body)
+    assert info.value.status == 400
+    assert frozen_admin.clock_steps() == []

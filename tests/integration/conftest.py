@@ -35,7 +35,7 @@ def server() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def admin(server: EmulatorServer) -> Iterator[EmulatorAdmin]:
-    with EmulatorAdmin(server.url) as client:
+    with server.admin() as client:
         yield client
 
 

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from pulumi_opensearch_fn.api import NO_RETRY, OpenSearchFunctionClient
-from pulumi_opensearch_fn.emulator import EmulatorAdmin
-from pulumi_opensearch_fn.emulator.process import emulator_process
+from pulumi_opensearch_fn.emulator.process import RunningEmulator, emulator_process
 
 from .conftest import AK, APP, FN, INST, STS
 
@@ -20,14 +19,15 @@ PER_THREAD = TOTAL // THREADS
 
 
 @pytest.fixture
-def external_url() -> Iterator[str]:
+def external() -> Iterator[RunningEmulator]:
     """The emulator in its own process, so client and server do not share one GIL."""
-    with emulator_process("--port", "0") as (_, url):
-        assert url.startswith("http://127.0.0.1:")
-        yield url
+    with emulator_process("--port", "0") as running:
+        assert running.url.startswith("http://127.0.0.1:")
+        yield running
 
 
-def test_50_threads_10000_requests(external_url: str) -> None:
+def test_50_threads_10000_requests(external: RunningEmulator) -> None:
+    external_url = external.url
     shared = OpenSearchFunctionClient(
         endpoint=external_url, credentials=AK, retry=NO_RETRY, max_connections=THREADS
     )
@@ -69,7 +69,7 @@ def test_50_threads_10000_requests(external_url: str) -> None:
             if own is not None:
                 own.close()
 
-    with EmulatorAdmin(external_url) as admin:
+    with external.admin() as admin:
         admin.clear_requests()
         threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(THREADS)]
         started = time.monotonic()

@@ -108,7 +108,7 @@ def test_query_on_the_wire(client: OpenSearchFunctionClient, admin: EmulatorAdmi
 
 
 def test_paging_reads_total_count_in_both_casings(any_server: EmulatorServer) -> None:
-    with EmulatorAdmin(any_server.url) as admin:
+    with any_server.admin() as admin:
         admin.add_tasks(APP, FN, INST, 4)
     with OpenSearchFunctionClient(
         endpoint=any_server.url, credentials=AK, retry=NO_RETRY
