@@ -95,8 +95,9 @@ def test_unknown_identity_reads_nothing_and_leaves_the_observation_unknown(progr
 
 
 def test_up_waits_in_the_program_and_logs_progress(program, mocks, admin, engine_log):
-    # Real time drives the emulator's tasks: this one ends about 4 s from now.
-    generation = admin.start_task(APP, FN, READY, duration_s=4)
+    generation = admin.start_task(APP, FN, READY, duration_s=600)
+    # The run finishes just before the second read: the first sees it running.
+    admin.advance_clock_at_request(601, 2, action="GetFunctionInstance")
     expect = Expect(task_status="success", min_generation=generation)
 
     program.run(lambda: FunctionInstance("model", APP, FN, READY, expect=expect,
@@ -109,6 +110,7 @@ def test_up_waits_in_the_program_and_logs_progress(program, mocks, admin, engine
     lines = [m for m in engine_log.messages() if m.startswith(f"FunctionInstance {APP}/{FN}/")]
     assert any(f"task gen {generation} running" in m for m in lines), lines
     assert any(f"task gen {generation} success" in m for m in lines), lines
+    assert admin.clock_steps() == []
 
 
 def test_preview_does_not_wait(program, mocks, admin, engine_log):

@@ -134,14 +134,14 @@ def test_wait_until_training_succeeds(provider, admin, sent):
     """`up` waits in the program; its progress goes to the resource's row."""
     generation = admin.start_task("my_app", "ctr", "ctr_test", duration_s=600)
     log = RecordedLog()
-    advance = threading.Timer(3, admin.advance_clock, args=(900,))
-    advance.start()
+    # The run finishes just before the third read: two see it running, on any machine.
+    admin.advance_clock_at_request(900, 3, action="GetFunctionInstance")
     inputs = sent(
         expect={"task_status": "success", "min_generation": generation},
         wait={"timeout": "60s", "interval": "1s"},
         log=log,
     )
-    advance.join()
+    assert admin.clock_steps() == []
     checked, failures = provider().check(INSTANCE_TYPE, inputs)
     assert failures == []
     assert checked["latest_generation"] == generation
