@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .api.credentials import Credentials
 from .api.errors import CredentialsError, InvalidInputError
 from .api.validation import check_region
+
+if TYPE_CHECKING:
+    from .api.credentials import Credentials
 
 NAMESPACE = "opensearch-fn"
 ENDPOINT_ENV = "OPENSEARCH_FN_ENDPOINT"
@@ -144,6 +147,8 @@ def resolve_settings(
         if not any((key_id, secret, token, profile)):
             continue
         _check_complete(source, key_id, secret, token, profile)
+        from .api.credentials import Credentials
+
         return Settings(
             region=region,
             endpoint=endpoint,

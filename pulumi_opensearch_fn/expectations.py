@@ -12,15 +12,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .api.errors import InvalidInputError
-from .api.models import FunctionInstance, FunctionTask
 from .api.numbers import decimal_of
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
 from .durations import exact_duration, format_duration, parse_duration
 from .printable import brief, printable
 from .regression import RegressionLimit, parse_limits
+
+if TYPE_CHECKING:  # only annotations: the provider's check does not load the models
+    from .api.models import FunctionInstance, FunctionTask
 
 _OPERATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
     ">=": operator.ge,

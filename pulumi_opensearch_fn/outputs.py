@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .api.models import FunctionInstance, FunctionTask
-from .expectations import Observation, Result
+if TYPE_CHECKING:  # only annotations: the provider's check does not load the models
+    from .api.models import FunctionInstance, FunctionTask
+    from .expectations import Observation, Result
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .api.errors import InvalidInputError
-from .api.models import FunctionTask
 from .api.numbers import decimal_of
 from .printable import brief
+
+if TYPE_CHECKING:
+    from .api.models import FunctionTask
 
 _LIMIT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s+(\S+)(?:\s+(lower|higher))?\s*$")
 _AMOUNT = re.compile(r"^\s*(\S+)(?:\s+(lower|higher))?\s*$")
