@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 
 import pulumi
 
+from . import program_exit
 from .api import OpenSearchFnError, OpenSearchFunctionClient
 from .api.validation import check_generation
 from .config import Settings, resolve_settings
@@ -27,6 +28,8 @@ from .expectations import Expect, Observation, describe_unmet, evaluate, unmet
 from .ids import make_id
 from .observe import observe_instance, observe_task
 from .outputs import instance_fields, task_fields, verdict_fields
+
+program_exit.install()  # a program the engine stops ends without tracebacks
 
 R = TypeVar("R")
 

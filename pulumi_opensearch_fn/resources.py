@@ -8,8 +8,11 @@ from typing import Any, Literal
 import pulumi
 import pulumi.dynamic
 
+from . import program_exit
 from .expectations import Expect, Wait
 from .provider import FunctionInstanceProvider, FunctionTaskProvider
+
+program_exit.install()  # a program the engine stops ends without tracebacks
 
 Generation = int | Literal["latest"]
 
