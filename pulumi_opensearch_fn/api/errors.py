@@ -20,6 +20,16 @@ OpenSearchFnError
 
 from __future__ import annotations
 
+import re
+
+# Line breaks and the blanks around them (the API's signature errors quote a multi-line
+# string to sign): every message stays one line wherever it is shown.
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def one_line(text: str) -> str:
+    return _LINE_BREAKS.sub(" ", text).strip()
+
 
 class OpenSearchFnError(Exception):
     """Base of every error this package raises."""
@@ -32,6 +42,7 @@ class OpenSearchFnError(Exception):
         request_id: str = "",
         http_status: int | None = None,
     ) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
         self.code = code
