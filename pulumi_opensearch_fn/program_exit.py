@@ -1,4 +1,4 @@
-"""A quiet end for a Pulumi program that the engine stops.
+"""A quiet end for a Pulumi program that fails or that the engine stops.
 
 When a resource fails (an unmet expectation, an API error, an unknown instance),
 the engine reports it, closes its resource monitor and cancels the program: the
@@ -6,15 +6,18 @@ official Python language host sends the program SIGINT, then kills it 5 s later.
 A program still waiting on outputs would then print two `KeyboardInterrupt`
 tracebacks (one from the event loop, one from the executor's shutdown), and one
 whose next call meets the closed monitor logs "Resource monitor has terminated,
-shutting down" as an error of its own. Neither says anything the engine has not
-already said, so the program leaves quietly instead: exit status 32, which the
-language host reads as "the user has already seen the error".
+shutting down" as an error of its own. A program ended by a `RunError` (a data
+source's `DataSourceError`) shows its message, then exits with status 1, which
+the engine reports once more as "program exited with non-zero exit code: 1".
+None of these say anything the user has not already been told, so the program
+leaves quietly instead: exit status 32, which the language host reads as "the
+user has already seen the error".
 
 `install()` takes effect only in a program that the language host runs, in its main
 thread, talking to a real engine over gRPC, and whose SIGINT handler is still
 Python's default: never in a provider process, under mocks, in an Automation API
-inline program (there only the redundant message is dropped) or over a user's
-own handler.
+inline program (there only the monitor message is dropped) or over a user's own
+handler.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from pulumi.runtime.proto import resource_pb2_grpc
 
 # The language host's "an error was already shown" exit status (no further message).
 ALREADY_REPORTED_EXIT = 32
+# The script the language host runs a program with; it logs a RunError, then exits 1.
+EXEC_SCRIPT = "pulumi-language-python-exec"
 # What the Python SDK says when a call meets the monitor the engine closed.
 MONITOR_TERMINATED = "Resource monitor has terminated, shutting down"
 
@@ -70,10 +75,24 @@ def _leave_quietly(_signum: int, _frame: FrameType | None) -> None:
 def _drop_monitor_terminated() -> None:
     error = pulumi.log.error
 
-    def error_unless_monitor_terminated(msg: str, *args: Any, **kwargs: Any) -> None:
+    def error_once(msg: str, *args: Any, **kwargs: Any) -> None:
         if msg.strip() != MONITOR_TERMINATED:
             error(msg, *args, **kwargs)
-        elif signal.getsignal(signal.SIGINT) is _leave_quietly:
-            _leave_quietly(signal.SIGINT, None)  # the host's program: end now, as on SIGINT
+        if _exec_reports_run_error(msg) and signal.getsignal(signal.SIGINT) is _leave_quietly:
+            # The program's last word, already shown: end as the official exec script does
+            # after printing a traceback, rather than with status 1, which adds "program
+            # exited with non-zero exit code: 1" under it.
+            _leave_quietly(signal.SIGINT, None)
 
-    pulumi.log.error = error_unless_monitor_terminated
+    pulumi.log.error = error_once
+
+
+def _exec_reports_run_error(msg: str) -> bool:
+    """Is the language host's exec script logging the RunError that ended the program?"""
+    caller = sys._getframe(2)  # the caller of error_once
+    error = sys.exc_info()[1]
+    return (
+        os.path.basename(caller.f_code.co_filename) == EXEC_SCRIPT
+        and isinstance(error, pulumi.RunError)
+        and str(error) == msg
+    )
