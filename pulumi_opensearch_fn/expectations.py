@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .api.errors import InvalidInputError
+from .api.errors import InvalidInputError, one_line
 from .api.models import FunctionInstance, FunctionTask
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
 from .durations import format_duration, parse_duration
@@ -334,7 +334,8 @@ def unmet(results: Iterable[Result]) -> list[Result]:
 
 
 def describe_unmet(subject: str, failed: Iterable[Result]) -> str:
-    return f"{subject}: expectations not met: " + "; ".join(str(r) for r in failed)
+    """One line, whatever the API put in what was seen (a task's errors may span lines)."""
+    return one_line(f"{subject}: expectations not met: " + "; ".join(str(r) for r in failed))
 
 
 def hopeless(expect: Expect | None, seen: Observation) -> str | None:
