@@ -22,6 +22,7 @@ handler.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -76,13 +77,18 @@ def _drop_monitor_terminated() -> None:
     error = pulumi.log.error
 
     def error_once(msg: str, *args: Any, **kwargs: Any) -> None:
-        if msg.strip() != MONITOR_TERMINATED:
+        terminated = msg.strip() == MONITOR_TERMINATED
+        if not terminated:
             error(msg, *args, **kwargs)
-        if _exec_reports_run_error(msg) and signal.getsignal(signal.SIGINT) is _leave_quietly:
-            # The program's last word, already shown: end as the official exec script does
-            # after printing a traceback, rather than with status 1, which adds "program
-            # exited with non-zero exit code: 1" under it.
+        if not (_exec_reports_run_error(msg) and signal.getsignal(signal.SIGINT) is _leave_quietly):
+            return
+        if terminated:  # the engine is gone: nothing is left to finish
             _leave_quietly(signal.SIGINT, None)
+        # The program's last word, now shown. The exec script still waits for the calls
+        # in flight (the engine reports their resources' errors), then would exit with
+        # status 1, which the engine reports once more as "program exited with non-zero
+        # exit code: 1": the status becomes "already reported" instead.
+        atexit.register(_leave_quietly, signal.SIGINT, None)
 
     pulumi.log.error = error_once
 
