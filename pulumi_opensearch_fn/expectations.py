@@ -420,7 +420,8 @@ def unmet(results: Iterable[Result]) -> list[Result]:
 
 
 def describe_unmet(subject: str, failed: Iterable[Result]) -> str:
-    return f"{subject}: expectations not met: " + "; ".join(str(r) for r in failed)
+    """One line, whatever the API put in what was seen (a task's errors may span lines)."""
+    return printable(f"{subject}: expectations not met: " + "; ".join(str(r) for r in failed))
 
 
 def hopeless(expect: Expect | None, seen: Observation) -> str | None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pulumi
 
+from . import program_exit
 from .api.errors import OpenSearchFnError
 from .api.validation import check_generation
 from .clients import client_for
@@ -38,6 +39,8 @@ from .verdict import judge
 
 if TYPE_CHECKING:
     from .api.client import OpenSearchFunctionClient
+
+program_exit.install()  # a program the engine stops ends without tracebacks
 
 R = TypeVar("R")
 

@@ -250,8 +250,9 @@ class FunctionInstanceProvider(_ReadOnlyProvider):
 class FunctionTaskProvider(_ReadOnlyProvider):
     kind = TASK
     tracked = TRACKED_TASK_FIELDS
-    # The API saying (with a 4xx) that the task, or its whole instance, does not exist.
-    gone = (TaskNotFoundError, InstanceNotFoundError)
+    # Only GetFunctionTask's 4xx Task.NotExist proves a task gone: an instance read
+    # failing says nothing certain about a generation recorded in state.
+    gone = TaskNotFoundError
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
         identity = Identity(outs["app_group"], outs["function_name"], outs["instance_name"])

@@ -15,12 +15,15 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from . import program_exit
 from .expectations import Expect, Wait
 from .identity import INSTANCE, TASK, Generation, Kind
 from .outputs import INSTANCE_OUTPUTS, REQUESTED_GENERATION, TASK_OUTPUTS
 from .provider import FunctionInstanceProvider, FunctionTaskProvider
 from .reads import GATE, LogTarget, Reading, read_for_resource
 from .request import identity_inputs
+
+program_exit.install()  # a program the engine stops ends without tracebacks
 
 OUTPUTS: dict[Kind, tuple[str, ...]] = {INSTANCE: INSTANCE_OUTPUTS, TASK: TASK_OUTPUTS}
 _FILLING: set[asyncio.Future[None]] = set()

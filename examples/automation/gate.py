@@ -52,6 +52,9 @@ MARK = ": expectations not met: "
 ITEM = re.compile(r"^[\w.\-]+: expected ")
 WAITED = re.compile(r"\s*\(after waiting up to [^)]*\)\s*$")
 WILL_WAIT = "up will wait up to"
+# What a program says when the engine, having stopped the run for an error it already
+# reported, closes the resource monitor under it: a consequence, never the cause.
+CONSEQUENCES = ("Resource monitor has terminated, shutting down",)
 
 
 class UsageError(Exception):
@@ -193,9 +196,14 @@ def judge_preview(result: auto.PreviewResult, diagnostics: Diagnostics) -> Verdi
     return Verdict("ready", READY, summary([f"preview succeeded ({changes})", *notes]))
 
 
+def causes(messages: Iterable[str]) -> list[str]:
+    """The messages that say why a run stopped, without the engine's shutdown echoes."""
+    return [m for m in messages if not any(c in m for c in CONSEQUENCES)]
+
+
 def judge_failure(error: auto.CommandError, diagnostics: Diagnostics) -> Verdict:
     """Not met when every error the engine reported is an unmet expectation."""
-    failures = diagnostics.messages("error") or error_lines(error)
+    failures = causes(diagnostics.messages("error")) or causes(error_lines(error))
     unmet = find_unmet(failures)
     if unmet and all(MARK in failure for failure in failures):
         return Verdict("not_met", NOT_MET, summary(failures), unmet=unmet)

@@ -36,7 +36,7 @@ class OpenSearchFnError(Exception):
     ) -> None:
         # Every error of the package is shown somewhere: mask secrets and strip
         # control characters here, once, whatever the text came from.
-        message, code, request_id = safe(message), safe(code), safe(request_id)
+        message, code, request_id = safe(message).strip(), safe(code), safe(request_id)
         super().__init__(message)
         self.message = message
         self.code = code

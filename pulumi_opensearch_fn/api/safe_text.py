@@ -31,7 +31,8 @@ _ESCAPES = re.compile(
     r"|\x1b[@-_]?"  # any other ESC form, or a lone ESC
     r"|\x9b[0-?]*[ -/]*[@-~]?"  # 8-bit CSI
 )
-_BREAKS = re.compile("[\t\n\r\u2028\u2029]+")
+# A line break takes the blanks around it: a quoted multi-line text reads as one line.
+_BREAKS = re.compile(r"[ \t]*[\t\n\r\u2028\u2029][\s\u2028\u2029]*")
 
 
 class _Secrets:

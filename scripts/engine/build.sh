@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # build.sh VERSION DEST: builds the Pulumi CLI VERSION from its Go modules into DEST/bin.
-# Called by scripts/pulumi-engine, which holds the lock and the time limit.
+# Called by scripts/pulumi-engine, which holds the lock and the time limit, sends this
+# script's output to a log file and shows the `phase:` lines as progress.
 set -euo pipefail
 version=$1
 dest=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-log() { printf 'engine build: %s\n' "$*" >&2; }
+phase() { printf 'phase: %s\n' "$*"; }
+log() { printf 'engine build: %s\n' "$*"; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -13,16 +15,20 @@ rm -rf "$dest"
 mkdir -p "$dest/bin"
 cd "$work"
 
+# -mod=mod: the wrapper module's go.sum is written as modules resolve. The module and
+# build caches (GOMODCACHE, GOCACHE) are Go's own, shared with every later build: a
+# rebuild of the same or a nearby release compiles only what changed.
 export GOFLAGS=-mod=mod CGO_ENABLED=0
-go mod init opensearch-fn.local/pulumi-engine >/dev/null 2>&1
+go mod init opensearch-fn.local/pulumi-engine
+
+phase "resolving github.com/pulumi/pulumi/pkg/v3@v$version"
+pkg_info=$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$version")
+pkg_mod=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])' <<<"$pkg_info")
+pkg_hash=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("Origin",{}).get("Hash",""))' <<<"$pkg_info")
 
 # pkg/v3 must be built against sdk/v3 at exactly the same version, with the
 # non-local replace directives of pkg/go.mod repeated here (Go ignores a
 # dependency's replaces).
-pkg_mod=$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$version" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
-pkg_hash=$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$version" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Origin",{}).get("Hash",""))')
 python3 - "$pkg_mod" <<'PY' | while read -r line; do go mod edit -replace "$line"; done
 import re, sys
 text = open(sys.argv[1]).read()
@@ -40,8 +46,11 @@ for line in lines:
     print(f"{old_path}={new_path}@{new_version}")
 PY
 go mod edit -require "github.com/pulumi/pulumi/pkg/v3@v$version" -require "github.com/pulumi/pulumi/sdk/v3@v$version"
-log "resolving modules for pkg/v3 and sdk/v3 v$version"
-go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$version" "github.com/pulumi/pulumi/sdk/v3@v$version" >&2
+phase "downloading modules"
+# `go get` fetches the module graph; `go mod download` then fetches every module zip
+# the build needs in parallel, rather than one by one as the compiler reaches them.
+go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$version" "github.com/pulumi/pulumi/sdk/v3@v$version"
+go mod download
 pkg_v=$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)
 sdk_v=$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)
 [ "$pkg_v" = "v$version" ] && [ "$sdk_v" = "v$version" ] \
@@ -49,13 +58,16 @@ sdk_v=$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)
 
 flags=(-trimpath -tags osusergo,grpcnotrace
        -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version")
-log "compiling pulumi v$version"
-go build "${flags[@]}" -o "$dest/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+packages=$(go list -deps -tags osusergo,grpcnotrace github.com/pulumi/pulumi/pkg/v3/cmd/pulumi | wc -l)
+phase "compiling pulumi v$version (about $packages packages)"
+# -v names each package as it is compiled (cached ones are skipped): the progress count.
+go build -v "${flags[@]}" -o "$dest/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 
 # The Python language host is its own, untagged module; take it at the commit
 # behind the pkg/v3 tag. When the proxy refuses it, use the project's own host.
 langhost=github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
-if [ -n "$pkg_hash" ] && go get "$langhost@$pkg_hash" >&2 2>/dev/null; then
+phase "installing the Python language host"
+if [ -n "$pkg_hash" ] && go get "$langhost@$pkg_hash" 2>/dev/null; then
   log "compiling pulumi-language-python at $pkg_hash"
   go build "${flags[@]}" -o "$dest/bin/pulumi-language-python" "$langhost"
   echo official >"$dest/language-host"
@@ -68,5 +80,5 @@ fi
 sdk_dir=$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$dest/bin/"
 install -m 0755 "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$dest/bin/"
-"$dest/bin/pulumi" version >&2
+"$dest/bin/pulumi" version
 touch "$dest/.complete"

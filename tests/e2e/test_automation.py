@@ -218,3 +218,22 @@ def test_find_unmet_reads_engine_and_warning_forms(monkeypatch: pytest.MonkeyPat
     )
     assert config["opensearch-fn:accessKeySecret"].value == "a=b"
     assert [c.secret for c in config.values()] == [True, True, False]
+
+
+def test_the_engines_shutdown_echo_is_not_a_cause(monkeypatch: pytest.MonkeyPatch):
+    # CLI >= 3.274: a program that meets the closed monitor logs this as an error too.
+    gate_module = load_gate(monkeypatch)
+    unmet = (
+        "pulumi-python:dynamic/opensearch:FunctionInstance resource 'model' has a problem: "
+        f"{TRAINING_UNMET.replace(': min_generation', ': expectations not met: min_generation')}"
+    )
+    diagnostics = gate_module.Diagnostics()
+    diagnostics.seen += [
+        ("error", unmet),
+        ("error", "Resource monitor has terminated, shutting down"),
+    ]
+    error = gate_module.auto.CommandError(gate_module.auto.CommandResult("", "", 255))
+    found = gate_module.judge_failure(error, diagnostics)
+    assert (found.result, found.exit_code) == ("not_met", NOT_MET), found
+    assert found.unmet == [TRAINING_UNMET]
+    assert "Resource monitor" not in found.message

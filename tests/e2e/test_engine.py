@@ -7,8 +7,13 @@ would fail for the same reason.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
+import subprocess
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +154,110 @@ def test_program_error_fails_the_update(make_project) -> None:
     assert result.returncode != 0
     combined = result.stdout + result.stderr
     assert "deliberate failure in the program" in combined, combined
+
+
+# Records how the language host started it and each signal it gets, then waits on an
+# output for up to 90 s: long enough to be cancelled, bounded if it never is.
+CANCELLED_PROGRAM = textwrap.dedent(
+    """
+    import asyncio, json, os, signal, stat
+    import pulumi
+
+    config = pulumi.Config()
+    report = config.require("report")
+
+    def record(**values):
+        with open(report, "a", encoding="utf-8") as f:
+            f.write(json.dumps(values) + "\\n")
+
+    def interrupted(signum, frame):
+        record(signal=signal.Signals(signum).name)
+        if not config.get_bool("ignoreInterrupts"):
+            os._exit(32)
+
+    signal.signal(signal.SIGINT, interrupted)
+    host = os.getppid()
+    stdin, devnull = os.fstat(0), os.stat(os.devnull)
+    record(
+        pid=os.getpid(), pgid=os.getpgid(0), sid=os.getsid(0),
+        host_pgid=os.getpgid(host), host_sid=os.getsid(host),
+        stdin_is_devnull=stat.S_ISCHR(stdin.st_mode) and stdin.st_rdev == devnull.st_rdev,
+        secret_keys=os.environ.get("PULUMI_CONFIG_SECRET_KEYS"),
+        config=json.loads(os.environ.get("PULUMI_CONFIG", "{}")),
+    )
+    pulumi.export("slow", pulumi.Output.from_input(asyncio.ensure_future(asyncio.sleep(90, "done"))))
+    """
+)
+
+
+def read_report(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def interrupted_up(project: PulumiProject, report: Path) -> subprocess.CompletedProcess[str]:
+    """`pulumi up`, interrupted (Ctrl-C: SIGINT to the CLI) once the program runs."""
+    command = [project.pulumi, "up", "--yes", "--skip-preview", "--non-interactive"]
+    proc = subprocess.Popen(
+        [*command, "--color=never"],
+        cwd=project.dir,
+        env=project.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(600):  # up to 120 s for the program to start
+            if read_report(report) or proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        assert read_report(report), "the program never started"
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, output, "")
+
+
+@pytest.mark.parametrize("ignore_interrupts", [False, True], ids=["exits", "ignores-sigint"])
+def test_cancel_interrupts_the_program_as_the_official_host_does(
+    make_project, tmp_path: Path, ignore_interrupts: bool
+) -> None:
+    report = tmp_path / "report.jsonl"
+    project: PulumiProject = make_project("cancelled", CANCELLED_PROGRAM)
+    project.stack_init("dev")
+    project.config_set("report", str(report))
+    project.config_set("ignoreInterrupts", str(ignore_interrupts).lower())
+
+    result = interrupted_up(project, report)
+
+    assert result.returncode != 0
+    assert "update canceled" in result.stdout, result.stdout
+    started, *signals = read_report(report)
+    # The program shares the language host's process group and session (Go's exec.Cmd
+    # defaults), reads /dev/null, and gets the config as the official host passes it.
+    assert started["pgid"] == started["host_pgid"], started
+    assert started["sid"] == started["host_sid"], started
+    assert started["stdin_is_devnull"] is True
+    assert started["secret_keys"] == "[]"
+    assert started["config"] == {
+        "cancelled:ignoreInterrupts": str(ignore_interrupts).lower(),
+        "cancelled:report": str(report),
+    }
+    # Cancelled: SIGINT first (never SIGKILL straight away) ...
+    assert signals and {s["signal"] for s in signals} == {"SIGINT"}, signals
+    # ... and a program that ignores it is killed: none outlives the run.
+    assert not Path(f"/proc/{started['pid']}").exists() or _zombie(started["pid"])
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    except OSError:
+        return True  # gone since the first look
+    return fields[0] == "Z"

@@ -99,7 +99,6 @@ def test_a_broken_answer_keeps_state_and_fails_in_one_line(
     [
         ("instance-get", "Instance.NotExist"),
         ("instance-list", "Instance.NotExist"),
-        ("task-latest", "Instance.NotExist"),
         ("task-given", "Task.NotExist"),
     ],
 )
@@ -110,6 +109,14 @@ def test_not_exist_with_a_4xx_removes_the_resource(
     id_, outs = deployed(process, server, type_, **inputs)
     server.serve(service_error(code, "not there", 404), action=action)
     assert process.read(type_, id_, outs)[0] == ""
+
+
+def test_instance_not_exist_keeps_a_task(process: ProviderProcess, server: HostileServer) -> None:
+    """A task leaves state only on GetFunctionTask's Task.NotExist."""
+    id_, outs = deployed(process, server, TASK_TYPE, requested_generation="latest")
+    server.serve(service_error("Instance.NotExist", "not there", 404), action="ListFunctionTasks")
+    with pytest.raises(ProviderError, match="Instance.NotExist"):
+        process.read(TASK_TYPE, id_, outs)
 
 
 def test_an_empty_task_list_keeps_a_latest_task(

@@ -41,3 +41,17 @@ def test_errors_carry_their_details_and_pickle():
     assert again.request_id == "r1"
     assert isinstance(err, e.NotFoundError)
     assert isinstance(err, e.OpenSearchFnError)
+
+
+def test_every_message_is_one_line():
+    # The API quotes its multi-line string to sign in signature errors.
+    err = e.AuthenticationError(
+        "GetFunctionInstance: signature mismatch. server string to sign is:ACS3-HMAC-SHA256\n"
+        "  f02ddc95\r\n",
+        code="SignatureDoesNotMatch",
+    )
+    assert str(err) == (
+        "GetFunctionInstance: signature mismatch. server string to sign is:ACS3-HMAC-SHA256 "
+        "f02ddc95 (code SignatureDoesNotMatch)"
+    )
+    assert "\n" not in str(err.about("FunctionInstance my_app/ctr/ctr_test"))
