@@ -47,7 +47,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -138,7 +138,8 @@ class Diagnostics:
             return
         old = dict(step.old.outputs or {}) if step.old is not None else {}
         new = dict(step.new.outputs or {}) if step.new is not None else {}
-        inputs = (step.new or step.old).inputs if (step.new or step.old) else None
+        state = step.new or step.old
+        inputs = state.inputs if state is not None else None
         if inputs and inputs.get("expect") is not None:
             self.expect[resource_name(step.urn)] = inputs["expect"]
         if old and new:
@@ -406,7 +407,7 @@ def report(
     expect: dict[str, Any] | None = None,
 ) -> None:
     if as_json:
-        when = checked_at or datetime.now(timezone.utc)
+        when = checked_at or datetime.now(UTC)
         print(document(verdict, mode, when, expect or {}))
         return
     if verdict.result == "error":
@@ -414,8 +415,8 @@ def report(
         return
     if verdict.drifted:
         print(f"drifted: {len(verdict.drifted)} resource(s)")
-        for item in verdict.drifted:
-            print(f"  {item['line']}")
+        for drifted in verdict.drifted:
+            print(f"  {drifted['line']}")
         return
     print(f"{verdict.result}: {verdict.message}")
     for item in verdict.unmet:
@@ -439,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"gate.py: error: {error}", file=sys.stderr)
         return USAGE
     mode = "drift" if args.drift else "preview" if args.preview_only else "up"
-    checked_at = datetime.now(timezone.utc)
+    checked_at = datetime.now(UTC)
     diagnostics = Diagnostics()
     try:
         verdict = run_gate(work_dir, args.stack, config, diagnostics, mode=mode)
