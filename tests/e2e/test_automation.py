@@ -151,6 +151,10 @@ def test_drift_check(tmp_path: Path, pulumi_env, emulator, admin, gate_dir):
     verdict(gate(pulumi_env, gate_dir), READY)
     verdict(gate(pulumi_env, gate_dir, "--drift"), READY, clean=True)
 
+    emulator.stop()  # a check that cannot read is an error, never "clean"
+    down = verdict(gate(pulumi_env, gate_dir, "--drift"), ERROR)
+    assert "FunctionInstance my_app/ctr/ctr_test" in down["message"], down
+
 
 # -- 1: a model still training, enforced or only warned about -------------------------
 
@@ -282,3 +286,41 @@ def test_the_engines_shutdown_echo_is_not_a_cause(monkeypatch: pytest.MonkeyPatc
     assert (found.result, found.exit_code) == ("not_met", NOT_MET), found
     assert found.unmet == [TRAINING_UNMET]
     assert "Resource monitor" not in found.message
+
+
+def step_event(kind: str, name: str, old: dict, new: dict) -> dict:
+    urn = f"urn:pulumi:dev::gate::pulumi-python:dynamic/opensearch:{kind}::{name}"
+    names = {"app_group": "my_app", "function_name": "ctr", "instance_name": "ctr_test"}
+    state = {"type": f"pulumi-python:dynamic/opensearch:{kind}", "urn": urn}
+    return {"resourcePreEvent": {"metadata": {
+        "op": "update", "urn": urn, "type": state["type"], "provider": "",
+        "old": state | {"outputs": names | old},
+        "new": state | {"outputs": names | new, "inputs": {"expect": {"status": "available"}}},
+    }}}  # fmt: skip
+
+
+def test_drift_read_from_steps_and_the_providers_lines(monkeypatch: pytest.MonkeyPatch):
+    gate_module = load_gate(monkeypatch)
+    diagnostics = gate_module.Diagnostics()
+    events = [
+        step_event("FunctionInstance", "model", {"status": "available", "task_progress": 10},
+                   {"status": "available", "task_progress": 90}),  # progress is never drift
+        step_event("FunctionTask", "task", {"requested_generation": "latest", "generation": 4,
+                                             "status": "running"},
+                   {"requested_generation": "latest", "generation": 5, "status": "running"}),
+        {"diagnosticEvent": {"severity": "info", "message": "FunctionTask my_app/ctr/ctr_test/"
+                             "latest drifted: generation 4 → 5\n"}},
+    ]  # fmt: skip
+    for event in events:
+        diagnostics.on_event(gate_module.auto.EngineEvent.from_json(event))
+    diagnostics.on_text("    pulumi:pulumi:Stack gate-dev running FunctionTask my_app/ctr/ctr_test"
+                        "/latest drifted: generation 4 → 5")  # fmt: skip
+    assert diagnostics.drifted() == [{
+        "resource": "task", "type": "FunctionTask",
+        "subject": "FunctionTask my_app/ctr/ctr_test/latest",
+        "fields": {"generation": {"old": 4, "new": 5}},
+        "line": "FunctionTask my_app/ctr/ctr_test/latest drifted: generation 4 → 5",
+    }]  # fmt: skip
+    assert diagnostics.expect == {"model": {"status": "available"}, "task": {"status": "available"}}
+    found = gate_module.judge_drift(diagnostics, None)
+    assert (found.result, found.exit_code) == ("drifted", DRIFTED)
