@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,11 @@ from stacks import DEMO_KEY_ID, DEMO_KEY_SECRET, EXAMPLES
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 GATE = REPO_ROOT / "examples" / "automation" / "gate.py"
-READY, NOT_MET, USAGE, ERROR = 0, 1, 2, 3
+READY, NOT_MET, USAGE, ERROR, DRIFTED = 0, 1, 2, 3, 7
+KEYS = {"schema_version", "checked_at", "mode", "expect", "result", "exit_code", "outputs"}
+KEYS |= {"unmet", "drifted", "message"}
+LINE = "FunctionInstance my_app/ctr/ctr_test drifted: version_id 3 → 4, latest_generation 3 → 4"
+RESULTS = {READY: "ready", NOT_MET: "not_met", DRIFTED: "drifted"}
 TRAINING_UNMET = "FunctionInstance my_app/ctr/ctr_training: min_generation: expected >= 2, saw 1"
 
 
@@ -66,13 +71,15 @@ def gate(
     return result
 
 
-def verdict(result: subprocess.CompletedProcess[str], code: int) -> dict:
+def verdict(result: subprocess.CompletedProcess[str], code: int, clean: bool = False) -> dict:
     """The one JSON object on stdout, checked against the exit code."""
     assert result.returncode == code, (result.returncode, result.stdout, result.stderr[-4000:])
     value = json.loads(result.stdout)  # nothing else on stdout
-    assert set(value) == {"result", "exit_code", "outputs", "unmet", "message"}
+    assert set(value) == KEYS
+    assert value["schema_version"] == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", value["checked_at"])
     assert value["exit_code"] == code
-    assert value["result"] == {READY: "ready", NOT_MET: "not_met"}.get(code, "error")
+    assert value["result"] == ("clean" if clean else RESULTS.get(code, "error"))
     return value
 
 
@@ -83,7 +90,8 @@ def test_ready_then_preview_then_degraded(tmp_path: Path, pulumi_env, emulator, 
     config = credentials(emulator.url) | {"minGeneration": "3"}
     up = gate(pulumi_env, gate_dir, config=config)
     found = verdict(up, READY)
-    assert found["unmet"] == []
+    assert found["unmet"] == [] and found["drifted"] == [] and found["mode"] == "up"
+    assert found["expect"]["model"]["min_generation"] == 3, found["expect"]
     outputs = found["outputs"]
     assert outputs["ready"] is True
     assert outputs["status"] == "available"
@@ -106,6 +114,46 @@ def test_ready_then_preview_then_degraded(tmp_path: Path, pulumi_env, emulator, 
     ]
     assert "expectations not met" in degraded["message"]
     assert degraded["outputs"] == {}
+
+
+# -- 7: the drift check -------------------------------------------------------------
+
+
+def test_drift_check(tmp_path: Path, pulumi_env, emulator, admin, gate_dir):
+    verdict(gate(pulumi_env, gate_dir, config=credentials(emulator.url)), READY)
+    clean = verdict(gate(pulumi_env, gate_dir, "--drift"), READY, clean=True)
+    assert clean["mode"] == "drift" and clean["drifted"] == [], clean
+    assert "Previewing refresh (dev)" in gate(pulumi_env, gate_dir, "--drift").stderr
+
+    admin.start_task("my_app", "ctr", "ctr_test", duration_s=600, metrics={"recall": 93})
+    admin.advance_clock(601)  # generation 4 lands
+    result = gate(pulumi_env, gate_dir, "--drift")
+    found = verdict(result, DRIFTED)
+    [model] = found["drifted"]
+    assert model["resource"] == "model" and model["type"] == "FunctionInstance", model
+    assert model["subject"] == "FunctionInstance my_app/ctr/ctr_test"
+    assert model["fields"] == {
+        "version_id": {"old": 3, "new": 4},
+        "latest_generation": {"old": 3, "new": 4},
+    }, model
+    assert model["line"] == LINE
+    assert LINE in found["message"] and LINE in result.stderr  # the provider's own line
+    assert DEMO_KEY_SECRET not in result.stdout + result.stderr
+
+    text = gate(pulumi_env, gate_dir, "--drift", as_json=False)
+    assert text.returncode == DRIFTED, text.stderr[-4000:]
+    assert text.stdout.splitlines() == [
+        "drifted: 1 resource(s)",
+        f"  {LINE}",
+    ]
+    # The check writes nothing: it drifts again, and an up makes it clean.
+    verdict(gate(pulumi_env, gate_dir, "--drift"), DRIFTED)
+    verdict(gate(pulumi_env, gate_dir), READY)
+    verdict(gate(pulumi_env, gate_dir, "--drift"), READY, clean=True)
+
+    emulator.stop()  # a check that cannot read is an error, never "clean"
+    down = verdict(gate(pulumi_env, gate_dir, "--drift"), ERROR)
+    assert "FunctionInstance my_app/ctr/ctr_test" in down["message"], down
 
 
 # -- 1: a model still training, enforced or only warned about -------------------------
@@ -170,6 +218,7 @@ def test_no_pulumi_cli(tmp_path: Path, pulumi_env, gate_dir):
         ["--config", "=value"],
         ["--stack"],
         ["--work-dir", "/nonexistent/gate"],
+        ["--drift", "--preview-only"],
     ],
 )
 def test_usage_errors(tmp_path: Path, args: list[str]):
@@ -237,3 +286,41 @@ def test_the_engines_shutdown_echo_is_not_a_cause(monkeypatch: pytest.MonkeyPatc
     assert (found.result, found.exit_code) == ("not_met", NOT_MET), found
     assert found.unmet == [TRAINING_UNMET]
     assert "Resource monitor" not in found.message
+
+
+def step_event(kind: str, name: str, old: dict, new: dict) -> dict:
+    urn = f"urn:pulumi:dev::gate::pulumi-python:dynamic/opensearch:{kind}::{name}"
+    names = {"app_group": "my_app", "function_name": "ctr", "instance_name": "ctr_test"}
+    state = {"type": f"pulumi-python:dynamic/opensearch:{kind}", "urn": urn}
+    return {"resourcePreEvent": {"metadata": {
+        "op": "update", "urn": urn, "type": state["type"], "provider": "",
+        "old": state | {"outputs": names | old},
+        "new": state | {"outputs": names | new, "inputs": {"expect": {"status": "available"}}},
+    }}}  # fmt: skip
+
+
+def test_drift_read_from_steps_and_the_providers_lines(monkeypatch: pytest.MonkeyPatch):
+    gate_module = load_gate(monkeypatch)
+    diagnostics = gate_module.Diagnostics()
+    events = [
+        step_event("FunctionInstance", "model", {"status": "available", "task_progress": 10},
+                   {"status": "available", "task_progress": 90}),  # progress is never drift
+        step_event("FunctionTask", "task", {"requested_generation": "latest", "generation": 4,
+                                             "status": "running"},
+                   {"requested_generation": "latest", "generation": 5, "status": "running"}),
+        {"diagnosticEvent": {"severity": "info", "message": "FunctionTask my_app/ctr/ctr_test/"
+                             "latest drifted: generation 4 → 5\n"}},
+    ]  # fmt: skip
+    for event in events:
+        diagnostics.on_event(gate_module.auto.EngineEvent.from_json(event))
+    diagnostics.on_text("    pulumi:pulumi:Stack gate-dev running FunctionTask my_app/ctr/ctr_test"
+                        "/latest drifted: generation 4 → 5")  # fmt: skip
+    assert diagnostics.drifted() == [{
+        "resource": "task", "type": "FunctionTask",
+        "subject": "FunctionTask my_app/ctr/ctr_test/latest",
+        "fields": {"generation": {"old": 4, "new": 5}},
+        "line": "FunctionTask my_app/ctr/ctr_test/latest drifted: generation 4 → 5",
+    }]  # fmt: skip
+    assert diagnostics.expect == {"model": {"status": "available"}, "task": {"status": "available"}}
+    found = gate_module.judge_drift(diagnostics, None)
+    assert (found.result, found.exit_code) == ("drifted", DRIFTED)
