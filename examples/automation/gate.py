@@ -53,6 +53,8 @@ from typing import Any, NoReturn
 
 import pulumi.automation as auto
 
+from pulumi_opensearch_fn.outputs import TRACKED_INSTANCE_FIELDS, TRACKED_TASK_FIELDS
+
 READY, NOT_MET, USAGE, ERROR, DRIFTED, INTERRUPTED = 0, 1, 2, 3, 7, 130
 # The JSON's version, as in `opensearch-fn check --json`: bumped only when a key
 # changes meaning or goes away.
@@ -70,18 +72,9 @@ WILL_WAIT = "up will wait up to"
 # What a program says when the engine, having stopped the run for an error it already
 # reported, closes the resource monitor under it: a consequence, never the cause.
 CONSEQUENCES = ("Resource monitor has terminated, shutting down",)
-# The provider's fields whose move is drift (pulumi_opensearch_fn.outputs.TRACKED_*),
-# by resource type. Progress and run times are not among them: they never count.
-TRACKED = {
-    "FunctionInstance": (
-        "status",
-        "version_id",
-        "task_dag_status",
-        "latest_generation",
-        "latest_task_status",
-    ),
-    "FunctionTask": ("generation", "status"),
-}
+# The provider's fields whose move is drift, by resource type. Progress and run times
+# are not among them: they never count.
+TRACKED = {"FunctionInstance": TRACKED_INSTANCE_FIELDS, "FunctionTask": TRACKED_TASK_FIELDS}
 TYPE_PREFIX = "pulumi-python:dynamic/opensearch:"
 DRIFT_MARK = " drifted: "
 
