@@ -213,6 +213,13 @@ def test_drift(tmp_path: Path, pulumi_env, emulator, admin) -> None:
         "latest_generation 4 → 5",
         f"FunctionTask {APP}/{FUNCTION}/ctr_test/latest drifted: generation 4 → 5",
     ))  # fmt: skip
+    # The summary names the moved field, and `--diff` shows it old and new.
+    text = combined(project.run("preview", "--expect-no-changes", check=False))
+    [summary] = [line for line in text.splitlines() if "opensearch:FunctionInstance model" in line]
+    assert "latest_generation" in summary, summary
+    text = combined(project.run("preview", "--diff", "--expect-no-changes", check=False))
+    detail = [line for line in text.splitlines() if "latest_generation" in line]
+    assert any("4 => 5" in line for line in detail), text
     project.refresh()
     assert_checks(project, 0)
     [task] = project.resources("pulumi-python:dynamic/opensearch:FunctionTask")
