@@ -42,21 +42,26 @@ def admin(server: EmulatorServer) -> Iterator[EmulatorAdmin]:
 MakeClient = Callable[..., OpenSearchFunctionClient]
 
 
-@pytest.fixture
-def make_client(server: EmulatorServer) -> Iterator[MakeClient]:
+def clients_for(url: str, credentials: Credentials) -> Iterator[MakeClient]:
+    """Makes clients for `url` (no retries, 5 s reads unless told), closed afterwards."""
     made: list[OpenSearchFunctionClient] = []
 
     def make(**kwargs: Any) -> OpenSearchFunctionClient:
-        kwargs.setdefault("credentials", AK)
+        kwargs.setdefault("credentials", credentials)
         kwargs.setdefault("retry", NO_RETRY)
         kwargs.setdefault("read_timeout", 5.0)
-        client = OpenSearchFunctionClient(endpoint=server.url, **kwargs)
+        client = OpenSearchFunctionClient(endpoint=url, **kwargs)
         made.append(client)
         return client
 
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture
+def make_client(server: EmulatorServer) -> Iterator[MakeClient]:
+    yield from clients_for(server.url, AK)
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
 
 import pytest
 
 from pulumi_opensearch_fn.api import (
-    NO_RETRY,
     ApiError,
     BadResponseError,
     Credentials,
@@ -48,6 +46,7 @@ from ..hostile import (
     service_error,
     task,
 )
+from .conftest import clients_for
 
 APP, FN, INST = "my_app", "ctr", "ctr_test"
 KEY = Credentials("LTAI-hostile-test", "hostile-test-secret-value")
@@ -68,19 +67,7 @@ CASES = [
 
 @pytest.fixture
 def connect(hostile: HostileServer):
-    made: list[OpenSearchFunctionClient] = []
-
-    def make(**options: Any) -> OpenSearchFunctionClient:
-        options.setdefault("credentials", KEY)
-        options.setdefault("retry", NO_RETRY)
-        options.setdefault("read_timeout", 5.0)
-        client = OpenSearchFunctionClient(endpoint=hostile.url, **options)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+    yield from clients_for(hostile.url, KEY)
 
 
 def one_line(error: BaseException) -> str:
