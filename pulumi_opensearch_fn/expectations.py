@@ -19,7 +19,7 @@ from .api.numbers import decimal_of
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
 from .durations import exact_duration, format_duration, parse_duration
 from .printable import brief, printable
-from .regression import RegressionLimit, parse_limits
+from .regression import RegressionLimit, parse_limits, per_metric
 
 if TYPE_CHECKING:  # only annotations: the provider's check does not load the models
     from .api.models import FunctionInstance, FunctionTask
@@ -158,21 +158,11 @@ class Expect:
 
     def thresholds(self) -> tuple[MetricThreshold, ...]:
         """The metric thresholds; raises InvalidInputError for anything else."""
-        metrics: object = self.metrics
-        if metrics is None:
-            return ()
-        if isinstance(metrics, str):
-            return (MetricThreshold.parse(metrics),)
-        if isinstance(metrics, Mapping):
-            for key in metrics:
-                if not isinstance(key, str):
-                    raise InvalidInputError(f"metric names must be text, got {brief(key)}")
-            return tuple(MetricThreshold.parse(v, name=k) for k, v in metrics.items())
-        if isinstance(metrics, list | tuple):
-            return tuple(MetricThreshold.parse(item) for item in metrics)
-        raise InvalidInputError(
-            "metrics must be a dict such as {'recall': '>= 90'} or a list such as"
-            f" ['recall >= 90'], got {type(metrics).__name__} {brief(metrics)}"
+        return per_metric(
+            self.metrics,
+            "metrics",
+            lambda text, name: MetricThreshold.parse(text, name=name),
+            "a dict such as {'recall': '>= 90'} or a list such as ['recall >= 90']",
         )
 
     def regression_limits(self) -> tuple[RegressionLimit, ...]:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import decimal
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .api.errors import InvalidInputError
 from .api.numbers import decimal_of
 from .printable import brief
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .api.models import FunctionTask
@@ -124,20 +126,28 @@ class RegressionLimit:
 
 def parse_limits(value: object) -> tuple[RegressionLimit, ...]:
     """`max_regression` as given: a dict, a list of 'metric amount' texts, or one text."""
+    return per_metric(
+        value,
+        "max_regression",
+        lambda text, metric: RegressionLimit.parse(text, metric=metric),
+        "a dict such as {'auc': '0.01'} or a list such as ['auc 0.01', 'loss 5% lower']",
+    )
+
+
+def per_metric(
+    value: object, field: str, parse: Callable[[object, str | None], T], shapes: str
+) -> tuple[T, ...]:
+    """A per-metric setting as given: one text, a list of texts naming their metric, or
+    a dict from metric name to text; raises InvalidInputError for anything else."""
     if value is None:
         return ()
     if isinstance(value, str):
-        return (RegressionLimit.parse(value),)
+        return (parse(value, None),)
     if isinstance(value, Mapping):
         for key in value:
             if not isinstance(key, str):
-                raise InvalidInputError(
-                    f"max_regression metric names must be text, got {brief(key)}"
-                )
-        return tuple(RegressionLimit.parse(v, metric=k) for k, v in value.items())
+                raise InvalidInputError(f"{field}: metric names must be text, got {brief(key)}")
+        return tuple(parse(v, k) for k, v in value.items())
     if isinstance(value, list | tuple):
-        return tuple(RegressionLimit.parse(item) for item in value)
-    raise InvalidInputError(
-        "max_regression must be a dict such as {'auc': '0.01'} or a list such as"
-        f" ['auc 0.01', 'loss 5% lower'], got {type(value).__name__} {brief(value)}"
-    )
+        return tuple(parse(item, None) for item in value)
+    raise InvalidInputError(f"{field} must be {shapes}, got {type(value).__name__} {brief(value)}")
