@@ -9,12 +9,14 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from threading import Semaphore
+
     from .api.client import OpenSearchFunctionClient
     from .api.credentials import CredentialsProvider
     from .config import Settings
 
 _lock = threading.Lock()
-_clients: dict[tuple[Settings, int], OpenSearchFunctionClient] = {}
+_clients: dict[tuple[Settings, int, Semaphore | None], OpenSearchFunctionClient] = {}
 
 
 def new_client(
@@ -22,6 +24,7 @@ def new_client(
     *,
     max_connections: int = 8,
     credentials: CredentialsProvider | None = None,
+    request_slots: Semaphore | None = None,
 ) -> OpenSearchFunctionClient:
     """A client for `settings`; `credentials` replaces theirs (a chain resolved up front)."""
     from .api.client import OpenSearchFunctionClient
@@ -32,16 +35,21 @@ def new_client(
         credentials=credentials or settings.credentials,
         profile=None if credentials else settings.profile,
         max_connections=max_connections,
+        request_slots=request_slots,
     )
 
 
-def client_for(settings: Settings, *, max_connections: int = 8) -> OpenSearchFunctionClient:
-    """The process's client for `settings`: its connections are reused across reads."""
-    key = (settings, max_connections)
+def client_for(
+    settings: Settings, *, max_connections: int = 8, request_slots: Semaphore | None = None
+) -> OpenSearchFunctionClient:
+    """The process's client for `settings` (and slots): its connections are reused across reads."""
+    key = (settings, max_connections, request_slots)
     with _lock:
         client = _clients.get(key)
         if client is None:
-            client = _clients[key] = new_client(settings, max_connections=max_connections)
+            client = _clients[key] = new_client(
+                settings, max_connections=max_connections, request_slots=request_slots
+            )
         return client
 
 

@@ -25,7 +25,7 @@ ENDPOINT_ENV = "OPENSEARCH_FN_ENDPOINT"
 REGION_KEYS = ("opensearch-fn:region", "alicloud:region")
 REGION_ENV = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION")
 ENDPOINT_KEYS = ("opensearch-fn:endpoint",)
-# How many reads a program runs at once (each read is its requests, one after another).
+# How many requests a program's reads have in flight at once.
 MAX_CONCURRENT_READS_KEY = "opensearch-fn:maxConcurrentReads"
 DEFAULT_MAX_CONCURRENT_READS = 8
 

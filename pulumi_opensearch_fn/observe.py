@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .api.errors import OpenSearchFnError
 from .expectations import Expect, Observation
@@ -12,6 +13,20 @@ if TYPE_CHECKING:
     from .api.client import OpenSearchFunctionClient
 
 
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+class Both(Protocol):
+    """Runs two independent requests and returns both answers (in order)."""
+
+    def __call__(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]: ...
+
+
+def one_then_other(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    return first(), second()
+
+
 class NoTaskYetError(OpenSearchFnError):
     """`latest` was asked for, and the instance has no training task yet.
 
@@ -19,23 +34,34 @@ class NoTaskYetError(OpenSearchFnError):
 
 
 def observe(
-    client: OpenSearchFunctionClient, identity: Identity, expect: Expect | None = None
+    client: OpenSearchFunctionClient,
+    identity: Identity,
+    expect: Expect | None = None,
+    *,
+    both: Both = one_then_other,
 ) -> Observation:
     """An instance with its latest task(s), or one task: whatever `identity` names."""
     if identity.generation is None:
-        return observe_instance(client, identity, expect)
+        return observe_instance(client, identity, expect, both=both)
     return observe_task(client, identity)
 
 
 def observe_instance(
-    client: OpenSearchFunctionClient, identity: Identity, expect: Expect | None = None
+    client: OpenSearchFunctionClient,
+    identity: Identity,
+    expect: Expect | None = None,
+    *,
+    both: Both = one_then_other,
 ) -> Observation:
-    """GetFunctionInstance (detail) and the latest task (pageSize=1), plus the latest
-    successful task only when an expectation needs it and the latest did not succeed,
-    or the two latest successful tasks (pageSize=2) when max_regression needs them."""
+    """GetFunctionInstance (detail) and the latest task (pageSize=1), made with `both`
+    (at once, where the caller can), plus the latest successful task only when an
+    expectation needs it and the latest did not succeed, or the two latest successful
+    tasks (pageSize=2) when max_regression needs them."""
     app, function, name = identity.app_group, identity.function_name, identity.instance_name
-    instance = client.get_function_instance(app, function, name, output="detail")
-    latest = client.get_latest_function_task(app, function, name)
+    instance, latest = both(
+        lambda: client.get_function_instance(app, function, name, output="detail"),
+        lambda: client.get_latest_function_task(app, function, name),
+    )
     success = latest if latest is not None and latest.status == "success" else None
     if latest is not None and expect is not None and expect.needs_previous_success:
         two = client.list_function_tasks_page(

@@ -2,15 +2,17 @@
 
 The engine calls a provider's `Check` for one resource at a time, so a read made
 there costs N round trips in series. Made here instead, the reads of a program run
-concurrently, at most `opensearch-fn:maxConcurrentReads` (default 8) at once, and
-what they saw reaches the provider as inputs. `Wait` polling on `up` happens here
-too, every resource in parallel; a poll holds a slot only while it reads.
+concurrently, with at most `opensearch-fn:maxConcurrentReads` (default 8) requests in
+flight, and what they saw reaches the provider as inputs. An instance's two requests
+go at once. `Wait` polling on `up` happens here too, every resource in parallel; a
+poll holds slots only while it reads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -27,27 +29,48 @@ from .identity import Kind
 from .observe import observe
 from .outputs import observation_fields
 from .request import ConfigSource, ReadRequest, parse_request
-from .verdict import Verdict, judge
+from .verdict import judge
 
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 # The transient input that carries the action to the provider's check (never stored).
 GATE = "gate"
 
 
 class ReadPool:
-    """At most `limit` reads in flight for the program; a read's requests go one by one."""
+    """At most `limit` requests in flight for the program: each holds one of `slots`.
+
+    A read runs in one of `limit` threads; the second of two requests it makes at once
+    (`both`) runs in one of `limit` more, which never wait for anything but a slot.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._slots = asyncio.Semaphore(limit)
+        self.slots = threading.BoundedSemaphore(limit)
         self._threads = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read")
+        self._seconds = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read-2")
+
+    def start(self, read: Callable[[], T]) -> asyncio.Future[T]:
+        """Runs `read` in a thread from now on."""
+        return asyncio.wrap_future(self._threads.submit(read))
 
     async def run(self, read: Callable[[], T]) -> T:
-        async with self._slots:
-            return await asyncio.get_running_loop().run_in_executor(self._threads, read)
+        return await self.start(read)
+
+    def both(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+        """Both answers; `first`'s error wins, as if they had run one after the other."""
+        later = self._seconds.submit(second)
+        try:
+            answer = first()
+        except BaseException:
+            later.cancel()
+            raise
+        return answer, later.result()
 
     def close(self) -> None:
         self._threads.shutdown(wait=False)
+        self._seconds.shutdown(wait=False)
 
 
 _pools: dict[int, tuple[asyncio.AbstractEventLoop, ReadPool]] = {}
@@ -97,42 +120,63 @@ class LogTarget:
         pulumi.log.warn(message, resource=self)  # type: ignore[arg-type]
 
 
-async def read_for_resource(
+def begin_read(
     kind: Kind,
     inputs: Mapping[str, Any],
     *,
     dry_run: bool,
     log: Log,
     config: ConfigSource = pulumi.runtime.get_config,
-) -> Reading:
-    """Parses the inputs once, reads (and on `up` waits), and judges; never raises."""
+) -> asyncio.Future[Reading]:
+    """Parses the inputs once, reads (and on `up` waits), and judges; never raises.
+
+    The first requests go out now, so a program constructing many resources has
+    their reads in flight before it finishes. Needs a running event loop."""
+    loop = asyncio.get_running_loop()
     request, problems = parse_request(kind, inputs, config)
     if request is None:  # the provider's check reports each problem with its input
-        return Reading({}, "fail", "; ".join(why for _, why in problems))
+        return _done(loop, Reading({}, "fail", "; ".join(why for _, why in problems)))
     try:
         pool = read_pool(config)
-        verdict, seen = await _read_and_judge(pool, request, dry_run=dry_run, log=log)
+        client = client_for(request.settings, max_connections=pool.limit, request_slots=pool.slots)
+    except OpenSearchFnError as error:
+        return _done(loop, Reading({}, "fail", f"{request.subject}: {error}"))
+    read = functools.partial(observe, client, request.identity, request.expect, both=pool.both)
+    first = pool.start(read)
+    return asyncio.ensure_future(_finish(pool, request, read, first, dry_run=dry_run, log=log))
+
+
+def _done(loop: asyncio.AbstractEventLoop, reading: Reading) -> asyncio.Future[Reading]:
+    future: asyncio.Future[Reading] = loop.create_future()
+    future.set_result(reading)
+    return future
+
+
+async def _finish(
+    pool: ReadPool,
+    request: ReadRequest,
+    read: Callable[[], Observation],
+    first: asyncio.Future[Observation],
+    *,
+    dry_run: bool,
+    log: Log,
+) -> Reading:
+    """Waits for the first read (and on `up` polls), judges, and logs the verdict."""
+    try:
+        seen = await first
+        expect, wait = request.expect, request.wait
+        results = evaluate(expect, seen)
+        waiting = wait is not None and not dry_run
+        if waiting and expect is not None and wait is not None and not all(r.met for r in results):
+            seen, results = await wait_until(pool, read, expect, wait, seen, request.subject, log)
     except OpenSearchFnError as error:
         return Reading({}, "fail", f"{request.subject}: {error}")
+    verdict = judge(request.subject, expect, results, wait=wait, waited=waiting)
     if verdict.note:
         log.info(verdict.note)
     if verdict.action == "warn" and verdict.message:
         log.warn(verdict.message)
     return Reading(observation_fields(seen) | verdict.fields(), verdict.action, verdict.message)
-
-
-async def _read_and_judge(
-    pool: ReadPool, request: ReadRequest, *, dry_run: bool, log: Log
-) -> tuple[Verdict, Observation]:
-    client = client_for(request.settings, max_connections=pool.limit)
-    read = functools.partial(observe, client, request.identity, request.expect)
-    seen = await pool.run(read)
-    expect, wait = request.expect, request.wait
-    results = evaluate(expect, seen)
-    waiting = wait is not None and not dry_run
-    if waiting and expect is not None and wait is not None and not all(r.met for r in results):
-        seen, results = await wait_until(pool, read, expect, wait, seen, request.subject, log)
-    return judge(request.subject, expect, results, wait=wait, waited=waiting), seen
 
 
 async def wait_until(

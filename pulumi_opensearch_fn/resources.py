@@ -9,7 +9,8 @@ annotations on every construction, and evaluated ones resolve several times fast
 """
 
 import asyncio
-from collections.abc import Mapping
+import inspect
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import pulumi
@@ -20,7 +21,7 @@ from .expectations import Expect, Wait
 from .identity import INSTANCE, TASK, Generation, Kind
 from .outputs import INSTANCE_OUTPUTS, REQUESTED_GENERATION, TASK_OUTPUTS
 from .provider import FunctionInstanceProvider, FunctionTaskProvider
-from .reads import GATE, LogTarget, Reading, read_for_resource
+from .reads import GATE, LogTarget, Reading, begin_read
 from .request import identity_inputs
 
 program_exit.install()  # a program the engine stops ends without tracebacks
@@ -41,9 +42,10 @@ def _settings_inputs(expect: Any, wait: Any, region: Any, endpoint: Any) -> dict
 def _with_reading(
     kind: Kind, resource_name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions | None
 ) -> dict[str, Any]:
-    """`inputs` plus every output field, each an Output of the read that starts now.
+    """`inputs` plus every output field, each a future of the read that starts now.
 
-    While an input is unknown (preview) the read does not run and the fields stay unknown.
+    Plain inputs send the read's first requests at once; inputs that are Outputs wait
+    for their values, and while one is unknown (preview) the fields stay unknown.
     """
     parent = opts.parent if opts is not None else None
     urn = pulumi.resource.create_urn(
@@ -51,36 +53,55 @@ def _with_reading(
     )
     log = LogTarget(urn)
     dry_run = pulumi.runtime.is_dry_run()
+    found: Awaitable[Reading | Any]
+    secret: Awaitable[bool] | bool
+    if _is_plain(inputs):
+        found, secret = begin_read(kind, inputs, dry_run=dry_run, log=log), False
+    else:
 
-    async def start(values: dict[str, Any]) -> Reading:
-        return await read_for_resource(kind, values, dry_run=dry_run, log=log)
+        async def start(values: dict[str, Any]) -> Reading:
+            return await begin_read(kind, values, dry_run=dry_run, log=log)
 
-    reading: pulumi.Output[Reading] = pulumi.Output.all(**inputs).apply(start)
+        reading: pulumi.Output[Reading] = pulumi.Output.all(**inputs).apply(start)
+        found, secret = reading.future(with_unknowns=True), reading.is_secret()
     names = [name for name in (*OUTPUTS[kind], GATE) if name not in inputs]
     # One future per field, all set when the read ends: much cheaper than an Output each.
     loop = asyncio.get_event_loop()
     fields = {name: loop.create_future() for name in names}
-    filling = asyncio.ensure_future(_fill(reading, fields))
+    filling = asyncio.ensure_future(_fill(found, secret, fields))
     _FILLING.add(filling)  # the loop keeps only a weak reference to a task
     filling.add_done_callback(_FILLING.discard)
     return {**inputs, **fields}
 
 
-async def _fill(reading: pulumi.Output[Reading], fields: dict[str, asyncio.Future[Any]]) -> None:
+def _is_plain(value: Any) -> bool:
+    """No Output or awaitable anywhere inside: the value is known now."""
+    if isinstance(value, Mapping):
+        return all(_is_plain(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_is_plain(v) for v in value)
+    return not isinstance(value, pulumi.Output) and not inspect.isawaitable(value)
+
+
+async def _fill(
+    found: Awaitable[Reading | Any],
+    secret: Awaitable[bool] | bool,
+    fields: dict[str, asyncio.Future[Any]],
+) -> None:
     """Sets each field from the reading: unknown while it is (preview), secret if it is."""
     try:
-        found = await reading.future(with_unknowns=True)
-        secret = await reading.is_secret()
+        reading = await found
+        is_secret = secret if isinstance(secret, bool) else await secret
     except Exception as error:  # an input failed: the resource's registration reports it
         for future in fields.values():
             future.set_exception(error)
         return
     for name, future in fields.items():
-        if not isinstance(found, Reading):
+        if not isinstance(reading, Reading):
             future.set_result(pulumi.output.UNKNOWN)
             continue
-        value = found.gate if name == GATE else found.fields.get(name)
-        future.set_result(pulumi.Output.secret(value) if secret and value is not None else value)
+        value = reading.gate if name == GATE else reading.fields.get(name)
+        future.set_result(pulumi.Output.secret(value) if is_secret and value is not None else value)
 
 
 class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="FunctionInstance"):

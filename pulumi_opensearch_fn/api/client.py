@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -56,7 +56,8 @@ class OpenSearchFunctionClient:
     Every call is bounded: `retry.deadline` covers connecting, waiting, retries and
     reading the body; an answer may be at most `max_response_bytes` once
     decompressed (default 8 MiB, or OPENSEARCH_FN_MAX_RESPONSE_BYTES). Redirects
-    are never followed.
+    are never followed. `request_slots`, a semaphore shared by clients, bounds the
+    requests they have in flight together.
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class OpenSearchFunctionClient:
         transport: httpx.BaseTransport | None = None,
         user_agent: str = USER_AGENT,
         max_response_bytes: int | None = None,
+        request_slots: threading.Semaphore | None = None,
     ) -> None:
         if endpoint:
             self.endpoint = normalize_endpoint(endpoint)
@@ -109,6 +111,9 @@ class OpenSearchFunctionClient:
             follow_redirects=False,
         )
         self._closed = threading.Event()
+        # Shared by clients that together keep at most N requests in flight: each try
+        # holds a slot while it talks to the service (not while it waits to retry).
+        self._slots: AbstractContextManager[object] = request_slots or nullcontext()
 
     # -- the three operations -------------------------------------------------
 
@@ -330,13 +335,14 @@ class OpenSearchFunctionClient:
         request.extensions["timeout"] = self._timeouts_within(deadline - time.monotonic())
         started = time.perf_counter()
         try:
-            response = self._http.send(request, stream=True)
-            try:
-                content = read_body(
-                    response, action, deadline=deadline, limit=self.max_response_bytes
-                )
-            finally:
-                response.close()
+            with self._slots:
+                response = self._http.send(request, stream=True)
+                try:
+                    content = read_body(
+                        response, action, deadline=deadline, limit=self.max_response_bytes
+                    )
+                finally:
+                    response.close()
         except httpx.TimeoutException as exc:
             raise NetworkError(
                 f"{action}: timed out talking to {self.endpoint} ({type(exc).__name__})"

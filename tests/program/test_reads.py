@@ -3,9 +3,14 @@ throttling, the verdict sent to the provider, progress on the resource's row."""
 
 from __future__ import annotations
 
+import time
+
+import pulumi
 import pytest
 
 from pulumi_opensearch_fn import Expect, FunctionInstance, Wait
+from pulumi_opensearch_fn.api.errors import InstanceNotFoundError, NetworkError
+from pulumi_opensearch_fn.reads import ReadPool
 
 from .harness import APP, FN, READY, Upstream, provider_check
 
@@ -125,3 +130,84 @@ def test_preview_does_not_wait(program, mocks, admin, engine_log):
     assert registered.inputs["ready"] is False
     assert [r["action"] for r in admin.requests()].count("GetFunctionInstance") == 1
     assert any("up will wait up to 10m for: task_status" in m for m in engine_log.messages())
+
+
+def test_an_instances_two_requests_go_at_once(program, admin):
+    admin.inject_fault("latency", latency_ms=LATENCY_MS)
+
+    program.run(lambda: FunctionInstance("model", APP, FN, READY), preview=True)
+
+    entries = admin.requests()
+    assert sorted(e["action"] for e in entries) == ["GetFunctionInstance", "ListFunctionTasks"]
+    assert most_in_flight(entries) == 2
+
+
+def test_a_bound_of_one_sends_one_request_at_a_time(
+    bare_program, admin, stack_config, set_stack_config
+):
+    set_stack_config({**stack_config, "opensearch-fn:maxConcurrentReads": "1"})
+    admin.inject_fault("latency", latency_ms=50)
+
+    bare_program.run(
+        lambda: [FunctionInstance(f"model-{i}", APP, FN, READY) for i in range(3)], preview=True
+    )
+
+    entries = admin.requests()
+    assert len(entries) == 6
+    assert most_in_flight(entries) == 1
+
+
+def test_plain_inputs_start_the_read_while_the_program_runs(program, admin):
+    def body() -> list[str]:
+        FunctionInstance("model", APP, FN, READY)
+        # The event loop is held here: only a read begun by the constructor can reach
+        # the emulator before the body returns.
+        deadline = time.monotonic() + 10
+        while len(admin.requests()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return [e["action"] for e in admin.requests()]
+
+    actions = program.run(body, preview=True)
+
+    assert sorted(actions) == ["GetFunctionInstance", "ListFunctionTasks"]
+
+
+def test_output_inputs_read_once_they_resolve(program, admin, mocks):
+    def body() -> None:
+        instance = pulumi.Output.from_input(READY).apply(lambda name: name)
+        FunctionInstance("model", APP, FN, instance)
+        assert admin.requests() == []  # nothing is known before the loop runs
+
+    program.run(body, preview=True)
+
+    assert len(admin.requests()) == 2
+    [registered] = mocks.registered(INSTANCE_TYPE)
+    assert registered.inputs["gate"] == {"action": "pass"}
+
+
+class TestBoth:
+    """An instance's two requests at once: answers in order, the first one's error wins."""
+
+    def test_answers_in_order(self):
+        pool = ReadPool(2)
+        try:
+            assert pool.both(lambda: "instance", lambda: "task") == ("instance", "task")
+        finally:
+            pool.close()
+
+    def test_the_first_error_wins(self):
+        pool = ReadPool(2)
+
+        def first() -> str:
+            raise InstanceNotFoundError("gone", code="Instance.NotExist")
+
+        def second() -> str:
+            raise NetworkError("down")
+
+        try:
+            with pytest.raises(InstanceNotFoundError):
+                pool.both(first, second)
+            with pytest.raises(NetworkError):
+                pool.both(lambda: "instance", second)
+        finally:
+            pool.close()

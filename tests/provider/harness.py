@@ -183,11 +183,11 @@ def program_inputs(
     log: RecordedLog | None = None,
 ) -> dict[str, Any]:
     """What the program registers for a resource with `inputs`: its read runs here, as in
-    the program (`reads.read_for_resource`), and what it saw joins the inputs."""
-    from pulumi_opensearch_fn.reads import GATE, read_for_resource
+    the program (`reads.begin_read`), and what it saw joins the inputs."""
+    from pulumi_opensearch_fn.reads import GATE, begin_read
 
     async def read() -> Any:
-        return await read_for_resource(
+        return await begin_read(
             KINDS[type_], inputs, dry_run=dry_run, log=log or RecordedLog(), config=config
         )
 
