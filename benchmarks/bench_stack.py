@@ -21,7 +21,7 @@ program could take for the same reads (its first request's offset, then its requ
 at 8 in flight), which says whether a target is reachable at that latency at all.
 
     .venv/bin/python benchmarks/bench_stack.py [--resources 50] [--rounds 7] [--latency-ms 0]
-                                               [--timeout 180]
+                                               [--max-concurrent-reads 8] [--timeout 180]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from pulumi_opensearch_fn.emulator import EmulatorServer, sample_state
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
 APP, FUNCTION = "my_app", "ctr"
 KINDS = ("ours", "floor")
-MAX_IN_FLIGHT = 8  # opensearch-fn:maxConcurrentReads, left at its default
+DEFAULT_IN_FLIGHT = 8  # opensearch-fn:maxConcurrentReads by default
 PHASES = ("preview (new stack)", "up (new stack)", "preview (deployed)")
 
 
@@ -162,9 +162,11 @@ def make_kind(
     return Kind(name, project)
 
 
-def run_round(kind: Kind, stack: str, server: EmulatorServer, count: int) -> None:
+def run_round(kind: Kind, stack: str, server: EmulatorServer, count: int, in_flight: int) -> None:
     project = kind.project
     project.stack_init(stack)
+    if in_flight != DEFAULT_IN_FLIGHT:
+        project.config_set("opensearch-fn:maxConcurrentReads", str(in_flight))
     project.config_set("opensearch-fn:endpoint", server.url)
     project.config_set("opensearch-fn:accessKeyId", AK)
     project.config_set("opensearch-fn:accessKeySecret", SECRET, secret=True)
@@ -195,19 +197,21 @@ def run_round(kind: Kind, stack: str, server: EmulatorServer, count: int) -> Non
     progress(f"  {kind.name:5s} {stack}: " + ", ".join(line))
 
 
-def print_read_bound(ours: Kind, floor: Kind, latency_ms: int, target: float) -> None:
-    """The least any program could take: its requests, at most MAX_IN_FLIGHT at once,
+def print_read_bound(
+    ours: Kind, floor: Kind, latency_ms: int, in_flight: int, target: float
+) -> None:
+    """The least any program could take: its requests, at most `in_flight` at once,
     cannot start before the program runs. Shown so a target below it reads as such."""
     print(
         f"  lower bound for ours: first request at its median offset, then"
-        f" ceil(requests / {MAX_IN_FLIGHT}) round trips of {latency_ms} ms"
+        f" ceil(requests / {in_flight}) round trips of {latency_ms} ms"
     )
     for phase in PHASES:
         offsets = ours.first_request[phase]
         if not offsets:
             continue
         count = max(ours.requests[phase])
-        bound = statistics.median(offsets) + math.ceil(count / MAX_IN_FLIGHT) * latency_ms / 1000
+        bound = statistics.median(offsets) + math.ceil(count / in_flight) * latency_ms / 1000
         best = bound / statistics.median(floor.times[phase])
         reachable = "reachable" if best <= target else "NOT reachable"
         print(
@@ -224,9 +228,17 @@ def main() -> int:
     parser.add_argument(
         "--latency-ms", type=int, default=0, help="the emulator answers every request this late"
     )
+    parser.add_argument(
+        "--max-concurrent-reads",
+        type=int,
+        default=DEFAULT_IN_FLIGHT,
+        help="opensearch-fn:maxConcurrentReads for ours (requests in flight)",
+    )
     options = parser.parse_args()
     if options.latency_ms < 0:
         parser.error("--latency-ms must not be negative")
+    if options.max_concurrent_reads < 1:
+        parser.error("--max-concurrent-reads must be at least 1")
     count = options.resources
     target = target_for(options.latency_ms)
 
@@ -265,7 +277,9 @@ def main() -> int:
                 order = KINDS if round_ % 2 == 0 else tuple(reversed(KINDS))
                 progress(f"round {round_ + 1}/{options.rounds} ({' then '.join(order)})")
                 for name in order:
-                    run_round(kinds[name], f"r{round_ + 1}", server, count)
+                    run_round(
+                        kinds[name], f"r{round_ + 1}", server, count, options.max_concurrent_reads
+                    )
         except PulumiCommandError as error:
             progress(str(error))
             return 2
@@ -274,7 +288,8 @@ def main() -> int:
     print(
         f"{count} resources per stack, {options.rounds} rounds interleaved, median wall time of"
         f" whole `pulumi` processes (pulumi {bin_dir.parent.name}, emulator on loopback,"
-        f" +{options.latency_ms} ms per request)"
+        f" +{options.latency_ms} ms per request, ours with"
+        f" {options.max_concurrent_reads} requests in flight)"
     )
     print(f"  {'figure':22s} {'ours':>8s} {'floor':>8s} {'ratio':>7s}  target    result")
     failed = 0
@@ -292,7 +307,7 @@ def main() -> int:
             print(f"    {kind.name:5s} {phase:22s} {runs}")
     requests = {p: sorted(set(ours.requests[p])) for p in PHASES}
     print(f"  emulator requests per command, ours: {json.dumps(requests)}")
-    print_read_bound(ours, floor, options.latency_ms, target)
+    print_read_bound(ours, floor, options.latency_ms, options.max_concurrent_reads, target)
     print(f"  emulator requests per command, floor: {sum(sum(v) for v in floor.requests.values())}")
     return 1 if failed else 0
 
