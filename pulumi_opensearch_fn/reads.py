@@ -55,9 +55,6 @@ class ReadPool:
         """Runs `read` in a thread from now on."""
         return asyncio.wrap_future(self._threads.submit(read))
 
-    async def run(self, read: Callable[[], T]) -> T:
-        return await self.start(read)
-
     def both(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
         """Both answers; `first`'s error wins, as if they had run one after the other."""
         later = self._seconds.submit(second)
@@ -201,4 +198,4 @@ async def wait_until(
         if all(r.met for r in results) or hopeless(expect, seen) or remaining <= 0:
             return seen, results
         await asyncio.sleep(min(interval, remaining))
-        seen = await pool.run(read)
+        seen = await pool.start(read)
