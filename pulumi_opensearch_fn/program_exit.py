@@ -43,6 +43,13 @@ EXEC_SCRIPT = "pulumi-language-python-exec"
 # What the Python SDK says when a call meets the monitor the engine closed.
 MONITOR_TERMINATED = "Resource monitor has terminated, shutting down"
 
+
+
+class ShownError(pulumi.RunError):
+    """A `RunError` whose reason the program has already shown where it belongs (on a
+    resource's row): the language host's exec script does not repeat it."""
+
+
 _lock = threading.Lock()
 _installed: list[bool] = []  # holds True once installed
 
@@ -78,9 +85,10 @@ def _drop_monitor_terminated() -> None:
 
     def error_once(msg: str, *args: Any, **kwargs: Any) -> None:
         terminated = msg.strip() == MONITOR_TERMINATED
-        if not terminated:
+        reported = _exec_reports_run_error(msg)
+        if not terminated and not (reported and isinstance(sys.exc_info()[1], ShownError)):
             error(msg, *args, **kwargs)
-        if not (_exec_reports_run_error(msg) and signal.getsignal(signal.SIGINT) is _leave_quietly):
+        if not (reported and signal.getsignal(signal.SIGINT) is _leave_quietly):
             return
         if terminated:  # the engine is gone: nothing is left to finish
             _leave_quietly(signal.SIGINT, None)

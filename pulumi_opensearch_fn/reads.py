@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import pulumi
+from pulumi.runtime.proto import engine_pb2
 
 from .api.errors import OpenSearchFnError
 from .clients import client_for
@@ -116,6 +117,17 @@ class LogTarget:
     def warn(self, message: str) -> None:
         pulumi.log.warn(message, resource=self)  # type: ignore[arg-type]
 
+    async def error(self, message: str) -> None:
+        """Sent before it returns: the program is about to fail, and `pulumi.log` sends a
+        line for a resource only once its URN resolves, which a failing program may never
+        get to."""
+        urn = await self.urn.future()
+        engine = pulumi.runtime.settings.get_engine()
+        if engine is None or not urn:
+            pulumi.log.error(message)
+            return
+        engine.Log(engine_pb2.LogRequest(severity=engine_pb2.ERROR, message=message, urn=urn))
+
 
 def begin_read(
     kind: Kind,
@@ -131,8 +143,9 @@ def begin_read(
     their reads in flight before it finishes. Needs a running event loop."""
     loop = asyncio.get_running_loop()
     request, problems = parse_request(kind, inputs, config)
-    if request is None:  # the provider's check reports each problem with its input
-        return _done(loop, Reading({}, "fail", "; ".join(why for _, why in problems)))
+    if request is None:
+        why = "; ".join(f"{prop}: {reason}" if prop else reason for prop, reason in problems)
+        return _done(loop, Reading({}, "fail", f"invalid input: {why}"))
     try:
         pool = read_pool(config)
         client = client_for(request.settings, max_connections=pool.limit, request_slots=pool.slots)

@@ -17,6 +17,7 @@ import pulumi
 import pulumi.dynamic
 
 from . import program_exit
+from .api.errors import OpenSearchFnError
 from .expectations import Expect, Wait
 from .identity import INSTANCE, TASK, Generation, Kind
 from .outputs import INSTANCE_OUTPUTS, REQUESTED_GENERATION, TASK_OUTPUTS
@@ -28,6 +29,11 @@ program_exit.install()  # a program the engine stops ends without tracebacks
 
 OUTPUTS: dict[Kind, tuple[str, ...]] = {INSTANCE: INSTANCE_OUTPUTS, TASK: TASK_OUTPUTS}
 _FILLING: set[asyncio.Future[None]] = set()
+
+
+class GateFailedError(OpenSearchFnError, program_exit.ShownError):
+    """A resource failed its expectations, its input or its read: it is not registered,
+    so nothing that depends on it (by `depends_on`, `parent` or its outputs) can be."""
 
 
 def _settings_inputs(expect: Any, wait: Any, region: Any, endpoint: Any) -> dict[str, Any]:
@@ -68,7 +74,7 @@ def _with_reading(
     # One future per field, all set when the read ends: much cheaper than an Output each.
     loop = asyncio.get_event_loop()
     fields = {name: loop.create_future() for name in names}
-    filling = asyncio.ensure_future(_fill(found, secret, fields))
+    filling = asyncio.ensure_future(_fill(found, secret, fields, log, f"{kind} {resource_name!r}"))
     _FILLING.add(filling)  # the loop keeps only a weak reference to a task
     filling.add_done_callback(_FILLING.discard)
     return {**inputs, **fields}
@@ -87,14 +93,26 @@ async def _fill(
     found: Awaitable[Reading | Any],
     secret: Awaitable[bool] | bool,
     fields: dict[str, asyncio.Future[Any]],
+    log: LogTarget,
+    resource: str,
 ) -> None:
-    """Sets each field from the reading: unknown while it is (preview), secret if it is."""
+    """Sets each field from the reading: unknown while it is (preview), secret if it is.
+
+    A failing reading fails every field instead, so the resource is never registered and
+    nothing waiting on it goes ahead. The engine's `Check` alone would not hold: the
+    engine skips it for a resource left out by `--target`/`--exclude`, and under
+    `--continue-on-error` resolves a failed resource's dependents anyway.
+    """
     try:
         reading = await found
         is_secret = secret if isinstance(secret, bool) else await secret
     except Exception as error:  # an input failed: the resource's registration reports it
-        for future in fields.values():
-            future.set_exception(error)
+        _fail(fields, error)
+        return
+    if isinstance(reading, Reading) and reading.action == "fail":
+        await log.error(str(reading.message))  # on the resource's row, as a failed check shows
+        why = "failed (see above): nothing that depends on it goes ahead"
+        _fail(fields, GateFailedError(f"{resource} {why}"))
         return
     for name, future in fields.items():
         if not isinstance(reading, Reading):
@@ -102,6 +120,12 @@ async def _fill(
             continue
         value = reading.gate if name == GATE else reading.fields.get(name)
         future.set_result(pulumi.Output.secret(value) if is_secret and value is not None else value)
+
+
+def _fail(fields: dict[str, asyncio.Future[Any]], error: BaseException) -> None:
+    for future in fields.values():
+        future.set_exception(error)
+        future.exception()  # retrieved: registration reports the first field's error once
 
 
 class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="FunctionInstance"):

@@ -3,6 +3,7 @@ resource's provider gives in `check`; met passes; `enforce=False` only warns."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pulumi
@@ -10,6 +11,7 @@ import pytest
 
 import pulumi_opensearch_fn as fn
 from pulumi_opensearch_fn import DataSourceError, Expect, FunctionInstance, FunctionTask
+from pulumi_opensearch_fn.resources import GateFailedError
 
 from .harness import APP, BROKEN, FN, READY, TRAINING, provider_check, settle
 
@@ -62,22 +64,34 @@ def _raises(program, body, **run: Any) -> DataSourceError:
     return caught.value
 
 
+def _gate_fails(program, mocks, engine_log, body) -> str:
+    """The program fails without registering the gated resource (so nothing that depends
+    on it can be registered); the resource's row shows why, as one error."""
+    with pytest.raises(GateFailedError) as caught:
+        program.run(body, preview=True)
+    assert isinstance(caught.value, pulumi.RunError)
+    assert "nothing that depends on it goes ahead" in str(caught.value)
+    assert mocks.resources == []
+    [reason] = engine_log.messages(logging.ERROR)
+    return reason
+
+
 @pytest.mark.parametrize("case", list(UNMET_INSTANCE))
-def test_unmet_instance_expectation_fails_like_the_resource(
-    program, mocks, stack_config, provider_config, case
-):
+def test_unmet_instance_expectation_fails_like_the_resource(program, mocks, engine_log, case):
     instance, expect, unmet = UNMET_INSTANCE[case]
 
     error = _raises(program, lambda: fn.get_function_instance(APP, FN, instance, expect=expect))
-    program.run(lambda: FunctionInstance("gate", APP, FN, instance, expect=expect), preview=True)
-    [registered] = mocks.registered(INSTANCE_TYPE)
-    check = provider_check(registered, stack_config)
+    reason = _gate_fails(
+        program,
+        mocks,
+        engine_log,
+        lambda: FunctionInstance("gate", APP, FN, instance, expect=expect),
+    )
 
     message = str(error)
     assert message == f"get_function_instance({APP}/{FN}/{instance}): {NOT_MET}" + "; ".join(unmet)
-    [failure] = check.failures
-    assert failure.reason.startswith(f"FunctionInstance {APP}/{FN}/{instance}: {NOT_MET}")
-    assert _details(message) == _details(failure.reason)
+    assert reason.startswith(f"FunctionInstance {APP}/{FN}/{instance}: {NOT_MET}")
+    assert _details(message) == _details(reason)
 
 
 @pytest.mark.parametrize("how", ["expect", "dict"])
@@ -95,38 +109,34 @@ def test_unmet_expectation_fails_the_output_twin(program, how):
     )
 
 
-def test_unmet_task_expectation_fails_like_the_resource(
-    program, mocks, stack_config, provider_config
-):
+def test_unmet_task_expectation_fails_like_the_resource(program, mocks, engine_log):
     expect = Expect(task_status="success", no_task_errors=True)
 
     error = _raises(
         program, lambda: fn.get_function_task(APP, FN, BROKEN, generation=2, expect=expect)
     )
-    program.run(lambda: FunctionTask("gate", APP, FN, BROKEN, 2, expect=expect), preview=True)
-    [registered] = mocks.registered(TASK_TYPE)
-    [failure] = provider_check(registered, stack_config).failures
+    reason = _gate_fails(
+        program, mocks, engine_log, lambda: FunctionTask("gate", APP, FN, BROKEN, 2, expect=expect)
+    )
 
     assert str(error).startswith(f"get_function_task({APP}/{FN}/{BROKEN}/2): {NOT_MET}")
-    assert failure.reason.startswith(f"FunctionTask {APP}/{FN}/{BROKEN}/")
-    assert _details(str(error)) == _details(failure.reason)
+    assert reason.startswith(f"FunctionTask {APP}/{FN}/{BROKEN}/")
+    assert _details(str(error)) == _details(reason)
     assert _details(str(error)) == (
         "task_status: expected success, saw failed; "
         "no_task_errors: expected no errors, saw no successful task"
     )
 
 
-def test_task_resource_message_names_the_generation_as_given(
-    program, mocks, stack_config, provider_config
-):
-    program.run(
+def test_task_resource_message_names_the_generation_as_given(program, mocks, engine_log):
+    reason = _gate_fails(
+        program,
+        mocks,
+        engine_log,
         lambda: FunctionTask("gate", APP, FN, BROKEN, 2, expect={"task_status": "success"}),
-        preview=True,
     )
-    [registered] = mocks.registered(TASK_TYPE)
-    [failure] = provider_check(registered, stack_config).failures
 
-    assert failure.reason.startswith(f"FunctionTask {APP}/{FN}/{BROKEN}/2: {NOT_MET}")
+    assert reason.startswith(f"FunctionTask {APP}/{FN}/{BROKEN}/2: {NOT_MET}")
 
 
 def test_unmet_latest_task_expectation(program):

@@ -3,6 +3,7 @@ throttling, the verdict sent to the provider, progress on the resource's row."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pulumi
@@ -11,6 +12,7 @@ import pytest
 from pulumi_opensearch_fn import Expect, FunctionInstance, Wait
 from pulumi_opensearch_fn.api.errors import InstanceNotFoundError, NetworkError
 from pulumi_opensearch_fn.reads import ReadPool
+from pulumi_opensearch_fn.resources import GateFailedError
 
 from .harness import APP, FN, READY, Upstream, provider_check
 
@@ -52,18 +54,18 @@ def test_reads_run_concurrently_within_the_bound(
 
 
 def test_a_bad_bound_fails_each_resource_before_any_request(
-    bare_program, mocks, admin, stack_config, set_stack_config, provider_config
+    bare_program, mocks, admin, engine_log, stack_config, set_stack_config
 ):
     set_stack_config({**stack_config, "opensearch-fn:maxConcurrentReads": "0"})
 
-    bare_program.run(lambda: FunctionInstance("model", APP, FN, READY), preview=True)
+    with pytest.raises(GateFailedError):
+        bare_program.run(lambda: FunctionInstance("model", APP, FN, READY), preview=True)
 
-    [registered] = mocks.registered(INSTANCE_TYPE)
-    [failure] = provider_check(registered, stack_config).failures
-    assert failure.reason == (
+    assert mocks.resources == []
+    assert engine_log.messages(logging.ERROR) == [
         f"FunctionInstance {APP}/{FN}/{READY}: opensearch-fn:maxConcurrentReads must be a"
         " whole number >= 1, got '0'"
-    )
+    ]
     assert admin.requests() == []
 
 

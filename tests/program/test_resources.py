@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 
 import dill
 import pulumi
@@ -12,6 +13,7 @@ import pytest
 from pulumi_opensearch_fn import Expect, FunctionInstance, FunctionTask, Wait
 from pulumi_opensearch_fn.outputs import INSTANCE_OUTPUTS, TRACKED_INSTANCE_FIELDS
 from pulumi_opensearch_fn.provider import FunctionInstanceProvider, FunctionTaskProvider
+from pulumi_opensearch_fn.resources import GateFailedError
 
 from .harness import AK, APP, FN, READY, SECRET, Upstream, settle
 
@@ -96,7 +98,8 @@ def test_provider_blob_is_the_real_provider_and_holds_no_settings(program, mocks
             assert value not in text
 
 
-def test_function_instance_shorthands_and_overrides(program, mocks):
+def test_function_instance_shorthands_and_overrides(program, mocks, emulator):
+    """The inputs as registered, shorthands expanded; `wait=True` is the default Wait."""
     program.run(
         lambda: FunctionInstance(
             "model",
@@ -106,7 +109,7 @@ def test_function_instance_shorthands_and_overrides(program, mocks):
             expect={"status": "available"},
             wait=True,
             region="cn-hangzhou",
-            endpoint="https://opensearch.example.test",
+            endpoint=emulator.url,
         )
     )
 
@@ -118,11 +121,24 @@ def test_function_instance_shorthands_and_overrides(program, mocks):
         "expect": {"status": "available"},
         "wait": {},
         "region": "cn-hangzhou",
-        "endpoint": "https://opensearch.example.test",
+        "endpoint": emulator.url,
     }
-    # That endpoint does not resolve: the read failed, and check will say so.
-    assert registered.inputs["gate"]["action"] == "fail"
-    assert registered.inputs["gate"]["message"].startswith(f"FunctionInstance {APP}/{FN}/{READY}: ")
+    assert registered.inputs["gate"]["action"] == "pass"
+
+
+def test_a_resource_whose_read_fails_is_never_registered(program, mocks, engine_log):
+    """An endpoint that does not resolve: the read fails, the resource's row says why, and
+    the program fails before registering it (nothing depending on it can go ahead)."""
+    with pytest.raises(GateFailedError):
+        program.run(
+            lambda: FunctionInstance(
+                "model", APP, FN, READY, endpoint="https://opensearch.example.test"
+            )
+        )
+
+    assert mocks.resources == []
+    [reason] = engine_log.messages(logging.ERROR)
+    assert reason.startswith(f"FunctionInstance {APP}/{FN}/{READY}: ")
 
 
 def test_function_instance_with_no_options_sends_only_identity(program, mocks):
