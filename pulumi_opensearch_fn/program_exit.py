@@ -44,7 +44,6 @@ EXEC_SCRIPT = "pulumi-language-python-exec"
 MONITOR_TERMINATED = "Resource monitor has terminated, shutting down"
 
 
-
 class ShownError(pulumi.RunError):
     """A `RunError` whose reason the program has already shown where it belongs (on a
     resource's row): the language host's exec script does not repeat it."""
