@@ -228,7 +228,7 @@ def max_concurrent_reads(config: Mapping[str, object] | Callable[[str], object |
         return DEFAULT_MAX_CONCURRENT_READS
     text = str(value).strip()
     # ASCII digits only: isdigit() takes '²', which int() refuses; and few of them.
-    if not (text.isascii() and text.isdigit()) or int(text[:_MAX_DIGITS + 1]) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text[: _MAX_DIGITS + 1]) < 1:
         raise InvalidInputError(
             f"{MAX_CONCURRENT_READS_KEY} must be a whole number >= 1, got {brief(value)}"
         )

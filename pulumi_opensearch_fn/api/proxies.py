@@ -49,9 +49,7 @@ def _check_proxy(name: str, value: str) -> None:
         raise _refused(name, "is not a valid URL (host or port)") from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
-        raise _refused(
-            name, f"must be an http://, https:// or socks5:// URL, not {scheme}://"
-        )
+        raise _refused(name, f"must be an http://, https:// or socks5:// URL, not {scheme}://")
     if not parts.hostname:
         raise _refused(name, "has no host")
     try:
@@ -88,7 +86,7 @@ def _check_no_proxy(name: str, value: str) -> None:
 
 def _is_ip(text: str, kind: type[ipaddress.IPv4Address | ipaddress.IPv6Address]) -> bool:
     try:
-        kind(text.split("/")[0])
+        kind(text.split("/", 1)[0])
     except ValueError:
         return False
     return True

@@ -564,8 +564,7 @@ def _number(kind: type[int] | type[float]) -> Any:
     def parse(text: str) -> int | float:
         if len(text) > MAX_NUMBER_DIGITS:
             raise ValueError(
-                f"a number of {len(text)} characters ({text[:20]}...);"
-                f" at most {MAX_NUMBER_DIGITS}"
+                f"a number of {len(text)} characters ({text[:20]}...); at most {MAX_NUMBER_DIGITS}"
             )
         return kind(text)
 

@@ -17,6 +17,8 @@ from pulumi_opensearch_fn.cli import exit_codes
 from .conftest import APP, FN, SUBPROCESS_TIMEOUT
 
 CLI = (sys.executable, "-m", "pulumi_opensearch_fn.cli")
+
+
 def missing(count: int) -> list[str]:
     """`count` instances the emulator does not have. With names this long, 300 rows of
     the table are more than a pipe holds (64 KiB): the writer is still writing when

@@ -50,9 +50,7 @@ def test_a_name_with_a_lone_surrogate_is_invalid_input(make_client: MakeClient, 
         ("STS.canary", "canary-secret-value", "CAIS-canary-token\r\n", "the STS token contains a"),
     ],
 )  # fmt: skip
-def test_credentials_no_header_can_carry_are_refused_without_the_value(
-    key_id, secret, token, says
-):
+def test_credentials_no_header_can_carry_are_refused_without_the_value(key_id, secret, token, says):
     with pytest.raises(CredentialsError) as caught:
         Credentials(key_id, secret, token)
     message = str(caught.value)
