@@ -146,3 +146,14 @@ def test_usable_proxy_variables_still_work(server, env):
     environ = {**env, "HTTP_PROXY": "proxy.example:3128", "NO_PROXY": "127.0.0.1, localhost"}
     ran = run_bytes("--endpoint", server.url, "check", APP, FN, INST, env=environ)
     assert ran.code == exit_codes.OK, ran.err
+
+
+def test_a_profile_name_that_is_not_utf8_is_named_as_given(server, admin, env):
+    environ = {k: v for k, v in env.items() if not k.startswith("ALIBABA_CLOUD_ACCESS_KEY")}
+    admin.clear_requests()
+    ran = run_bytes("--endpoint", server.url, "instance", APP, FN, INST,
+                    "--profile", b"dev\xff", env=environ)  # fmt: skip
+    assert ran.code == exit_codes.USAGE, ran.err
+    [line] = ran.err.splitlines()
+    assert line.startswith("opensearch-fn: error: --profile contains a control character or")
+    assert admin.requests() == []
