@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .api.errors import CredentialsError, InvalidInputError
 from .api.validation import check_region
+from .printable import brief
 
 if TYPE_CHECKING:
     from .api.credentials import Credentials
@@ -28,6 +29,7 @@ ENDPOINT_KEYS = ("opensearch-fn:endpoint",)
 # How many requests a program's reads have in flight at once.
 MAX_CONCURRENT_READS_KEY = "opensearch-fn:maxConcurrentReads"
 DEFAULT_MAX_CONCURRENT_READS = 8
+_MAX_DIGITS = 9  # int() of a longer text costs time and means nothing here
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +125,23 @@ def resolve_settings(
     lookup = config.get if isinstance(config, Mapping) else config
     environ = os.environ if env is None else env
 
-    def from_config(keys: tuple[str, ...]) -> str | None:
+    def config_item(keys: tuple[str, ...]) -> tuple[str, str] | None:
         for key in keys:
             value = lookup(key)
             if value not in (None, ""):
-                return str(value)
+                return key, str(value)
         return None
 
+    def env_item(keys: tuple[str, ...]) -> tuple[str, str] | None:
+        return next(((k, environ[k]) for k in keys if environ.get(k)), None)
+
+    def from_config(keys: tuple[str, ...]) -> str | None:
+        item = config_item(keys)
+        return item[1] if item else None
+
     def from_env(keys: tuple[str, ...]) -> str | None:
-        return next((environ[k] for k in keys if environ.get(k)), None)
+        item = env_item(keys)
+        return item[1] if item else None
 
     region = region or from_config(REGION_KEYS) or from_env(REGION_ENV)
     endpoint = endpoint or from_config(ENDPOINT_KEYS) or from_env((ENDPOINT_ENV,))
@@ -146,6 +156,8 @@ def resolve_settings(
         token, profile = get(source.security_token), get(source.profile)
         if not any((key_id, secret, token, profile)):
             continue
+        named = env_item if source.label == "environment" else config_item
+        _check_text(source, named)
         _check_complete(source, key_id, secret, token, profile)
         from .api.credentials import Credentials
 
@@ -157,6 +169,25 @@ def resolve_settings(
             credentials_source=source.label,
         )
     return Settings(region=region, endpoint=endpoint)
+
+
+def _check_text(
+    source: _CredentialSource, named: Callable[[tuple[str, ...]], tuple[str, str] | None]
+) -> None:
+    """Refuses, naming the key, a value no request can carry (a trailing newline, a
+    non-ASCII key id); the message never holds the value, not even masked."""
+    from .api.credentials import credential_problem
+
+    for keys, in_header in (
+        (source.access_key_id, True),
+        (source.access_key_secret, False),
+        (source.security_token, True),
+        (source.profile, False),
+    ):
+        item = named(keys)
+        problem = credential_problem(item[1], in_header=in_header) if item else None
+        if item and problem:
+            raise CredentialsError(f"{item[0]} ({source.label}) {problem}")
 
 
 def _check_complete(
@@ -196,8 +227,11 @@ def max_concurrent_reads(config: Mapping[str, object] | Callable[[str], object |
     if value in (None, ""):
         return DEFAULT_MAX_CONCURRENT_READS
     text = str(value).strip()
-    if not text.isdigit() or int(text) < 1:
+    # ASCII digits only: isdigit() takes '²', which int() refuses; and few of them.
+    if not (text.isascii() and text.isdigit()) or int(text[: _MAX_DIGITS + 1]) < 1:
         raise InvalidInputError(
-            f"{MAX_CONCURRENT_READS_KEY} must be a whole number >= 1, got {value!r}"
+            f"{MAX_CONCURRENT_READS_KEY} must be a whole number >= 1, got {brief(value)}"
         )
+    if len(text) > _MAX_DIGITS:
+        raise InvalidInputError(f"{MAX_CONCURRENT_READS_KEY} {brief(value)} is too large")
     return int(text)

@@ -21,6 +21,7 @@ import pulumi
 
 from . import program_exit
 from .api.errors import OpenSearchFnError
+from .api.safe_text import safe
 from .api.validation import check_generation
 from .clients import client_for
 from .config import resolve_settings
@@ -295,7 +296,7 @@ def _verdict(subject: str, expect: Expect | None, seen: Observation) -> dict[str
     if verdict.action == "fail":
         raise DataSourceError(str(verdict.message))
     if verdict.action == "warn":
-        pulumi.log.warn(str(verdict.message))
+        pulumi.log.warn(safe(str(verdict.message)))
     return verdict.fields()
 
 

@@ -4,7 +4,9 @@ command line, the provider) shows for an instance, a task and a verdict.
 The dataclasses below are the shape; the names each resource declares, the
 data-source result classes and the JSON the command line prints derive from them.
 Values are plain (snake_case keys, JSON-friendly): numbers the API sent as text of
-arbitrary precision stay exact in `extend_info_raw`.
+arbitrary precision stay exact in `extend_info_raw`. Every text is masked (`masked`):
+a server that echoes the STS token or the key secret into a field (a description,
+extendInfo) gets it into no state, output or JSON document.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from .api.safe_text import redact, safe
 
 if TYPE_CHECKING:  # only annotations: the provider's check does not load the models
     from .api.models import FunctionInstance, FunctionTask
@@ -130,6 +134,18 @@ def plain_json(value: Any) -> Any:
     return value
 
 
+def masked(value: Any) -> Any:
+    """`value` with every registered secret masked in its texts, keys included (the
+    same masking as every error and log line of the package)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {masked(k): masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(v) for v in value]
+    return value
+
+
 def task_view(task: FunctionTask) -> TaskView:
     return TaskView(
         generation=task.generation,
@@ -173,11 +189,13 @@ def instance_view(instance: FunctionInstance) -> InstanceView:
 
 
 def task_fields(task: FunctionTask) -> dict[str, Any]:
-    return asdict(task_view(task))
+    fields_: dict[str, Any] = masked(asdict(task_view(task)))
+    return fields_
 
 
 def instance_fields(instance: FunctionInstance) -> dict[str, Any]:
-    return asdict(instance_view(instance))
+    fields_: dict[str, Any] = masked(asdict(instance_view(instance)))
+    return fields_
 
 
 def latest_task_fields(seen: Observation) -> dict[str, Any]:
@@ -202,5 +220,9 @@ def observation_fields(seen: Observation) -> dict[str, Any]:
 
 def verdict_fields(results: list[Result]) -> dict[str, Any]:
     return asdict(
-        VerdictView(ready=all(r.met for r in results), unmet=[str(r) for r in results if not r.met])
+        VerdictView(
+            ready=all(r.met for r in results),
+            # Lines for people, with server text in them: the one rule for such text.
+            unmet=[safe(str(r)) for r in results if not r.met],
+        )
     )

@@ -37,6 +37,7 @@ from pulumi.dynamic import (
 )
 
 from .api.errors import InstanceNotFoundError, OpenSearchFnError, TaskNotFoundError
+from .api.safe_text import safe
 from .config import CONFIG_KEYS
 from .drift import drift_line, moved
 from .expectations import evaluate
@@ -77,8 +78,9 @@ _install_server_errors()
 
 
 def say(message: str, *, warning: bool = False) -> None:
-    """A line in the engine's output: provider stderr is shown to the user."""
-    print(("warning: " if warning else "") + message, file=sys.stderr, flush=True)
+    """A line in the engine's output: provider stderr is shown to the user, so the
+    line (server text in it) goes through the one rule for text a person sees."""
+    print(("warning: " if warning else "") + safe(message), file=sys.stderr, flush=True)
 
 
 class GateError(OpenSearchFnError):
@@ -128,7 +130,8 @@ class _ReadOnlyProvider(ResourceProvider):
             why = "no observation was sent with the inputs; construct it with its class"
             return CheckResult(inputs, [CheckFailure("", f"{checked.identity.subject}: {why}")])
         if gate["action"] == "fail":
-            return CheckResult(inputs, [CheckFailure("", str(gate.get("message")))])
+            # The program's message carries server text; the engine prints it as it is.
+            return CheckResult(inputs, [CheckFailure("", safe(str(gate.get("message"))))])
         _keep_volatile(inputs, olds, self.tracked)
         return CheckResult(inputs, [])
 

@@ -23,6 +23,7 @@ import pulumi
 from pulumi.runtime.proto import engine_pb2
 
 from .api.errors import OpenSearchFnError
+from .api.safe_text import safe
 from .clients import client_for
 from .config import max_concurrent_reads
 from .expectations import Expect, Observation, Result, Wait, evaluate, hopeless, progress_line
@@ -106,16 +107,17 @@ class Log(Protocol):
 
 class LogTarget:
     """Attaches log lines to a resource's row before the resource is registered
-    (its registration waits for this read), by the URN it will have."""
+    (its registration waits for this read), by the URN it will have. Lines carry
+    server text: each goes through the one rule for text a person sees."""
 
     def __init__(self, urn: pulumi.Output[str]) -> None:
         self.urn = urn
 
     def info(self, message: str) -> None:
-        pulumi.log.info(message, resource=self)  # type: ignore[arg-type]
+        pulumi.log.info(safe(message), resource=self)  # type: ignore[arg-type]
 
     def warn(self, message: str) -> None:
-        pulumi.log.warn(message, resource=self)  # type: ignore[arg-type]
+        pulumi.log.warn(safe(message), resource=self)  # type: ignore[arg-type]
 
     async def error(self, message: str) -> None:
         """Sent before it returns: the program is about to fail, and `pulumi.log` sends a
@@ -186,7 +188,10 @@ async def _finish(
         log.info(verdict.note)
     if verdict.action == "warn" and verdict.message:
         log.warn(verdict.message)
-    return Reading(observation_fields(seen) | verdict.fields(), verdict.action, verdict.message)
+    # The message becomes the provider's check failure: made safe here, where the
+    # credentials (and so the secrets to mask) are known.
+    message = safe(verdict.message) if verdict.message else None
+    return Reading(observation_fields(seen) | verdict.fields(), verdict.action, message)
 
 
 async def wait_until(

@@ -77,7 +77,21 @@ def _with_reading(
     filling = asyncio.ensure_future(_fill(found, secret, fields, log, f"{kind} {resource_name!r}"))
     _FILLING.add(filling)  # the loop keeps only a weak reference to a task
     filling.add_done_callback(_FILLING.discard)
-    return {**inputs, **fields}
+    return {**_sendable(inputs), **fields}
+
+
+def _sendable(value: Any) -> Any:
+    """`value` as the engine's wire can carry it. A name read from a non-UTF-8 byte of
+    argv or the environment holds lone surrogates, which no UTF-8 message can carry:
+    registering it would fail with a traceback. It is sent escaped instead (`\\udcff`),
+    and the read, which saw it as it is, makes the provider's check fail saying why."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, Mapping):
+        return {_sendable(k): _sendable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_sendable(v) for v in value]
+    return value
 
 
 def _is_plain(value: Any) -> bool:

@@ -27,6 +27,7 @@ from .errors import (
     OpenSearchFnError,
 )
 from .models import FunctionInstance, FunctionTask, TaskPage, field_of
+from .proxies import check_proxy_environment
 from .retry import RetryPolicy
 from .safe_text import SafeRecords
 from .signing import SIGNERS
@@ -100,16 +101,24 @@ class OpenSearchFunctionClient:
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._host = httpx.URL(self.endpoint).netloc.decode("ascii")  # checked by endpoints
         self._user_agent = user_agent
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=self._timeout,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            verify=_tls_verify(self.endpoint),
-            trust_env=True,
-            follow_redirects=False,
-        )
+        check_proxy_environment()  # httpx reads the proxy variables now
+        try:
+            self._http = httpx.Client(
+                transport=transport,
+                timeout=self._timeout,
+                limits=httpx.Limits(
+                    max_connections=max_connections, max_keepalive_connections=max_connections
+                ),
+                verify=_tls_verify(self.endpoint),
+                trust_env=True,
+                follow_redirects=False,
+            )
+        except (httpx.InvalidURL, ValueError, ImportError, OSError) as exc:
+            # What the proxy check cannot foresee, or a CA bundle that cannot be read.
+            raise InvalidInputError(
+                "cannot set up HTTP from the environment (proxy variables, SSL_CERT_FILE,"
+                f" REQUESTS_CA_BUNDLE): {type(exc).__name__}"
+            ) from None
         self._closed = threading.Event()
         # Shared by clients that together keep at most N requests in flight: each try
         # holds a slot while it talks to the service (not while it waits to retry).
@@ -331,7 +340,10 @@ class OpenSearchFunctionClient:
         )
         # A prepared request skips the client's URL, header and cookie merging: nothing
         # here needs it, and it is a good part of the client's CPU per call.
-        request = httpx.Request("GET", url, headers=headers)
+        try:
+            request = httpx.Request("GET", url, headers=headers)
+        except UnicodeEncodeError:
+            raise _unsendable(action) from None
         request.extensions["timeout"] = self._timeouts_within(deadline - time.monotonic())
         started = time.perf_counter()
         try:
@@ -343,6 +355,8 @@ class OpenSearchFunctionClient:
                     )
                 finally:
                     response.close()
+        except httpx.LocalProtocolError:
+            raise _unsendable(action) from None
         except httpx.TimeoutException as exc:
             raise NetworkError(
                 f"{action}: timed out talking to {self.endpoint} ({type(exc).__name__})"
@@ -365,6 +379,15 @@ class OpenSearchFunctionClient:
         remaining = max(remaining, 0.001)
         limits = self._timeout.as_dict()
         return {k: remaining if t is None or t > remaining else t for k, t in limits.items()}
+
+
+def _unsendable(action: str) -> InvalidInputError:
+    """A header HTTP cannot carry. Its text is not quoted: it may be the Authorization
+    header (credentials are checked when made, so this is a second line of defence)."""
+    return InvalidInputError(
+        f"{action}: a request header holds a character HTTP does not allow (a non-ASCII"
+        " character or a line break); nothing was sent"
+    )
 
 
 @contextmanager

@@ -9,6 +9,7 @@ probes and a background thread.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -18,6 +19,35 @@ from .safe_text import SafeRecords, remember_secret
 
 log = logging.getLogger(__name__)
 log.addFilter(SafeRecords())
+
+# Key ids and STS tokens travel in request headers: printable ASCII, no spaces.
+_HEADER_TEXT = re.compile(r"[\x21-\x7e]+")
+
+
+def credential_problem(value: str, *, in_header: bool) -> str | None:
+    """Why `value` cannot be a key id or STS token (`in_header`) or a key secret or
+    profile name, or None. Says where the bad character is, never what the value is."""
+    if in_header:
+        rule = "it must be printable ASCII without spaces"
+        bad = next((i for i, ch in enumerate(value) if not _HEADER_TEXT.fullmatch(ch)), None)
+    else:
+        rule = "it must be printable text without surrounding spaces"
+        bad = next((i for i, ch in enumerate(value) if not ch.isprintable()), None)
+        if bad is None and value != value.strip():
+            return f"starts or ends with a space; {rule}"
+    if bad is None:
+        return None
+    char = value[bad]
+    what = (
+        "a line break"
+        if char in "\r\n"
+        else "a space"
+        if char.isspace()
+        else "a non-ASCII character"
+        if char.isprintable()
+        else "a control character or a byte that is not UTF-8"
+    )
+    return f"contains {what} (character {bad + 1} of {len(value)}); {rule}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +66,16 @@ class Credentials:
             )
         # From now on no error or log line of the package can show them.
         remember_secret(self.access_key_secret, self.security_token)
+        # Refused here, before any request: httpx would fail on the header (and its
+        # error quotes the Authorization header), or the signature could never match.
+        for name, value, in_header in (
+            ("the access key id", self.access_key_id, True),
+            ("the access key secret", self.access_key_secret, False),
+            ("the STS token", self.security_token or "", True),
+        ):
+            problem = credential_problem(value, in_header=in_header) if value else None
+            if problem:
+                raise CredentialsError(f"{name} {problem}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Never let a secret be pickled into Pulumi state by accident.

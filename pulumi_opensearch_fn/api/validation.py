@@ -37,9 +37,23 @@ def check_name(kind: str, value: object) -> str:
         )
     if _CONTROL.search(value):
         raise InvalidInputError(f"{kind} {value!r} contains a control character")
+    if not _is_text(value):
+        # Python reads a non-UTF-8 byte of argv or the environment as a lone surrogate.
+        raise InvalidInputError(
+            f"{kind} {value!r} is not UTF-8 text (a byte that is not UTF-8, or a lone surrogate)"
+        )
     if value in (".", ".."):
         raise InvalidInputError(f"{kind} must not be {value!r}")
     return value
+
+
+def _is_text(value: str) -> bool:
+    """Whether `value` can be sent: UTF-8 has no encoding for a lone surrogate."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_choice(kind: str, value: object, allowed: Iterable[str]) -> str:

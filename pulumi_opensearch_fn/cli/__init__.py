@@ -162,7 +162,9 @@ def _exit_status(exc: SystemExit) -> int:
 
 
 def _say(message: str) -> None:
-    """One line on stderr; error messages carry server text, made printable."""
+    """One line on stderr (never stdout, even when stderr is closed); error messages
+    carry server text, made printable."""
     from ..printable import printable
+    from . import streams
 
-    print(logs.redact(printable(f"{PROG}: {message}")), file=sys.stderr)
+    streams.err(logs.redact(printable(f"{PROG}: {message}")))

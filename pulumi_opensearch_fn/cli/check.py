@@ -13,7 +13,7 @@ from ..expectations import Expect, Result, Wait, unmet
 from ..identity import Identity
 from ..observe import observe_instance
 from ..outputs import observation_fields
-from . import audit, exit_codes, render
+from . import audit, exit_codes, render, streams
 from .progress import LiveDisplay, LogLines, Silent, is_terminal
 from .runner import Outcome, run_checks
 from .targets import Target, load
@@ -69,7 +69,7 @@ def run(
 ) -> int:
     stop = threading.Event()
     checked_at = datetime.now(UTC)
-    if wait is None:
+    if wait is None or sys.stderr is None:  # nothing to show, or nowhere to show it
         reporter: Silent = Silent()
     elif is_terminal(sys.stderr):
         reporter = LiveDisplay(sys.stderr, targets, wait.timeout_delta.total_seconds())
@@ -96,8 +96,8 @@ def run(
         headers = ("INSTANCE", "STATE", "STATUS", "TASK", "DETAILS")
         render.emit(render.table(headers, [row(o) for o in outcomes]))
     summary = summarize(outcomes)
-    if code != exit_codes.OK:
-        print(f"opensearch-fn: {summary}", file=sys.stderr)
+    if code != exit_codes.OK:  # on stderr only: with --json, stdout is one document
+        streams.err(f"opensearch-fn: {summary}")
     return code
 
 

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from ..durations import format_duration
 from ..expectations import Observation, Result, describe_unmet, progress_line, unmet
-from . import render
+from . import render, streams
 from .logs import redact
 from .runner import Outcome
 from .targets import Target
@@ -55,12 +55,8 @@ class LogLines(Silent):
         self._lock = threading.Lock()
 
     def _write(self, line: str) -> None:
-        with self._lock:
-            try:
-                self._stream.write(redact(render.clean(line)) + "\n")
-                self._stream.flush()
-            except (BrokenPipeError, ValueError):
-                pass  # progress is best effort; the verdict still goes out
+        with self._lock:  # best effort: a broken stderr never changes the verdict
+            streams.put(self._stream, redact(render.clean(line)) + "\n")
 
     def update(
         self, target: Target, seen: Observation, results: list[Result], elapsed: float
@@ -131,10 +127,7 @@ class LiveDisplay(Silent):
         return text
 
     def _write(self, text: str) -> None:
-        try:
-            self._stream.write(text)
-            self._stream.flush()
-        except (BrokenPipeError, ValueError):
+        if not streams.put(self._stream, text):
             self._stop.set()
 
     def frame(self) -> str:

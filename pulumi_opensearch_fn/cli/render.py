@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -11,6 +10,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from ..printable import json_safe, printable
+from . import streams
 from .logs import redact
 
 MIN_COLUMN = 8
@@ -72,20 +72,9 @@ def to_json(document: object) -> str:
 
 
 def emit(text: str, stream: TextIO | None = None) -> None:
-    """Writes a block and a newline; a reader that went away (`| head`) is not an error."""
-    out = stream or sys.stdout
-    try:
-        out.write(redact(text) + "\n")
-        out.flush()
-    except BrokenPipeError:
-        # Point stdout at /dev/null so the interpreter's final flush stays quiet.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, out.fileno())
-        except (OSError, ValueError):
-            pass
-        finally:
-            os.close(devnull)
+    """Writes a block and a newline on stdout (or `stream`); a closed stdout (`>&-`) or a
+    reader that went away (`| head`) is not an error (see streams)."""
+    streams.put(stream if stream is not None else sys.stdout, redact(text) + "\n")
 
 
 # -- values for people ----------------------------------------------------------

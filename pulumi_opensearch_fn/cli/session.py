@@ -27,6 +27,12 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Setti
     env = dict(environ)
     logs.remember_secrets_from_env(env)
     if args.profile:
+        from ..api.credentials import credential_problem
+        from ..api.errors import CredentialsError
+
+        problem = credential_problem(args.profile, in_header=False)
+        if problem:  # named as given, not as the variable it is passed on in
+            raise CredentialsError(f"--profile {problem}")
         for source in CREDENTIAL_SOURCES:
             if source.label == "environment":
                 for key in (*source.access_key_id, *source.access_key_secret,

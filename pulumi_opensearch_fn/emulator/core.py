@@ -55,7 +55,7 @@ def decode_json(body: bytes) -> Any:
         data = json.loads(body, parse_constant=_no_constant)
     except RecursionError:
         raise ValueError(f"nested deeper than {MAX_ADMIN_DEPTH} levels") from None
-    if _depth_exceeds(data, MAX_ADMIN_DEPTH):
+    if depth_exceeds(data, MAX_ADMIN_DEPTH):
         raise ValueError(f"nested deeper than {MAX_ADMIN_DEPTH} levels")
     return data
 
@@ -64,7 +64,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _depth_exceeds(data: Any, limit: int) -> bool:
+def depth_exceeds(data: Any, limit: int) -> bool:
     """Iterative, so the check itself cannot overflow the stack."""
     pending: list[tuple[Any, int]] = [(data, 1)]
     while pending:

@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from .clock import SimClock
+from .core import depth_exceeds
 from .state import (
     DAG_STATUSES,
     INSTANCE_FIELDS,
@@ -95,6 +96,9 @@ class StateFileError(ValueError):
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
+        if len(problems) == 1:  # one line
+            super().__init__(f"invalid state file {source}: {problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"invalid state file {source}:\n{lines}")
 
@@ -177,9 +181,12 @@ class _Checker:
             return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         if isinstance(value, str):
             try:
-                json.loads(value)
+                _STATE_DECODER.decode(value)
             except ValueError as exc:
                 self.fail(where, f"must hold JSON ({exc})")
+                return None
+            except RecursionError:
+                self.fail(where, "must hold JSON (nested too deeply)")
                 return None
             return value
         self.fail(where, f"must be an object or a JSON string, got {_kind(value)}")
@@ -214,6 +221,8 @@ def parse_time(value: Any, now_ms: int) -> int | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
+    if len(text) > MAX_NUMBER_DIGITS:
+        return None
     if text.isascii() and text.isdecimal():
         return int(text)
     match = _RELATIVE.fullmatch(text)
@@ -515,19 +524,58 @@ def parse_instance_update(data: Any, now_ms: int, where: str = "instance") -> di
 
 
 def load_state_file(path: str | Path, clock: SimClock | None = None) -> EmulatorState:
-    """Read and validate a state file; every problem becomes a StateFileError."""
+    """Read and validate a state file; every problem becomes a StateFileError.
+
+    Bounded before it is parsed: at most MAX_STATE_BYTES are read (`/dev/zero` ends
+    there), nesting at most MAX_STATE_DEPTH deep, numbers at most MAX_NUMBER_DIGITS long."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StateFileError(source, [f"cannot read the file ({exc})"]) from None
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_STATE_BYTES + 1)
+    except OSError as exc:
+        raise StateFileError(source, [f"cannot read the file ({exc.strerror or exc})"]) from None
+    if len(raw) > MAX_STATE_BYTES:
+        raise StateFileError(source, [f"larger than {MAX_STATE_BYTES // 2**20} MiB"])
     try:
-        data = json.loads(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StateFileError(source, [f"not UTF-8 text (byte {exc.start + 1})"]) from None
+    return parse_state(read_json(text, source), source, clock)
+
+
+def read_json(text: str, source: str) -> Any:
+    """`text` parsed, or StateFileError: invalid JSON, too deep, or too long a number."""
+    try:
+        data = _STATE_DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise StateFileError(
             source, [f"line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"]
         ) from None
-    return parse_state(data, source, clock)
+    except RecursionError:
+        raise StateFileError(source, [f"nested deeper than {MAX_STATE_DEPTH} levels"]) from None
+    except ValueError as exc:  # from the number hooks
+        raise StateFileError(source, [str(exc)]) from None
+    if depth_exceeds(data, MAX_STATE_DEPTH):
+        raise StateFileError(source, [f"nested deeper than {MAX_STATE_DEPTH} levels"])
+    return data
+
+
+def _number(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        if len(text) > MAX_NUMBER_DIGITS:
+            raise ValueError(
+                f"a number of {len(text)} characters ({text[:20]}...); at most {MAX_NUMBER_DIGITS}"
+            )
+        return kind(text)
+
+    return parse
+
+
+# A state file is a few instances and tasks: far below these.
+MAX_STATE_BYTES = 16 * 2**20
+MAX_STATE_DEPTH = 64
+MAX_NUMBER_DIGITS = 100
+_STATE_DECODER = json.JSONDecoder(parse_int=_number(int), parse_float=_number(float))
 
 
 def sample_state_data() -> dict[str, Any]:
