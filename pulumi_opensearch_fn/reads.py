@@ -27,7 +27,7 @@ from .config import max_concurrent_reads
 from .expectations import Expect, Observation, Result, Wait, evaluate, hopeless, progress_line
 from .identity import Kind
 from .observe import observe
-from .outputs import observation_fields
+from .outputs import for_engine, observation_fields
 from .request import ConfigSource, ReadRequest, parse_request
 from .verdict import judge
 
@@ -173,7 +173,8 @@ async def _finish(
         log.info(verdict.note)
     if verdict.action == "warn" and verdict.message:
         log.warn(verdict.message)
-    return Reading(observation_fields(seen) | verdict.fields(), verdict.action, verdict.message)
+    fields = for_engine(observation_fields(seen) | verdict.fields())
+    return Reading(fields, verdict.action, verdict.message)
 
 
 async def wait_until(
