@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .api.errors import InvalidInputError
-from .api.numbers import decimal_of
+from .api.numbers import MAX_SAFE_INTEGER, decimal_of, is_safe_float
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
 from .durations import exact_duration, format_duration, parse_duration
 from .printable import brief, printable
@@ -35,7 +35,12 @@ _OPERATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
 _OP = r"(>=|<=|==|!=|>|<)"
 _THRESHOLD = re.compile(rf"^\s*([A-Za-z0-9_.\-]+)\s*{_OP}\s*(\S+)\s*$")
 _BARE_THRESHOLD = re.compile(rf"^\s*{_OP}\s*(\S+)\s*$")
+# A generation as text: ASCII digits, at most 19 (a 64-bit integer), as it crosses the engine.
+_DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
 MAX_WAIT = timedelta(hours=6)
+# How far the service's clock may run ahead of ours: a task that ended further in the
+# future than this has a time that cannot be right, and fails max_age.
+CLOCK_SKEW = timedelta(minutes=5)
 # Polling faster gains nothing (training takes minutes) and only loads the API.
 MIN_INTERVAL = timedelta(seconds=1)
 
@@ -93,7 +98,8 @@ class Expect:
 
     status          the instance's status (`available` / `unavailable`)
     task_status     the latest task's status (`success` / `failed` / `running`)
-    min_generation  the latest successful task's generation is at least this
+    min_generation  the latest successful task's generation is at least this (beyond
+                    2**53 - 1 also as text, the form in which it crosses the engine)
     max_age         the latest successful task ended at most this long ago ('36h', '2d' ...)
     metrics         thresholds on that task's extendInfo: {"recall": ">= 90"} or ["recall >= 90"]
     no_task_errors  that task's `errors` list is empty
@@ -113,11 +119,14 @@ class Expect:
     max_regression: Mapping[str, str] | Iterable[str] | None = None
 
     def __post_init__(self) -> None:
-        # Numbers cross the Pulumi engine as doubles: generation 3 comes back as 3.0.
-        # Only whole values are made ints; 3.9 stays, for problems() to refuse.
-        generation: Any = self.min_generation
-        if isinstance(generation, float) and generation.is_integer():
-            object.__setattr__(self, "min_generation", int(generation))
+        # Numbers cross the Pulumi engine as doubles: generation 3 comes back as 3.0, and
+        # one beyond 2**53 - 1 crosses as its text ('9007199254740993'). Only values read
+        # exactly become ints; 3.9, rounded floats and other text stay for problems().
+        value: Any = self.min_generation
+        whole = isinstance(value, float) and value.is_integer() and is_safe_float(value)
+        text = isinstance(value, str) and bool(_DIGITS.fullmatch(value))
+        if whole or (text and int(value) > MAX_SAFE_INTEGER):
+            object.__setattr__(self, "min_generation", int(value))
 
     # -- validation and (de)serialization -------------------------------------
 
@@ -151,6 +160,11 @@ class Expect:
         value: Any = self.min_generation
         if value is None:
             return
+        if isinstance(value, float) and value.is_integer() and not is_safe_float(value):
+            raise InvalidInputError(
+                f"min_generation {value!r} is a float beyond 2**53 - 1, so it may be rounded;"
+                " give it as an int or as text"
+            )
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidInputError(
                 f"min_generation must be a whole number >= 0, got {brief(value)}"
@@ -357,20 +371,15 @@ def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
         )
     if expect.max_age is not None:
         limit = parse_duration("max_age", expect.max_age)
-        ended = success.end_time if success else None
-        age = seen.read_at - ended if ended else None
-        results.append(
-            Result(
-                "max_age",
-                f"<= {format_duration(limit)}",
-                none_yet if age is None else f"{format_duration(age)} old",
-                age is not None and age <= limit,
-            )
-        )
+        shown, met = _age(limit, success, seen.read_at)
+        results.append(Result("max_age", f"<= {format_duration(limit)}", shown, met))
     for threshold in expect.thresholds():
         value = success.extend_info.exact_metrics.get(threshold.name) if success else None
+        ambiguous = success.extend_info.ambiguous.get(threshold.name) if success else None
         if success is None:
             shown = none_yet
+        elif ambiguous is not None:  # never decided by which key came last
+            shown = f"ambiguous: {ambiguous}"
         elif value is None:
             shown = "no such metric" if success.extend_info.valid else "unparseable extendInfo"
         elif not value.is_finite():
@@ -403,6 +412,28 @@ def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
             )
         )
     return results
+
+
+def _age(limit: timedelta, task: FunctionTask | None, now: datetime) -> tuple[str, bool]:
+    """(seen, met) for max_age. Times that cannot be right never pass: an end before the
+    start, or an end further in the future than the clocks may differ (CLOCK_SKEW)."""
+    ended = task.end_time if task else None
+    if ended is None:
+        return "no successful task", False
+    started = task.start_time if task else None
+    if started is not None and ended < started:
+        return f"ended {_when(ended)}, before it started {_when(started)}", False
+    if ended - now > CLOCK_SKEW:
+        ahead = f"{format_duration(ended - now)} ahead of now ({_when(now)})"
+        return f"ended {_when(ended)}, in the future: {ahead}", False
+    age = max(now - ended, timedelta(0))  # within the skew allowance: just now
+    return f"{format_duration(age)} old", age <= limit
+
+
+def _when(moment: datetime) -> str:
+    """`2036-01-01T00:00:00Z`, to the second (milliseconds when it has them)."""
+    spec = "milliseconds" if moment.microsecond else "seconds"
+    return moment.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def unmet(results: Iterable[Result]) -> list[Result]:

@@ -95,9 +95,8 @@ class Identity:
 
 
 def parse_generation(value: object) -> Generation:
-    """A generation number (whole floats from the engine included) or "latest"."""
+    """A generation number (whole floats from the engine included, up to 2**53 - 1;
+    beyond, it crosses as text) or "latest"."""
     if value == "latest":
         return "latest"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
     return check_generation(value)

@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .api.numbers import MAX_SAFE_INTEGER
 from .api.safe_text import redact, safe
 
 if TYPE_CHECKING:  # only annotations: the provider's check does not load the models
@@ -101,6 +102,17 @@ REQUESTED_GENERATION = "requested_generation"
 INSTANCE_OUTPUTS = (*INSTANCE_FIELDS, *LATEST_TASK_FIELDS, *VERDICT_FIELDS)
 TASK_OUTPUTS = (REQUESTED_GENERATION, *TASK_FIELDS, *VERDICT_FIELDS)
 
+# Whole numbers the API allows up to 2**63 - 1. The engine carries every number as a
+# float64, exact only to 2**53 - 1: beyond it these cross as decimal text (`for_engine`).
+WHOLE_FIELDS = (
+    "generation",
+    "latest_generation",
+    "latest_success_generation",
+    "version_id",
+    REQUESTED_GENERATION,
+)
+_EXPECT_WHOLE = ("min_generation", "minGeneration")
+
 # Fields whose change is drift; everything else either follows them or is volatile.
 TRACKED_INSTANCE_FIELDS = (
     "status",
@@ -117,6 +129,26 @@ VOLATILE_FIELDS = (
     "latest_task_progress",
     "progress",
 )
+
+
+def engine_whole(value: Any) -> Any:
+    """An int beyond what a float64 holds exactly as its decimal text; anything else as is."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
+        return str(value)
+    return value
+
+
+def for_engine(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields (inputs or outputs of a resource) as they must cross the Pulumi engine: the
+    whole numbers of WHOLE_FIELDS, and `expect`'s min_generation, never rounded."""
+    out = {key: engine_whole(v) if key in WHOLE_FIELDS else v for key, v in fields.items()}
+    expect = out.get("expect")
+    if isinstance(expect, Mapping) and any(key in expect for key in _EXPECT_WHOLE):
+        out["expect"] = {
+            key: engine_whole(value) if key in _EXPECT_WHOLE else value
+            for key, value in expect.items()
+        }
+    return out
 
 
 def iso(value: datetime | None) -> str | None:

@@ -38,6 +38,7 @@ from pulumi.dynamic import (
 
 from .api.errors import InstanceNotFoundError, OpenSearchFnError, TaskNotFoundError
 from .api.safe_text import safe
+from .api.validation import check_generation
 from .config import CONFIG_KEYS
 from .drift import drift_line, moved
 from .expectations import evaluate
@@ -47,6 +48,7 @@ from .outputs import (
     TRACKED_INSTANCE_FIELDS,
     TRACKED_TASK_FIELDS,
     VOLATILE_FIELDS,
+    for_engine,
     observation_fields,
 )
 from .request import check_inputs, identity_inputs, parse_request
@@ -198,7 +200,7 @@ class _ReadOnlyProvider(ResourceProvider):
             raise GateError(str(verdict.message))
         if verdict.action == "warn":
             say(str(verdict.message), warning=True)
-        outs = inputs | observation_fields(seen) | verdict.fields()
+        outs = for_engine(inputs | observation_fields(seen) | verdict.fields())
         if not refreshing:
             return ReadResult(self.resource_id(outs), outs)
         _keep_volatile(outs, props, self.tracked)
@@ -259,7 +261,8 @@ class FunctionTaskProvider(_ReadOnlyProvider):
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
         identity = Identity(outs["app_group"], outs["function_name"], outs["instance_name"])
-        return identity.at(int(outs["generation"])).resource_id
+        # Exactly: text beyond 2**53 - 1, and never a float that may have been rounded.
+        return identity.at(check_generation(outs["generation"])).resource_id
 
     def inputs_for_read(self, id_: str, props: Mapping[str, Any]) -> dict[str, Any]:
         identity = Identity.from_id(TASK, id_)

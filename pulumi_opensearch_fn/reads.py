@@ -29,7 +29,7 @@ from .config import max_concurrent_reads
 from .expectations import Expect, Observation, Result, Wait, evaluate, hopeless, progress_line
 from .identity import Kind
 from .observe import observe
-from .outputs import observation_fields
+from .outputs import for_engine, observation_fields
 from .request import ConfigSource, ReadRequest, parse_request
 from .verdict import judge
 
@@ -188,10 +188,11 @@ async def _finish(
         log.info(verdict.note)
     if verdict.action == "warn" and verdict.message:
         log.warn(verdict.message)
-    # The message becomes the provider's check failure: made safe here, where the
+    # The message is shown on the resource's row: made safe here, where the
     # credentials (and so the secrets to mask) are known.
     message = safe(verdict.message) if verdict.message else None
-    return Reading(observation_fields(seen) | verdict.fields(), verdict.action, message)
+    fields = for_engine(observation_fields(seen) | verdict.fields())
+    return Reading(fields, verdict.action, message)
 
 
 async def wait_until(

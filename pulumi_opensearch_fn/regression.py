@@ -96,6 +96,11 @@ class RegressionLimit:
         now = latest.extend_info.exact_metrics.get(self.metric)
         before = previous.extend_info.exact_metrics.get(self.metric)
         was = f"gen {previous.generation}"
+        for task in (latest, previous):  # never decided by which key came last
+            why = task.extend_info.ambiguous.get(self.metric)
+            if why is not None:
+                expected = f"{op} {was} {sign} {self.shown_amount}"
+                return expected, f"gen {task.generation} {self.metric} is ambiguous: {why}", False
         if before is None:
             return (
                 f"{op} {was} {sign} {self.shown_amount}",

@@ -9,6 +9,7 @@ annotations on every construction, and evaluated ones resolve several times fast
 """
 
 import asyncio
+import functools
 import inspect
 from collections.abc import Awaitable, Mapping
 from typing import Any
@@ -20,7 +21,14 @@ from . import program_exit
 from .api.errors import OpenSearchFnError
 from .expectations import Expect, Wait
 from .identity import INSTANCE, TASK, Generation, Kind
-from .outputs import INSTANCE_OUTPUTS, REQUESTED_GENERATION, TASK_OUTPUTS
+from .outputs import (
+    INSTANCE_OUTPUTS,
+    REQUESTED_GENERATION,
+    TASK_OUTPUTS,
+    WHOLE_FIELDS,
+    engine_whole,
+    for_engine,
+)
 from .provider import FunctionInstanceProvider, FunctionTaskProvider
 from .reads import GATE, LogTarget, Reading, begin_read
 from .request import identity_inputs
@@ -45,6 +53,27 @@ def _settings_inputs(expect: Any, wait: Any, region: Any, endpoint: Any) -> dict
     }
 
 
+def _exact_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """`inputs` with whole numbers beyond 2**53 - 1 as text (`for_engine`), Outputs too:
+    the engine would carry them as rounded floats."""
+    out = for_engine(inputs)
+    for key in (*WHOLE_FIELDS, "expect"):
+        value = out.get(key)
+        if isinstance(value, pulumi.Output):
+            out[key] = value.apply(functools.partial(_exact_one, key))
+    expect = out.get("expect")
+    if isinstance(expect, Mapping):
+        out["expect"] = {
+            k: v.apply(engine_whole) if isinstance(v, pulumi.Output) else v
+            for k, v in expect.items()
+        }
+    return out
+
+
+def _exact_one(key: str, value: Any) -> Any:
+    return for_engine({key: value})[key]
+
+
 def _with_reading(
     kind: Kind, resource_name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions | None
 ) -> dict[str, Any]:
@@ -53,6 +82,7 @@ def _with_reading(
     Plain inputs send the read's first requests at once; inputs that are Outputs wait
     for their values, and while one is unknown (preview) the fields stay unknown.
     """
+    inputs = _exact_inputs(inputs)
     parent = opts.parent if opts is not None else None
     urn = pulumi.resource.create_urn(
         resource_name, f"pulumi-python:dynamic/opensearch:{kind}", parent
@@ -222,7 +252,7 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
         """
         instance = FunctionInstance.__new__(FunctionInstance)
         props = {
-            **_settings_inputs(expect, None, region, endpoint),
+            **_exact_inputs(_settings_inputs(expect, None, region, endpoint)),
             # An output exists on the resource only when it is passed (as None) here.
             **dict.fromkeys((*identity_inputs(INSTANCE), *INSTANCE_OUTPUTS)),
         }
@@ -239,7 +269,8 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
 class FunctionTask(pulumi.dynamic.Resource, module="opensearch", name="FunctionTask"):
     """A training task (generation) of an instance: a given number or `"latest"`.
 
-    `requested_generation` is what was asked for; `generation` the number it is.
+    `requested_generation` is what was asked for; `generation` the number it is. Beyond
+    2**53 - 1 both are decimal text: the engine carries numbers as doubles.
     """
 
     app_group: pulumi.Output[str]

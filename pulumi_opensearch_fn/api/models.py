@@ -7,11 +7,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import BadResponseError
-from .numbers import json_constant, json_float, to_float
+from .metric_names import TooDeepError, metric_names, object_pairs, unrepeated
+from .numbers import is_safe_float, json_constant, json_float, to_float
 
 JsonObject = Mapping[str, Any]
 
@@ -49,6 +50,11 @@ def _int(body: JsonObject, key: str, *, what: str, maximum: int = MAX_WHOLE) -> 
         digits = str(number)
         shown = digits if len(digits) <= 24 else f"{digits[:20]}... ({len(digits)} digits)"
         raise BadResponseError(f"{what}: {key} is {shown}, out of range (0 to {maximum})")
+    if isinstance(value, float) and not is_safe_float(value):
+        raise BadResponseError(
+            f"{what}: {key} is {value!r}, a float beyond 2**53 - 1 that may be rounded;"
+            " expected an integer or decimal text"
+        )
     return number
 
 
@@ -69,7 +75,13 @@ def _whole_number(value: object) -> int | None:
         if len(text) > 40:
             return None
         try:
-            value = float(text)
+            exact = Decimal(text)  # as written: a float would round beyond 2**53
+        except InvalidOperation:
+            return None
+        if exact.is_finite() and exact.adjusted() <= 20 and exact == exact.to_integral_value():
+            return int(exact)
+        try:
+            value = float(text)  # a fraction, or too large for range anyway
         except ValueError:
             return None
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
@@ -88,12 +100,15 @@ class ExtendInfo:
 
     Numbers are read exactly (`exact_metrics`, decimals as sent) for gates; `data` and
     `metrics` carry them as doubles for outputs, with None (or no entry) where no finite
-    double can (NaN, Infinity, beyond about 1.8e308)."""
+    double can (NaN, Infinity, beyond about 1.8e308). A name meaning more than one value
+    (`ambiguous`, see metric_names) is in neither `exact_metrics` nor `metrics`, and a
+    repeated key is left out of `data`."""
 
     raw: str
     data: Mapping[str, Any] | None = None
     parse_error: str | None = None
     exact_metrics: Mapping[str, Decimal] = field(default_factory=dict)
+    ambiguous: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, raw: object) -> ExtendInfo:
@@ -107,7 +122,12 @@ class ExtendInfo:
             return cls._of(json.dumps(raw, sort_keys=True), tree)
         text = str(raw)
         try:
-            tree = json.loads(text, parse_float=json_float, parse_constant=json_constant)
+            tree = json.loads(
+                text,
+                parse_float=json_float,
+                parse_constant=json_constant,
+                object_pairs_hook=object_pairs,
+            )
         except RecursionError:
             return cls(raw=text, parse_error="not JSON: nested too deeply")
         except ValueError as exc:
@@ -120,11 +140,10 @@ class ExtendInfo:
     def _of(cls, text: str, tree: Mapping[str, Any]) -> ExtendInfo:
         try:
             data = _plain(tree, 0)
-        except _TooDeep:
+            names = metric_names(tree, MAX_EXTEND_DEPTH)
+        except (_TooDeep, TooDeepError):
             return cls(raw=text, parse_error=f"nested more than {MAX_EXTEND_DEPTH} levels")
-        found: dict[str, Decimal] = {}
-        _flatten("", tree, found)
-        return cls(raw=text, data=data, exact_metrics=found)
+        return cls(raw=text, data=data, exact_metrics=names.exact, ambiguous=names.ambiguous)
 
     @property
     def valid(self) -> bool:
@@ -143,7 +162,10 @@ class ExtendInfo:
 
     @property
     def errors(self) -> tuple[str, ...]:
-        """The `errors` entry as messages; an empty list or object means none."""
+        """The `errors` entry as messages; an empty list or object means none. A repeated
+        `errors` key is an error itself: which copy holds is unclear."""
+        if "errors" in self.ambiguous:
+            return (f"errors: ambiguous, {self.ambiguous['errors']}",)
         value = (self.data or {}).get("errors")
         if not value:
             return ()
@@ -171,7 +193,7 @@ def _plain(node: Any, depth: int) -> Any:
         plain = to_float(node)
         return node if isinstance(node, int) and plain is not None else plain
     if isinstance(node, Mapping):
-        return {str(k): _plain(v, depth + 1) for k, v in node.items()}
+        return {str(k): _plain(v, depth + 1) for k, v in unrepeated(node)}
     if isinstance(node, list):
         return [_plain(v, depth + 1) for v in node]
     return node
@@ -188,20 +210,6 @@ def _exact(node: Any, depth: int) -> Any:
     if isinstance(node, list):
         return [_exact(v, depth + 1) for v in node]
     return node
-
-
-def _flatten(prefix: str, node: Mapping[str, Any], into: dict[str, Decimal]) -> None:
-    """Numeric entries by dotted name; `_plain` has bounded the depth already."""
-    for key, value in node.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, Decimal):
-            into[name] = value
-        elif isinstance(value, int):
-            into[name] = Decimal(value)
-        elif isinstance(value, Mapping):
-            _flatten(f"{name}.", value, into)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,9 @@ NUMBER_PATTERN = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _NUMBER = re.compile(NUMBER_PATTERN, re.ASCII)
 # Longer texts are not thresholds anyone writes; bounding them bounds the work.
 MAX_NUMBER_LENGTH = 400
+# The largest whole number a double (what the Pulumi engine, JSON readers and float carry)
+# holds unambiguously: 2**53 + 1 already reads back as 2**53.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def decimal_of(text: str) -> Decimal:
@@ -40,6 +43,12 @@ def json_constant(name: str) -> Decimal:
     """`parse_constant` for json.loads: NaN and ±Infinity are kept, marked as not finite,
     so a gate on them fails with a reason instead of comparing."""
     return Decimal(name)
+
+
+def is_safe_float(value: float) -> bool:
+    """Whether a whole double can be trusted as the integer it shows: beyond
+    MAX_SAFE_INTEGER it may be a neighbour rounded."""
+    return abs(value) <= MAX_SAFE_INTEGER
 
 
 def to_float(value: Decimal | int) -> float | None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from .errors import InvalidInputError
+from .numbers import MAX_SAFE_INTEGER
 
 MAX_NAME_LENGTH = 256
 MAX_PAGE_SIZE = 100
@@ -71,10 +72,17 @@ def _whole(value: object) -> object:
 
 
 def check_generation(value: object) -> int:
-    """A generation as an int >= 0; accepts ints, whole floats and ASCII decimal strings
-    ('3'). Other digits ('²', '٣') and values beyond a 64-bit integer are refused."""
+    """A generation as an int >= 0; accepts ints, whole floats up to 2**53 - 1 and ASCII
+    decimal strings ('3'). Other digits ('²', '٣'), values beyond a 64-bit integer and
+    floats beyond 2**53 - 1 (which may be a neighbour rounded) are refused."""
     if isinstance(value, bool):
         raise InvalidInputError(f"generation must be a whole number, got {value!r}")
+    # Beyond MAX_GENERATION it is out of range, and said so below.
+    if isinstance(value, float) and MAX_SAFE_INTEGER < value <= MAX_GENERATION:
+        raise InvalidInputError(
+            f"generation {value!r} is a float beyond 2**53 - 1, so it may be rounded;"
+            " give it as an int or as text"
+        )
     value = _whole(value)
     if isinstance(value, str):
         text = value.strip()

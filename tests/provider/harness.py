@@ -183,8 +183,12 @@ def program_inputs(
     log: RecordedLog | None = None,
 ) -> dict[str, Any]:
     """What the program registers for a resource with `inputs`: its read runs here, as in
-    the program (`reads.begin_read`), and what it saw joins the inputs."""
+    the program (`reads.begin_read`), and what it saw joins the inputs. Whole numbers
+    beyond 2**53 - 1 go as text, as the resources send them (`outputs.for_engine`)."""
+    from pulumi_opensearch_fn.outputs import for_engine
     from pulumi_opensearch_fn.reads import GATE, begin_read
+
+    inputs = for_engine(inputs)
 
     async def read() -> Any:
         return await begin_read(
