@@ -157,6 +157,7 @@ async def _fill(
         await log.error(str(reading.message))  # on the resource's row, as a failed check shows
         why = "failed (see above): nothing that depends on it goes ahead"
         _fail(fields, GateFailedError(f"{resource} {why}"))
+        _quiet_unread_copies(asyncio.get_running_loop())
         return
     for name, future in fields.items():
         if not isinstance(reading, Reading):
@@ -170,6 +171,25 @@ def _fail(fields: dict[str, asyncio.Future[Any]], error: BaseException) -> None:
     for future in fields.values():
         future.set_exception(error)
         future.exception()  # retrieved: registration reports the first field's error once
+
+
+def _quiet_unread_copies(loop: asyncio.AbstractEventLoop) -> None:
+    """The SDK fails every output of a resource whose registration failed; the ones no one
+    reads would each log the gate's error again, with a traceback, when collected."""
+    previous = loop.get_exception_handler()
+    if getattr(previous, "drops_gate_copies", False):
+        return
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if isinstance(context.get("exception"), GateFailedError) and "future" in context:
+            return  # already shown on the resource's row
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler.drops_gate_copies = True  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
 
 
 class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="FunctionInstance"):

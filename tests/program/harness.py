@@ -134,3 +134,27 @@ def provider_check(args: MockResourceArgs, config: dict[str, str]) -> Any:
     provider = dill.loads(base64.b64decode(args.inputs["__provider"]))
     provider.configure(ConfigureRequest(Config(raw_config=dict(config), project_name=PROJECT)))
     return provider.check({}, dict(args.inputs))
+
+
+def failed_registration(
+    program: Program,
+    mocks: RecordingMocks,
+    engine_log: EngineLog,
+    body: Callable[[], Any],
+    *,
+    preview: bool = True,
+) -> str:
+    """Runs `body`, whose resource must fail: the program fails without registering it (so
+    nothing depending on it can be registered), and its row shows why in one error line."""
+    import pytest
+
+    from pulumi_opensearch_fn.resources import GateFailedError
+
+    with pytest.raises(GateFailedError) as caught:
+        program.run(body, preview=preview)
+    assert isinstance(caught.value, pulumi.RunError)
+    assert "nothing that depends on it goes ahead" in str(caught.value)
+    assert mocks.resources == [], "a failed resource was registered"
+    [reason] = engine_log.messages(logging.ERROR)
+    assert "\n" not in reason
+    return reason

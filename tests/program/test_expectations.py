@@ -3,7 +3,6 @@ resource's provider gives in `check`; met passes; `enforce=False` only warns."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pulumi
@@ -11,9 +10,8 @@ import pytest
 
 import pulumi_opensearch_fn as fn
 from pulumi_opensearch_fn import DataSourceError, Expect, FunctionInstance, FunctionTask
-from pulumi_opensearch_fn.resources import GateFailedError
 
-from .harness import APP, BROKEN, FN, READY, TRAINING, provider_check, settle
+from .harness import APP, BROKEN, FN, READY, TRAINING, failed_registration, provider_check, settle
 
 NOT_MET = "expectations not met: "
 INSTANCE_TYPE = "pulumi-python:dynamic/opensearch:FunctionInstance"
@@ -64,24 +62,12 @@ def _raises(program, body, **run: Any) -> DataSourceError:
     return caught.value
 
 
-def _gate_fails(program, mocks, engine_log, body) -> str:
-    """The program fails without registering the gated resource (so nothing that depends
-    on it can be registered); the resource's row shows why, as one error."""
-    with pytest.raises(GateFailedError) as caught:
-        program.run(body, preview=True)
-    assert isinstance(caught.value, pulumi.RunError)
-    assert "nothing that depends on it goes ahead" in str(caught.value)
-    assert mocks.resources == []
-    [reason] = engine_log.messages(logging.ERROR)
-    return reason
-
-
 @pytest.mark.parametrize("case", list(UNMET_INSTANCE))
 def test_unmet_instance_expectation_fails_like_the_resource(program, mocks, engine_log, case):
     instance, expect, unmet = UNMET_INSTANCE[case]
 
     error = _raises(program, lambda: fn.get_function_instance(APP, FN, instance, expect=expect))
-    reason = _gate_fails(
+    reason = failed_registration(
         program,
         mocks,
         engine_log,
@@ -115,7 +101,7 @@ def test_unmet_task_expectation_fails_like_the_resource(program, mocks, engine_l
     error = _raises(
         program, lambda: fn.get_function_task(APP, FN, BROKEN, generation=2, expect=expect)
     )
-    reason = _gate_fails(
+    reason = failed_registration(
         program, mocks, engine_log, lambda: FunctionTask("gate", APP, FN, BROKEN, 2, expect=expect)
     )
 
@@ -129,7 +115,7 @@ def test_unmet_task_expectation_fails_like_the_resource(program, mocks, engine_l
 
 
 def test_task_resource_message_names_the_generation_as_given(program, mocks, engine_log):
-    reason = _gate_fails(
+    reason = failed_registration(
         program,
         mocks,
         engine_log,

@@ -1,7 +1,7 @@
 """Every input source of a program gets one line before any request: a name read from
 a non-UTF-8 byte (a lone surrogate), credentials in stack config no header can carry,
 proxy variables httpx cannot use, `opensearch-fn:maxConcurrentReads` = '²'. A
-resource's provider fails `check` saying so; a data source raises `DataSourceError`."""
+resource fails before it is registered, its row saying so; a data source raises `DataSourceError`."""
 
 from __future__ import annotations
 
@@ -13,17 +13,15 @@ import pytest
 import pulumi_opensearch_fn as fn
 from pulumi_opensearch_fn import DataSourceError, FunctionInstance, FunctionTask
 
-from .harness import APP, FN, READY, provider_check
+from .harness import APP, FN, READY, failed_registration
 
-INSTANCE_TYPE = "pulumi-python:dynamic/opensearch:FunctionInstance"
-TASK_TYPE = "pulumi-python:dynamic/opensearch:FunctionTask"
 BAD = "model\udcff"  # what Python makes of the argv or environment bytes b"model\xff"
 
-RESOURCES: dict[str, tuple[Callable[[], Any], str]] = {
-    "instance-app": (lambda: FunctionInstance("m", BAD, FN, READY), INSTANCE_TYPE),
-    "instance-name": (lambda: FunctionInstance("m", APP, FN, BAD), INSTANCE_TYPE),
-    "task-function": (lambda: FunctionTask("t", APP, BAD, READY, 3), TASK_TYPE),
-    "task-latest-name": (lambda: FunctionTask("t", APP, FN, BAD), TASK_TYPE),
+RESOURCES: dict[str, Callable[[], Any]] = {
+    "instance-app": lambda: FunctionInstance("m", BAD, FN, READY),
+    "instance-name": lambda: FunctionInstance("m", APP, FN, BAD),
+    "task-function": lambda: FunctionTask("t", APP, BAD, READY, 3),
+    "task-latest-name": lambda: FunctionTask("t", APP, FN, BAD),
 }
 SOURCES: dict[str, Callable[[], Any]] = {
     "instance": lambda: fn.get_function_instance(APP, FN, BAD),
@@ -31,14 +29,6 @@ SOURCES: dict[str, Callable[[], Any]] = {
     "latest-task": lambda: fn.get_latest_function_task(BAD, FN, READY),
     "tasks": lambda: fn.get_function_tasks(APP, FN, BAD),
 }
-
-
-def check_failure(mocks, stack_config: dict[str, str], type_: str) -> str:
-    """The one failure the resource's provider reports in check."""
-    [registered] = mocks.registered(type_)
-    [failure] = provider_check(registered, stack_config).failures
-    assert "\n" not in failure.reason
-    return str(failure.reason)
 
 
 def source_failure(program, call: Callable[[], Any]) -> str:
@@ -52,11 +42,10 @@ def source_failure(program, call: Callable[[], Any]) -> str:
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
 @pytest.mark.parametrize("case", list(RESOURCES))
 def test_a_name_that_is_not_utf8_fails_check_before_any_request(
-    program, mocks, admin, stack_config, provider_config, case, preview
+    program, mocks, admin, engine_log, case, preview
 ):
-    make, type_ = RESOURCES[case]
-    program.run(make, preview=preview)
-    reason = check_failure(mocks, stack_config, type_)
+    make = RESOURCES[case]
+    reason = failed_registration(program, mocks, engine_log, make, preview=preview)
     assert "is not UTF-8 text" in reason
     assert "'model\\udcff'" in reason  # named, escaped: the line stays printable
     assert admin.requests() == []
@@ -90,13 +79,14 @@ def credential_config(stack_config: dict[str, str], key: str, value: str) -> dic
 
 @pytest.mark.parametrize("case", list(CREDENTIALS))
 def test_stack_config_credentials_no_header_can_carry_fail_check_without_the_value(
-    bare_program, mocks, admin, stack_config, set_stack_config, provider_config, case
+    bare_program, mocks, admin, engine_log, stack_config, set_stack_config, case
 ):
     key, value, says = CREDENTIALS[case]
     config = credential_config(stack_config, key, value)
     set_stack_config(config)
-    bare_program.run(lambda: FunctionInstance("m", APP, FN, READY), preview=True)
-    reason = check_failure(mocks, config, INSTANCE_TYPE)
+    reason = failed_registration(
+        bare_program, mocks, engine_log, lambda: FunctionInstance("m", APP, FN, READY)
+    )
     assert f"{key} (stack config " in reason
     assert f"contains {says}" in reason
     assert value.strip() not in reason and "***" not in reason
@@ -124,12 +114,13 @@ PROXIES = {
 
 @pytest.mark.parametrize("case", list(PROXIES))
 def test_a_proxy_variable_httpx_cannot_use_fails_check(
-    program, mocks, admin, stack_config, provider_config, monkeypatch, case
+    program, mocks, admin, engine_log, monkeypatch, case
 ):
     variable, value, says = PROXIES[case]
     monkeypatch.setenv(variable, value)
-    program.run(lambda: FunctionInstance("m", APP, FN, READY), preview=True)
-    reason = check_failure(mocks, stack_config, INSTANCE_TYPE)
+    reason = failed_registration(
+        program, mocks, engine_log, lambda: FunctionInstance("m", APP, FN, READY)
+    )
     assert f"proxy variable {variable} {says}" in reason
     assert admin.requests() == []
 
@@ -145,11 +136,12 @@ def test_a_data_source_refuses_a_proxy_variable_httpx_cannot_use(program, admin,
 
 @pytest.mark.parametrize("bound", ["²", "٣", "9" * 5000])
 def test_a_bound_in_other_digits_fails_check_before_any_request(
-    bare_program, mocks, admin, stack_config, set_stack_config, provider_config, bound
+    bare_program, mocks, admin, engine_log, stack_config, set_stack_config, bound
 ):
     set_stack_config({**stack_config, "opensearch-fn:maxConcurrentReads": bound})
-    bare_program.run(lambda: FunctionInstance("m", APP, FN, READY), preview=True)
-    reason = check_failure(mocks, stack_config, INSTANCE_TYPE)
+    reason = failed_registration(
+        bare_program, mocks, engine_log, lambda: FunctionInstance("m", APP, FN, READY)
+    )
     assert reason.startswith(
         f"FunctionInstance {APP}/{FN}/{READY}: opensearch-fn:maxConcurrentReads "
     )

@@ -13,6 +13,7 @@ import pytest
 
 import pulumi_opensearch_fn as fn
 from pulumi_opensearch_fn import Expect, FunctionInstance, FunctionTask, Wait
+from pulumi_opensearch_fn.resources import GateFailedError
 
 from ..hostile import INSTANCE, HostileServer, Reply, Seen, envelope, json_reply, task
 from .harness import APP, FN, READY
@@ -123,12 +124,15 @@ def test_progress_and_warning_lines_are_masked_and_safe(
     wait = Wait(timeout="1s", interval="1s")
     # Unmet but not enforced: a warning line.
     lenient = Expect(status="available", enforce=False)
-    program.run(
-        lambda: [
-            FunctionInstance("waits", APP, FN, READY, expect=Expect(status="available"), wait=wait),
-            FunctionInstance("warns", APP, FN, READY, expect=lenient),
-        ]
-    )
+    with pytest.raises(GateFailedError):  # "waits" still unmet after waiting: its row says why
+        program.run(
+            lambda: [
+                FunctionInstance(
+                    "waits", APP, FN, READY, expect=Expect(status="available"), wait=wait
+                ),
+                FunctionInstance("warns", APP, FN, READY, expect=lenient),
+            ]
+        )
     program.run(
         lambda: fn.get_function_instance(
             APP, FN, READY, expect=Expect(status="available", enforce=False)
@@ -138,6 +142,7 @@ def test_progress_and_warning_lines_are_masked_and_safe(
     progress = [line for line in lines if "elapsed" in line]
     warnings = engine_log.warnings
     assert progress and len(warnings) >= 2, lines
+    assert len(engine_log.messages(logging.ERROR)) == 1, lines
     for line in lines:
         assert token not in line, line
         assert not any(char in line for char in UNSAFE), repr(line)
