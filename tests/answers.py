@@ -29,7 +29,7 @@ from .hostile import INSTANCE, Reply, Seen, envelope, json_reply, task
 FN, INST, GENERATION = "ctr", "ctr_test", 3
 # One hostile server per test, its script reset each example: keep them bounded.
 PROPERTY = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 _ABSENT = object()
 T = TypeVar("T")
@@ -53,12 +53,19 @@ def _count(result: Any) -> int | None:
     return len(result) if isinstance(result, list) else None
 
 
-def _field(good: list[Any], bad: list[Any]) -> st.SearchStrategy[tuple[Any, bool]]:
-    """A value that fits (True) or one that does not (False); _ABSENT leaves the key out."""
-    choices = [st.sampled_from(good).map(lambda v: (v, True))]
-    if bad:
-        choices.append(st.sampled_from(bad).map(lambda v: (v, False)))
-    return st.one_of(choices)
+@st.composite
+def _field(
+    draw: st.DrawFn, good: list[Any], bad: list[Any], often: bool = False
+) -> tuple[Any, bool]:
+    """A value that fits (True) or, about one time in six (`often`: one in two), one that
+    does not (False), so most answers are clean or wrong in one field; _ABSENT leaves
+    the key out."""
+    if bad and not draw(st.sampled_from((True, False) if often else _MOSTLY_GOOD)):
+        return draw(st.sampled_from(bad)), False
+    return draw(st.sampled_from(good)), True
+
+
+_MOSTLY_GOOD = (True, True, True, True, True, False)
 
 
 def _build(base: dict[str, Any], drawn: dict[str, tuple[Any, bool]]) -> tuple[dict[str, Any], bool]:
@@ -70,7 +77,7 @@ def _build(base: dict[str, Any], drawn: dict[str, tuple[Any, bool]]) -> tuple[di
 
 
 _FOREIGN_NAMES = ["other", "", " ", "CTR_TEST", "ctr_test ", "ctr_test\x1b[2J", 5, ["ctr_test"]]
-_BLANK = [_ABSENT, None, "", "  ", 3, True, ["available"], {"value": "available"}]
+_BLANK = [_ABSENT, None, "", "  ", 3, ["available"]]
 
 
 @st.composite
@@ -91,16 +98,24 @@ def instance_answers(draw: st.DrawFn) -> Answer:
 
 
 def _task(
-    draw: st.DrawFn, generation: st.SearchStrategy[tuple[Any, bool]], statuses: list[str]
+    draw: st.DrawFn,
+    generation: st.SearchStrategy[tuple[Any, bool]],
+    statuses: list[str],
+    wrong: str = "any",
 ) -> tuple[dict[str, Any], bool]:
+    """A task; only the fields `wrong` names ("status", "names", or "any") may be wrong,
+    and a named kind is wrong often."""
     others = [s for s in ("success", "failed", "running") if s not in statuses]
+    bad_status = {"status": others or _BLANK, "any": [*others * 3, *_BLANK]}.get(wrong, [])
+    bad_fn, bad_inst = (["other", "", 5], ["other", 5]) if wrong in ("names", "any") else ([], [])
+    often = wrong != "any"
     return _build(
         task(GENERATION),
         {
             "generation": draw(generation),
-            "status": draw(_field(statuses, [*others, *_BLANK])),
-            "functionName": draw(_field([FN, _ABSENT, None], ["other", "", 5])),
-            "instanceName": draw(_field([_ABSENT, INST], ["other", 5])),
+            "status": draw(_field(statuses, bad_status, often)),
+            "functionName": draw(_field([FN, _ABSENT, None], bad_fn, often)),
+            "instanceName": draw(_field([_ABSENT, INST], bad_inst, often)),
         },
     )
 
@@ -120,12 +135,16 @@ def task_answers(draw: st.DrawFn) -> Answer:
 
 @st.composite
 def task_lists(draw: st.DrawFn, status: str | None = None) -> Answer:
-    """ListFunctionTasks' result, asked with `status` (or none), in any order."""
+    """ListFunctionTasks' result, asked with `status` (or none), in any order. One kind of
+    flaw per list (or any), so a single missing check shows."""
     statuses = [status] if status else ["success", "failed", "running"]
+    wrong = draw(st.sampled_from(["status", "generation", "names", "any"]))
     items, clean, listed = [], True, set()
     for _ in range(draw(st.integers(0, 4))):
         number = draw(st.integers(1, 12))
-        body, ok = _task(draw, _field([str(number), number], [_ABSENT, "x"]), statuses)
+        bad = [_ABSENT, "x"] if wrong in ("generation", "any") else []
+        generation = _field([str(number), number], bad, wrong == "generation")
+        body, ok = _task(draw, generation, statuses, wrong)
         if "generation" in body and body["generation"] != "x":
             ok = ok and number not in listed  # the same generation twice in one page
             listed.add(number)
