@@ -16,8 +16,9 @@ latest success; each of these is a `BadResponseError` instead:
   trimmed, because trimming could turn "the server ignored the filter" into "no
   successful task".
 - The same generation twice in one page, or a later page listing a generation newer
-  than one already listed. Within a page the tasks are put newest first (highest
-  generation first), as the API documents its order, whatever order they came in.
+  than one already listed. Within a page the tasks are put newest first, whatever
+  order they came in: the API documents newest first (by start time); each run gets
+  the next generation, so the highest generation is the newest.
 """
 
 from __future__ import annotations
@@ -79,10 +80,11 @@ def task_page(
 ) -> tuple[FunctionTask, ...]:
     """A page of ListFunctionTasks, each task checked, newest first."""
     tasks = [task_answer(item, asked, request_id) for item in items]
-    generations = {task.generation for task in tasks}
-    if len(generations) < len(tasks):
-        twice = sorted(g for g in generations if sum(t.generation == g for t in tasks) > 1)
-        raise BadResponseError(f"the answer lists generation {twice[0]} more than once")
+    listed: set[int] = set()
+    for task in tasks:
+        if task.generation in listed:
+            raise BadResponseError(f"the answer lists generation {task.generation} more than once")
+        listed.add(task.generation)
     return tuple(sorted(tasks, key=newest_first))
 
 
