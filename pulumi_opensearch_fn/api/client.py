@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from . import matching
 from . import validation as v
 from .answers import interpret, json_kind
 from .body import read_body, resolve_max_response_bytes
@@ -26,6 +27,7 @@ from .errors import (
     NetworkError,
     OpenSearchFnError,
 )
+from .matching import Question
 from .models import FunctionInstance, FunctionTask, TaskPage, field_of
 from .proxies import check_proxy_environment
 from .retry import RetryPolicy
@@ -132,19 +134,19 @@ class OpenSearchFunctionClient:
         path = _instance_path(app_group, function_name, instance_name)
         query = [("output", v.check_choice("output", output, v.OUTPUT_LEVELS))]
         body, request_id = self._call("GetFunctionInstance", path, query)
+        asked = Question(function_name, instance_name)
         with _answer_of("GetFunctionInstance", request_id):
-            return FunctionInstance.from_body(_result(body, "GetFunctionInstance"), request_id)
+            return matching.instance_answer(_result(body, "GetFunctionInstance"), asked, request_id)
 
     def get_function_task(
         self, app_group: str, function_name: str, instance_name: str, generation: int | str
     ) -> FunctionTask:
-        path = (
-            f"{_instance_path(app_group, function_name, instance_name)}"
-            f"/tasks/{v.check_generation(generation)}"
-        )
+        path = _instance_path(app_group, function_name, instance_name)
+        asked = Question(function_name, instance_name, generation=v.check_generation(generation))
+        path += f"/tasks/{asked.generation}"
         body, request_id = self._call("GetFunctionTask", path, [])
         with _answer_of("GetFunctionTask", request_id):
-            return FunctionTask.from_body(_result(body, "GetFunctionTask"), request_id)
+            return matching.task_answer(_result(body, "GetFunctionTask"), asked, request_id)
 
     def list_function_tasks_page(
         self,
@@ -158,7 +160,9 @@ class OpenSearchFunctionClient:
         page_number: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> TaskPage:
-        """One page, newest first. `total_count` is None when the answer has none."""
+        """One page, newest first (put in that order here, whatever order the answer
+        has). With `status`, a task of another status in the answer is a
+        BadResponseError. `total_count` is None when the answer has none."""
         path = f"{_instance_path(app_group, function_name, instance_name)}/tasks"
         query = _task_query(status, start_time, end_time)
         query += [
@@ -168,8 +172,9 @@ class OpenSearchFunctionClient:
         body, request_id = self._call("ListFunctionTasks", path, query)
         # Only `result: []` means "no tasks": null, missing or another type is a broken answer.
         items = _result(body, "ListFunctionTasks", list)
+        asked = Question(function_name, instance_name, status=status)
         with _answer_of("ListFunctionTasks", request_id):
-            tasks = tuple(FunctionTask.from_body(item, request_id) for item in items)
+            tasks = matching.task_page(items, asked, request_id)
         return TaskPage(
             tasks=tasks,
             total_count=_total_count(body, request_id),
@@ -197,7 +202,8 @@ class OpenSearchFunctionClient:
         announced `totalCount` or a short page; a server that repeats a page, or
         still has more after MAX_PAGES pages, raises BadResponseError rather than
         returning a list that looks complete. A task repeated on the next page
-        (a new task shifted the list) is returned once.
+        (a new task shifted the list) is returned once; a later page listing a
+        generation newer than one already returned raises BadResponseError.
         """
         _instance_path(app_group, function_name, instance_name)
         _task_query(status, start_time, end_time)
@@ -209,6 +215,7 @@ class OpenSearchFunctionClient:
         def pages() -> Iterator[FunctionTask]:
             returned, seen = 0, set()
             total: int | None = None
+            last: FunctionTask | None = None
             for page_number in range(1, MAX_PAGES + 1):
                 page = self.list_function_tasks_page(
                     app_group, function_name, instance_name, status=status,
@@ -223,6 +230,9 @@ class OpenSearchFunctionClient:
                         request_id=page.request_id,
                     )
                 for task in fresh:
+                    if last is not None:
+                        matching.check_listed_after(last, task, page_number, page.request_id)
+                    last = task
                     seen.add(task.generation)
                     yield task
                     returned += 1

@@ -32,6 +32,8 @@ TASK = {
     "startTime": 1_700_000_000_000,
     "extendInfo": json.dumps({"errors": ["disk full" + FAKE], "auc": 0.5}),
 }
+# What a `status=success` query lists: a successful task (its status exact), text elsewhere.
+SUCCESS = TASK | {"generation": 3, "status": "success", "runId": "run" + FAKE}
 
 
 class _Hostile(BaseHTTPRequestHandler):
@@ -40,8 +42,9 @@ class _Hostile(BaseHTTPRequestHandler):
     routes: ClassVar[dict[str, tuple[int, dict[str, Any]]]] = {}
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
-        status, body = self.routes["tasks" if path.endswith("/tasks") else "instance"]
+        path, _, query = self.path.partition("?")
+        route = "tasks" if path.endswith("/tasks") else "instance"
+        status, body = self.routes["success" if "status=success" in query else route]
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -59,6 +62,7 @@ def hostile() -> Iterator[tuple[str, dict[str, tuple[int, dict[str, Any]]]]]:
     routes: dict[str, tuple[int, dict[str, Any]]] = {
         "instance": (200, {"requestId": "req" + FAKE, "result": INSTANCE}),
         "tasks": (200, {"requestId": "req" + FAKE, "totalCount": 1, "result": [TASK]}),
+        "success": (200, {"requestId": "req" + FAKE, "totalCount": 1, "result": [SUCCESS]}),
     }
     handler = type("Handler", (_Hostile,), {"routes": routes})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
