@@ -14,7 +14,7 @@ import asyncio
 import functools
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -28,6 +28,7 @@ from .expectations import Expect, Observation, Result, Wait, evaluate, hopeless,
 from .identity import Kind
 from .observe import observe
 from .outputs import observation_fields
+from .polling import pause_after, read_failed_line
 from .request import ConfigSource, ReadRequest, parse_request
 from .verdict import judge
 
@@ -159,13 +160,14 @@ async def _finish(
     log: Log,
 ) -> Reading:
     """Waits for the first read (and on `up` polls), judges, and logs the verdict."""
+    expect, wait = request.expect, request.wait
+    waiting = wait is not None and not dry_run
     try:
-        seen = await first
-        expect, wait = request.expect, request.wait
-        results = evaluate(expect, seen)
-        waiting = wait is not None and not dry_run
-        if waiting and expect is not None and wait is not None and not all(r.met for r in results):
-            seen, results = await wait_until(pool, read, expect, wait, seen, request.subject, log)
+        if waiting and expect is not None and wait is not None:
+            seen, results = await wait_until(pool, read, expect, wait, first, request.subject, log)
+        else:
+            seen = await first
+            results = evaluate(expect, seen)
     except OpenSearchFnError as error:
         return Reading({}, "fail", f"{request.subject}: {error}")
     verdict = judge(request.subject, expect, results, wait=wait, waited=waiting)
@@ -181,21 +183,38 @@ async def wait_until(
     read: Callable[[], Observation],
     expect: Expect,
     wait: Wait,
-    first: Observation,
+    first: Awaitable[Observation],
     subject: str,
     log: Log,
 ) -> tuple[Observation, list[Result]]:
     """Reads until every expectation holds, a task fails, or the timeout passes;
-    each read's progress goes to the resource's row."""
+    each read's progress goes to the resource's row once there is anything to wait
+    for. A read failing transiently is read again until the deadline
+    (`polling.pause_after`); any other error ends the wait at once."""
     started = time.monotonic()
     deadline = started + wait.timeout_delta.total_seconds()
     interval = wait.interval_delta.total_seconds()
-    seen = first
+    pending, shown = first, False
     while True:
+        try:
+            seen = await pending
+        except OpenSearchFnError as error:
+            remaining = deadline - time.monotonic()
+            pause = pause_after(
+                error, interval=interval, remaining=remaining, timeout=wait.timeout_delta
+            )
+            log.info(read_failed_line(subject, error, time.monotonic() - started))
+            shown = True
+            await asyncio.sleep(pause)
+            pending = pool.start(read)
+            continue
         results = evaluate(expect, seen)
-        log.info(progress_line(subject, seen, time.monotonic() - started))
+        met = all(r.met for r in results)
+        if shown or not met:  # a first read that passes has nothing to report
+            log.info(progress_line(subject, seen, time.monotonic() - started))
+            shown = True
         remaining = deadline - time.monotonic()
-        if all(r.met for r in results) or hopeless(expect, seen) or remaining <= 0:
+        if met or hopeless(expect, seen) or remaining <= 0:
             return seen, results
         await asyncio.sleep(min(interval, remaining))
-        seen = await pool.start(read)
+        pending = pool.start(read)

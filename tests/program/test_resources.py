@@ -107,7 +107,9 @@ def test_function_instance_shorthands_and_overrides(program, mocks):
             wait=True,
             region="cn-hangzhou",
             endpoint="https://opensearch.example.test",
-        )
+        ),
+        # A preview reads once: `up` would retry the network error until the wait's 10m.
+        preview=True,
     )
 
     [registered] = mocks.resources
