@@ -14,15 +14,16 @@ import asyncio
 import functools
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pulumi
 
 from .api.errors import OpenSearchFnError
-from .clients import client_for
+from .clients import client_for, close_clients
 from .config import max_concurrent_reads
 from .expectations import Expect, Observation, Result, Wait, evaluate, hopeless, progress_line
 from .identity import Kind
@@ -31,6 +32,10 @@ from .outputs import observation_fields
 from .polling import pause_after, read_failed_line
 from .request import ConfigSource, ReadRequest, parse_request
 from .verdict import judge
+
+if TYPE_CHECKING:
+    from .api.client import OpenSearchFunctionClient
+    from .config import Settings
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -44,6 +49,7 @@ class ReadPool:
 
     A read runs in one of `limit` threads; the second of two requests it makes at once
     (`both`) runs in one of `limit` more, which never wait for anything but a slot.
+    The clients it hands out are its own: `close` closes them with its threads.
     """
 
     def __init__(self, limit: int) -> None:
@@ -51,6 +57,10 @@ class ReadPool:
         self.slots = threading.BoundedSemaphore(limit)
         self._threads = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read")
         self._seconds = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read-2")
+
+    def client(self, settings: Settings) -> OpenSearchFunctionClient:
+        """The cached client for `settings` whose requests hold this pool's slots."""
+        return client_for(settings, max_connections=self.limit, request_slots=self.slots)
 
     def start(self, read: Callable[[], T]) -> asyncio.Future[T]:
         """Runs `read` in a thread from now on."""
@@ -67,23 +77,39 @@ class ReadPool:
         return answer, later.result()
 
     def close(self) -> None:
-        self._threads.shutdown(wait=False)
-        self._seconds.shutdown(wait=False)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        self._seconds.shutdown(wait=False, cancel_futures=True)
+        close_clients(request_slots=self.slots)
 
 
-_pools: dict[int, tuple[asyncio.AbstractEventLoop, ReadPool]] = {}
+# Each program's pool, by its event loop; a loop is held weakly, so a finished
+# program (its loop closed, stopped or gone) keeps nothing alive.
+_pools: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], ReadPool]] = {}
+_pools_lock = threading.Lock()
 
 
 def read_pool(config: ConfigSource) -> ReadPool:
-    """The program's pool: one per event loop (a program runs on one)."""
+    """The program's pool: one per event loop (a program runs on one).
+
+    A new program's first read closes the pools (threads, clients, connections) of
+    programs that have finished; programs still running (on other threads, as the
+    Automation API may run them) keep theirs."""
     loop = asyncio.get_running_loop()
-    found = _pools.get(id(loop))
-    if found is None or found[0] is not loop:
-        for _, done in _pools.values():  # an earlier loop's (tests run one program after another)
-            done.close()
-        _pools.clear()
-        found = _pools[id(loop)] = (loop, ReadPool(max_concurrent_reads(config)))
-    return found[1]
+    with _pools_lock:
+        found = _pools.get(id(loop))
+        if found is not None and found[0]() is loop:
+            return found[1]
+        pool = ReadPool(max_concurrent_reads(config))  # a refused setting changes nothing
+        finished = [key for key, (ref, _) in _pools.items() if _finished(ref())]
+        closing = [_pools.pop(key)[1] for key in finished]
+        _pools[id(loop)] = (weakref.ref(loop), pool)
+    for done in closing:
+        done.close()
+    return pool
+
+
+def _finished(loop: asyncio.AbstractEventLoop | None) -> bool:
+    return loop is None or loop.is_closed() or not loop.is_running()
 
 
 @dataclass(frozen=True)
@@ -136,7 +162,7 @@ def begin_read(
         return _done(loop, Reading({}, "fail", "; ".join(why for _, why in problems)))
     try:
         pool = read_pool(config)
-        client = client_for(request.settings, max_connections=pool.limit, request_slots=pool.slots)
+        client = pool.client(request.settings)
     except OpenSearchFnError as error:
         return _done(loop, Reading({}, "fail", f"{request.subject}: {error}"))
     read = functools.partial(observe, client, request.identity, request.expect, both=pool.both)
