@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import pickle
 import threading
 
-from pulumi_opensearch_fn import FunctionInstance, clients
+from pulumi_opensearch_fn import FunctionInstance, FunctionTask, clients
 from pulumi_opensearch_fn.reads import ReadPool, read_pool
 
 from .harness import APP, FN, READY, Program, RecordingMocks
@@ -103,3 +104,23 @@ def test_a_program_still_running_keeps_its_pool_until_it_ends():
     assert closed(pools["first"])
     assert closed(second)
     assert not closed(third)
+
+
+def test_constructing_resources_leaves_pickle_as_it_was(program):
+    """pulumi.dynamic wraps the pickler once more for every resource it pickles the
+    provider of; about a thousand in one process then fail with RecursionError."""
+    before = dict(pickle._Pickler.__dict__)
+
+    program.run(
+        lambda: [
+            resource
+            for index in range(3)
+            for resource in (
+                FunctionInstance(f"model-{index}", APP, FN, READY),
+                FunctionTask(f"task-{index}", APP, FN, READY),
+            )
+        ],
+        preview=True,
+    )
+
+    assert dict(pickle._Pickler.__dict__) == before
