@@ -53,10 +53,16 @@ def client_for(
         return client
 
 
-def close_clients(endpoint: str | None = None) -> None:
-    """Closes the cached clients (those for `endpoint` only, when given)."""
+def close_clients(endpoint: str | None = None, *, request_slots: Semaphore | None = None) -> None:
+    """Closes the cached clients: those for `endpoint`, or holding `request_slots`
+    (a finished program's), when given; all of them otherwise."""
     with _lock:
-        stale = [key for key in _clients if endpoint is None or key[0].endpoint == endpoint]
+        stale = [
+            key
+            for key in _clients
+            if (endpoint is None or key[0].endpoint == endpoint)
+            and (request_slots is None or key[2] is request_slots)
+        ]
         closing = [_clients.pop(key) for key in stale]
     for client in closing:
         client.close()

@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .api.errors import InvalidInputError
+from .api.errors import InvalidInputError, OpenSearchFnError
 from .api.numbers import MAX_SAFE_INTEGER, decimal_of, is_safe_float
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
 from .durations import exact_duration, format_duration, parse_duration
+from .polling import pause_after
 from .printable import brief, printable
 from .regression import RegressionLimit, parse_limits, per_metric
 
@@ -460,6 +461,7 @@ def wait_for(
     wait: Wait,
     *,
     report: Callable[[Observation, list[Result], float], None] | None = None,
+    retrying: Callable[[OpenSearchFnError, float], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     first: Observation | None = None,
@@ -467,13 +469,28 @@ def wait_for(
     """Reads until every expectation holds, a task fails, or the timeout passes.
 
     Returns the last observation and its results; the caller decides what an unmet
-    result means. `report` is called after every read with the elapsed seconds.
+    result means. `report` is called after every read with the elapsed seconds,
+    `retrying` after every read that failed and will be made again: a transient
+    failure is read again until the deadline (`polling.pause_after`), any other
+    error ends the wait at once.
     """
     started = clock()
     deadline = started + wait.timeout_delta.total_seconds()
     interval = wait.interval_delta.total_seconds()
-    seen = first or read()
+    seen = first
     while True:
+        if seen is None:
+            try:
+                seen = read()
+            except OpenSearchFnError as error:
+                remaining = deadline - clock()
+                pause = pause_after(
+                    error, interval=interval, remaining=remaining, timeout=wait.timeout_delta
+                )
+                if retrying:
+                    retrying(error, clock() - started)
+                sleep(pause)
+                continue
         results = evaluate(expect, seen)
         if report:
             report(seen, results, clock() - started)
@@ -483,7 +500,7 @@ def wait_for(
         if remaining <= 0:
             return seen, results
         sleep(min(interval, remaining))
-        seen = read()
+        seen = None
 
 
 def progress_line(subject: str, seen: Observation, elapsed: float) -> str:

@@ -14,24 +14,30 @@ import asyncio
 import functools
 import threading
 import time
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pulumi
 from pulumi.runtime.proto import engine_pb2
 
 from .api.errors import OpenSearchFnError
 from .api.safe_text import safe
-from .clients import client_for
+from .clients import client_for, close_clients
 from .config import max_concurrent_reads
 from .expectations import Expect, Observation, Result, Wait, evaluate, hopeless, progress_line
 from .identity import Kind
 from .observe import observe
 from .outputs import for_engine, observation_fields
+from .polling import pause_after, read_failed_line
 from .request import ConfigSource, ReadRequest, parse_request
 from .verdict import judge
+
+if TYPE_CHECKING:
+    from .api.client import OpenSearchFunctionClient
+    from .config import Settings
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -45,6 +51,7 @@ class ReadPool:
 
     A read runs in one of `limit` threads; the second of two requests it makes at once
     (`both`) runs in one of `limit` more, which never wait for anything but a slot.
+    The clients it hands out are its own: `close` closes them with its threads.
     """
 
     def __init__(self, limit: int) -> None:
@@ -52,6 +59,10 @@ class ReadPool:
         self.slots = threading.BoundedSemaphore(limit)
         self._threads = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read")
         self._seconds = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read-2")
+
+    def client(self, settings: Settings) -> OpenSearchFunctionClient:
+        """The cached client for `settings` whose requests hold this pool's slots."""
+        return client_for(settings, max_connections=self.limit, request_slots=self.slots)
 
     def start(self, read: Callable[[], T]) -> asyncio.Future[T]:
         """Runs `read` in a thread from now on."""
@@ -68,23 +79,39 @@ class ReadPool:
         return answer, later.result()
 
     def close(self) -> None:
-        self._threads.shutdown(wait=False)
-        self._seconds.shutdown(wait=False)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        self._seconds.shutdown(wait=False, cancel_futures=True)
+        close_clients(request_slots=self.slots)
 
 
-_pools: dict[int, tuple[asyncio.AbstractEventLoop, ReadPool]] = {}
+# Each program's pool, by its event loop; a loop is held weakly, so a finished
+# program (its loop closed, stopped or gone) keeps nothing alive.
+_pools: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], ReadPool]] = {}
+_pools_lock = threading.Lock()
 
 
 def read_pool(config: ConfigSource) -> ReadPool:
-    """The program's pool: one per event loop (a program runs on one)."""
+    """The program's pool: one per event loop (a program runs on one).
+
+    A new program's first read closes the pools (threads, clients, connections) of
+    programs that have finished; programs still running (on other threads, as the
+    Automation API may run them) keep theirs."""
     loop = asyncio.get_running_loop()
-    found = _pools.get(id(loop))
-    if found is None or found[0] is not loop:
-        for _, done in _pools.values():  # an earlier loop's (tests run one program after another)
-            done.close()
-        _pools.clear()
-        found = _pools[id(loop)] = (loop, ReadPool(max_concurrent_reads(config)))
-    return found[1]
+    with _pools_lock:
+        found = _pools.get(id(loop))
+        if found is not None and found[0]() is loop:
+            return found[1]
+        pool = ReadPool(max_concurrent_reads(config))  # a refused setting changes nothing
+        finished = [key for key, (ref, _) in _pools.items() if _finished(ref())]
+        closing = [_pools.pop(key)[1] for key in finished]
+        _pools[id(loop)] = (weakref.ref(loop), pool)
+    for done in closing:
+        done.close()
+    return pool
+
+
+def _finished(loop: asyncio.AbstractEventLoop | None) -> bool:
+    return loop is None or loop.is_closed() or not loop.is_running()
 
 
 @dataclass(frozen=True)
@@ -150,7 +177,7 @@ def begin_read(
         return _done(loop, Reading({}, "fail", f"invalid input: {why}"))
     try:
         pool = read_pool(config)
-        client = client_for(request.settings, max_connections=pool.limit, request_slots=pool.slots)
+        client = pool.client(request.settings)
     except OpenSearchFnError as error:
         return _done(loop, Reading({}, "fail", f"{request.subject}: {error}"))
     read = functools.partial(observe, client, request.identity, request.expect, both=pool.both)
@@ -174,13 +201,14 @@ async def _finish(
     log: Log,
 ) -> Reading:
     """Waits for the first read (and on `up` polls), judges, and logs the verdict."""
+    expect, wait = request.expect, request.wait
+    waiting = wait is not None and not dry_run
     try:
-        seen = await first
-        expect, wait = request.expect, request.wait
-        results = evaluate(expect, seen)
-        waiting = wait is not None and not dry_run
-        if waiting and expect is not None and wait is not None and not all(r.met for r in results):
-            seen, results = await wait_until(pool, read, expect, wait, seen, request.subject, log)
+        if waiting and expect is not None and wait is not None:
+            seen, results = await wait_until(pool, read, expect, wait, first, request.subject, log)
+        else:
+            seen = await first
+            results = evaluate(expect, seen)
     except OpenSearchFnError as error:
         return Reading({}, "fail", f"{request.subject}: {error}")
     verdict = judge(request.subject, expect, results, wait=wait, waited=waiting)
@@ -200,21 +228,38 @@ async def wait_until(
     read: Callable[[], Observation],
     expect: Expect,
     wait: Wait,
-    first: Observation,
+    first: Awaitable[Observation],
     subject: str,
     log: Log,
 ) -> tuple[Observation, list[Result]]:
     """Reads until every expectation holds, a task fails, or the timeout passes;
-    each read's progress goes to the resource's row."""
+    each read's progress goes to the resource's row once there is anything to wait
+    for. A read failing transiently is read again until the deadline
+    (`polling.pause_after`); any other error ends the wait at once."""
     started = time.monotonic()
     deadline = started + wait.timeout_delta.total_seconds()
     interval = wait.interval_delta.total_seconds()
-    seen = first
+    pending, shown = first, False
     while True:
+        try:
+            seen = await pending
+        except OpenSearchFnError as error:
+            remaining = deadline - time.monotonic()
+            pause = pause_after(
+                error, interval=interval, remaining=remaining, timeout=wait.timeout_delta
+            )
+            log.info(read_failed_line(subject, error, time.monotonic() - started))
+            shown = True
+            await asyncio.sleep(pause)
+            pending = pool.start(read)
+            continue
         results = evaluate(expect, seen)
-        log.info(progress_line(subject, seen, time.monotonic() - started))
+        met = all(r.met for r in results)
+        if shown or not met:  # a first read that passes has nothing to report
+            log.info(progress_line(subject, seen, time.monotonic() - started))
+            shown = True
         remaining = deadline - time.monotonic()
-        if all(r.met for r in results) or hopeless(expect, seen) or remaining <= 0:
+        if met or hopeless(expect, seen) or remaining <= 0:
             return seen, results
         await asyncio.sleep(min(interval, remaining))
-        seen = await pool.start(read)
+        pending = pool.start(read)

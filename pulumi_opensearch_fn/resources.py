@@ -29,6 +29,7 @@ from .outputs import (
     engine_whole,
     for_engine,
 )
+from .pickler_guard import pickle_restored
 from .provider import FunctionInstanceProvider, FunctionTaskProvider
 from .reads import GATE, LogTarget, Reading, begin_read
 from .request import identity_inputs
@@ -253,7 +254,8 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
             **_settings_inputs(expect, wait, region, endpoint),
         }
         props = _with_reading(INSTANCE, resource_name, inputs, opts)
-        super().__init__(FunctionInstanceProvider(), resource_name, props, opts)
+        with pickle_restored():  # pulumi.dynamic leaves pickle changed (see pickler_guard)
+            super().__init__(FunctionInstanceProvider(), resource_name, props, opts)
 
     @staticmethod
     def get(
@@ -333,4 +335,5 @@ class FunctionTask(pulumi.dynamic.Resource, module="opensearch", name="FunctionT
             **_settings_inputs(expect, wait, region, endpoint),
         }
         props = _with_reading(TASK, resource_name, inputs, opts)
-        super().__init__(FunctionTaskProvider(), resource_name, props, opts)
+        with pickle_restored():  # pulumi.dynamic leaves pickle changed (see pickler_guard)
+            super().__init__(FunctionTaskProvider(), resource_name, props, opts)

@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TextIO
 
+from ..api.errors import OpenSearchFnError
 from ..durations import format_duration
 from ..expectations import Observation, Result, describe_unmet, progress_line, unmet
+from ..polling import read_failed_line
 from . import render, streams
 from .logs import redact
 from .runner import Outcome
@@ -40,6 +42,9 @@ class Silent:
     ) -> None:
         pass
 
+    def retrying(self, target: Target, error: OpenSearchFnError, elapsed: float) -> None:
+        pass
+
     def finished(self, outcome: Outcome) -> None:
         pass
 
@@ -63,6 +68,9 @@ class LogLines(Silent):
     ) -> None:
         self._write(progress_line(target.label, seen, elapsed))
 
+    def retrying(self, target: Target, error: OpenSearchFnError, elapsed: float) -> None:
+        self._write(read_failed_line(target.label, error, elapsed))
+
     def finished(self, outcome: Outcome) -> None:
         label, took = outcome.target.label, _elapsed(outcome.elapsed)
         if outcome.error is not None:
@@ -75,12 +83,13 @@ class LogLines(Silent):
 
 
 class _Row:
-    __slots__ = ("outcome", "seen", "started")
+    __slots__ = ("failing", "outcome", "seen", "started")
 
     def __init__(self, started: float) -> None:
         self.started = started
         self.seen: Observation | None = None
         self.outcome: Outcome | None = None
+        self.failing = False  # the last read failed and will be made again
 
 
 class LiveDisplay(Silent):
@@ -105,6 +114,11 @@ class LiveDisplay(Silent):
     ) -> None:
         with self._lock:
             self._rows[target].seen = seen
+            self._rows[target].failing = False
+
+    def retrying(self, target: Target, error: OpenSearchFnError, elapsed: float) -> None:
+        with self._lock:
+            self._rows[target].failing = True
 
     def finished(self, outcome: Outcome) -> None:
         with self._lock:
@@ -165,5 +179,8 @@ class LiveDisplay(Silent):
         elif seen is not None:
             task_text = "no task"
         elapsed = row.outcome.elapsed if row.outcome else now - row.started
-        state = row.outcome.state if row.outcome else ("waiting" if seen else "reading")
+        if row.outcome:
+            state = row.outcome.state
+        else:
+            state = "retrying" if row.failing else ("waiting" if seen else "reading")
         return (target.label, state, instance or "-", task_text or "-", _elapsed(elapsed))

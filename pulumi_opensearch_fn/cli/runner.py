@@ -65,6 +65,8 @@ class Reporter(Protocol):
         self, target: Target, seen: Observation, results: list[Result], elapsed: float
     ) -> None: ...
 
+    def retrying(self, target: Target, error: OpenSearchFnError, elapsed: float) -> None: ...
+
     def finished(self, outcome: Outcome) -> None: ...
 
 
@@ -107,6 +109,7 @@ def run_checks(
                     report=lambda seen, results, elapsed: reporter.update(
                         target, seen, results, elapsed
                     ),
+                    retrying=lambda error, elapsed: reporter.retrying(target, error, elapsed),
                     sleep=pause,
                 )  # fmt: skip
                 if unmet(outcome.results):
