@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pulumi_opensearch_fn import Expect, FunctionInstance, Wait
 
-from .harness import APP, FN, READY
+from .harness import APP, FN, READY, failed_registration
 
 INSTANCE_TYPE = "pulumi-python:dynamic/opensearch:FunctionInstance"
 SUBJECT = f"FunctionInstance {APP}/{FN}/{READY}"
@@ -56,27 +56,26 @@ def test_up_reads_through_throttling(program, mocks, admin, engine_log):
 def test_up_still_failing_at_the_timeout_fails_saying_so(program, mocks, admin, engine_log):
     admin.inject_fault("error", status=503, action="GetFunctionInstance")  # every one
 
-    program.run(lambda: FunctionInstance("model", APP, FN, READY,
-                                         expect=Expect(status="available"),
-                                         wait=Wait(timeout="2s", interval="1s")))  # fmt: skip
+    reason = failed_registration(
+        program, mocks, engine_log,
+        lambda: FunctionInstance("model", APP, FN, READY, expect=Expect(status="available"),
+                                 wait=Wait(timeout="2s", interval="1s")),
+        preview=False,
+    )  # fmt: skip
 
-    [registered] = mocks.registered(INSTANCE_TYPE)
-    gate = registered.inputs["gate"]
-    assert gate["action"] == "fail"
-    assert gate["message"].startswith(
-        f"{SUBJECT}: still failing when the 2s wait ended: GetFunctionInstance"
-    )
-    assert "HTTP 503" in gate["message"]
+    assert reason.startswith(f"{SUBJECT}: still failing when the 2s wait ended: GetFunctionInstance")
+    assert "HTTP 503" in reason
     assert any("read failed (ServerError: " in m for m in engine_log.messages())
 
 
 def test_up_not_found_ends_the_wait_at_once(program, mocks, admin, engine_log):
-    program.run(lambda: FunctionInstance("model", APP, FN, "missing",
-                                         expect=Expect(status="available"),
-                                         wait=Wait(timeout="10m", interval="1s")))  # fmt: skip
+    reason = failed_registration(
+        program, mocks, engine_log,
+        lambda: FunctionInstance("model", APP, FN, "missing", expect=Expect(status="available"),
+                                 wait=Wait(timeout="10m", interval="1s")),
+        preview=False,
+    )  # fmt: skip
 
-    [registered] = mocks.registered(INSTANCE_TYPE)
-    assert registered.inputs["gate"]["action"] == "fail"
-    assert "Instance.NotExist" in registered.inputs["gate"]["message"]
+    assert "Instance.NotExist" in reason
     assert gets(admin) == 1
     assert not any("read failed" in m for m in engine_log.messages())
