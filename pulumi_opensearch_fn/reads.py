@@ -36,8 +36,6 @@ from .verdict import judge
 T = TypeVar("T")
 A = TypeVar("A")
 B = TypeVar("B")
-# The transient input that carries the action to the provider's check (never stored).
-GATE = "gate"
 
 
 class ReadPool:
