@@ -36,7 +36,7 @@ def test_a_closed_client_raises_the_packages_error(
         CALLS[call](client)
     assert isinstance(info.value, OpenSearchFnError)
     assert isinstance(info.value, RuntimeError)  # as httpx's error was
-    action = call.split()[0]
+    action = call.split(maxsplit=1)[0]
     assert str(info.value) == f"{action}: the client is closed; nothing was sent"
     assert admin.requests() == []
 
