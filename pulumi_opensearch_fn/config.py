@@ -20,7 +20,6 @@ from .printable import brief
 if TYPE_CHECKING:
     from .api.credentials import Credentials
 
-NAMESPACE = "opensearch-fn"
 ENDPOINT_ENV = "OPENSEARCH_FN_ENDPOINT"
 
 REGION_KEYS = ("opensearch-fn:region", "alicloud:region")

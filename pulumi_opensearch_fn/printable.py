@@ -31,6 +31,9 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u20
 
 
 def brief(value: object, limit: int = 60) -> str:
-    """`repr(value)` for a message, cut to `limit` characters: input is named, not echoed."""
+    """`repr(value)` for a message, cut when longer than `limit` characters (text is cut
+    inside its quotes): input is named, not echoed."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= limit else repr(value[: limit - 3] + "...")
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

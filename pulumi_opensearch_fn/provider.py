@@ -51,13 +51,12 @@ from .outputs import (
     for_engine,
     observation_fields,
 )
-from .request import check_inputs, identity_inputs, parse_request
+from .request import GATE, check_inputs, identity_inputs, parse_request
 from .server_errors import install as _install_server_errors
 from .verdict import judge
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for unknown values
 PROVIDER_FORMAT = 1
-GATE = "gate"  # the program's verdict: read by check, never stored
 # Inputs of earlier releases, dropped wherever they are found.
 LEGACY_INPUTS = ("observed", "dry_run")
 SETTINGS_INPUTS = ("expect", "wait", "region", "endpoint")
@@ -87,10 +86,6 @@ def say(message: str, *, warning: bool = False) -> None:
 
 class GateError(OpenSearchFnError):
     """Expectations unmet for a `.get` resource read in preview or up."""
-
-
-class NotSentError(OpenSearchFnError):
-    """The program sent no observation (a resource registered without its read)."""
 
 
 class _ReadOnlyProvider(ResourceProvider):

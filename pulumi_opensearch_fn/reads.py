@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 A = TypeVar("A")
 B = TypeVar("B")
-# The transient input that carries the action to the provider's check (never stored).
-GATE = "gate"
 
 
 class ReadPool:

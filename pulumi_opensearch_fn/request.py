@@ -19,6 +19,9 @@ from .identity import TASK, Identity, Kind, parse_generation
 from .outputs import REQUESTED_GENERATION
 
 ConfigSource = Mapping[str, object] | Callable[[str], object | None]
+# The transient input that carries the program's verdict to the provider's check
+# (read there, never stored).
+GATE = "gate"
 Problem = tuple[str, str]
 
 # The identity inputs of each kind, with how messages name them.

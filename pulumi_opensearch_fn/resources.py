@@ -31,8 +31,8 @@ from .outputs import (
 )
 from .pickler_guard import pickle_restored
 from .provider import FunctionInstanceProvider, FunctionTaskProvider
-from .reads import GATE, LogTarget, Reading, begin_read
-from .request import identity_inputs
+from .reads import LogTarget, Reading, begin_read
+from .request import GATE, identity_inputs
 
 program_exit.install()  # a program the engine stops ends without tracebacks
 

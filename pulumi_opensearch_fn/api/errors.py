@@ -3,6 +3,7 @@
 OpenSearchFnError
 ├── InvalidInputError          bad arguments, raised before any request
 ├── CredentialsError           no usable or contradictory credentials
+├── ClientClosedError          a call on a client already closed
 ├── ApiError                   the service answered with an error
 │   ├── NotFoundError
 │   │   ├── InstanceNotFoundError   Instance.NotExist
@@ -81,6 +82,11 @@ class InvalidInputError(OpenSearchFnError, ValueError):
 
 class CredentialsError(OpenSearchFnError):
     """Credentials are missing, incomplete or contradictory."""
+
+
+class ClientClosedError(OpenSearchFnError, RuntimeError):
+    """A call on a client already closed; nothing was sent. (A RuntimeError too:
+    what httpx raises for the same mistake.)"""
 
 
 class ApiError(OpenSearchFnError):

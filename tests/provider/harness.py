@@ -186,7 +186,8 @@ def program_inputs(
     the program (`reads.begin_read`), and what it saw joins the inputs. Whole numbers
     beyond 2**53 - 1 go as text, as the resources send them (`outputs.for_engine`)."""
     from pulumi_opensearch_fn.outputs import for_engine
-    from pulumi_opensearch_fn.reads import GATE, begin_read
+    from pulumi_opensearch_fn.reads import begin_read
+    from pulumi_opensearch_fn.request import GATE
 
     inputs = for_engine(inputs)
 
