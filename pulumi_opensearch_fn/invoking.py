@@ -37,9 +37,7 @@ def checked(opts: object, *, output: bool) -> pulumi.InvokeOptions | None:
                 " for those resources; a plain call reads at once"
             )
         return opts
-    wanted = (
-        "pulumi.InvokeOptions or pulumi.InvokeOutputOptions" if output else ("pulumi.InvokeOptions")
-    )
+    wanted = "pulumi.InvokeOptions" + (" or pulumi.InvokeOutputOptions" if output else "")
     raise InvalidInputError(f"opts must be {wanted}, got {brief(opts)}")
 
 
