@@ -28,13 +28,14 @@ if TYPE_CHECKING:
         get_latest_function_task,
         get_latest_function_task_output,
     )
-    from .resources import FunctionInstance, FunctionTask
+    from .resources import FunctionInstance, FunctionTask, GateFailedError
 
 _EXPORTS = {
     "Expect": ".expectations",
     "Wait": ".expectations",
     "FunctionInstance": ".resources",
     "FunctionTask": ".resources",
+    "GateFailedError": ".resources",
     "DataSourceError": ".functions",
     "GetFunctionInstanceResult": ".functions",
     "GetFunctionTaskResult": ".functions",
@@ -56,6 +57,7 @@ __all__ = [
     "Expect",
     "FunctionInstance",
     "FunctionTask",
+    "GateFailedError",
     "GetFunctionInstanceResult",
     "GetFunctionTaskResult",
     "GetFunctionTasksResult",

@@ -62,9 +62,11 @@ class ReadPool:
         """The cached client for `settings` whose requests hold this pool's slots."""
         return client_for(settings, max_connections=self.limit, request_slots=self.slots)
 
-    def start(self, read: Callable[[], T]) -> asyncio.Future[T]:
-        """Runs `read` in a thread from now on."""
-        return asyncio.wrap_future(self._threads.submit(read))
+    def start(
+        self, read: Callable[[], T], loop: asyncio.AbstractEventLoop | None = None
+    ) -> asyncio.Future[T]:
+        """Runs `read` in a thread from now on; its answer lands on `loop` (the running one)."""
+        return asyncio.wrap_future(self._threads.submit(read), loop=loop)
 
     def both(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
         """Both answers; `first`'s error wins, as if they had run one after the other."""
@@ -88,13 +90,13 @@ _pools: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], ReadPool]] = {}
 _pools_lock = threading.Lock()
 
 
-def read_pool(config: ConfigSource) -> ReadPool:
+def read_pool(config: ConfigSource, loop: asyncio.AbstractEventLoop | None = None) -> ReadPool:
     """The program's pool: one per event loop (a program runs on one).
 
     A new program's first read closes the pools (threads, clients, connections) of
     programs that have finished; programs still running (on other threads, as the
     Automation API may run them) keep theirs."""
-    loop = asyncio.get_running_loop()
+    loop = loop or asyncio.get_running_loop()
     with _pools_lock:
         found = _pools.get(id(loop))
         if found is not None and found[0]() is loop:
@@ -163,24 +165,27 @@ def begin_read(
     dry_run: bool,
     log: Log,
     config: ConfigSource = pulumi.runtime.get_config,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> asyncio.Future[Reading]:
     """Parses the inputs once, reads (and on `up` waits), and judges; never raises.
 
     The first requests go out now, so a program constructing many resources has
-    their reads in flight before it finishes. Needs a running event loop."""
-    loop = asyncio.get_running_loop()
+    their reads in flight before it finishes. The rest runs on `loop` (default: the
+    running one), whenever it runs."""
+    loop = loop or asyncio.get_running_loop()
     request, problems = parse_request(kind, inputs, config)
     if request is None:
         why = "; ".join(f"{prop}: {reason}" if prop else reason for prop, reason in problems)
         return _done(loop, Reading({}, "fail", f"invalid input: {why}"))
     try:
-        pool = read_pool(config)
+        pool = read_pool(config, loop)
         client = pool.client(request.settings)
     except OpenSearchFnError as error:
         return _done(loop, Reading({}, "fail", f"{request.subject}: {error}"))
     read = functools.partial(observe, client, request.identity, request.expect, both=pool.both)
-    first = pool.start(read)
-    return asyncio.ensure_future(_finish(pool, request, read, first, dry_run=dry_run, log=log))
+    first = pool.start(read, loop)
+    finish = _finish(pool, request, read, first, dry_run=dry_run, log=log)
+    return asyncio.ensure_future(finish, loop=loop)
 
 
 def _done(loop: asyncio.AbstractEventLoop, reading: Reading) -> asyncio.Future[Reading]:

@@ -17,8 +17,9 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from . import program_exit
+from . import mocked, program_exit
 from .api.errors import OpenSearchFnError
+from .event_loop import program_loop
 from .expectations import Expect, Wait
 from .identity import INSTANCE, TASK, Generation, Kind
 from .outputs import (
@@ -42,7 +43,12 @@ _FILLING: set[asyncio.Future[None]] = set()
 
 class GateFailedError(OpenSearchFnError, program_exit.ShownError):
     """A resource failed its expectations, its input or its read: it is not registered,
-    so nothing that depends on it (by `depends_on`, `parent` or its outputs) can be."""
+    so nothing that depends on it (by `depends_on`, `parent` or its outputs) can be.
+
+    `reason` is the line its row shows: the unmet expectations, or the input or read
+    error (`FunctionInstance my_app/ctr/ctr_test: expectations not met: ...`)."""
+
+    reason: str = ""
 
 
 def _settings_inputs(expect: Any, wait: Any, region: Any, endpoint: Any) -> dict[str, Any]:
@@ -81,8 +87,11 @@ def _with_reading(
     """`inputs` plus every output field, each a future of the read that starts now.
 
     Plain inputs send the read's first requests at once; inputs that are Outputs wait
-    for their values, and while one is unknown (preview) the fields stay unknown.
+    for their values, and while one is unknown (preview) the fields stay unknown. Under
+    Pulumi's unit-test mocks the read is a `Mocks.call` (`mocked`). With no running
+    loop (a program imported by a unit test) the read ends when the loop runs.
     """
+    loop = program_loop(f"{kind} {resource_name!r}")
     inputs = _exact_inputs(inputs)
     parent = opts.parent if opts is not None else None
     urn = pulumi.resource.create_urn(
@@ -90,22 +99,24 @@ def _with_reading(
     )
     log = LogTarget(urn)
     dry_run = pulumi.runtime.is_dry_run()
+    read = mocked.begin_read if mocked.active() else begin_read
     found: Awaitable[Reading | Any]
     secret: Awaitable[bool] | bool
     if _is_plain(inputs):
-        found, secret = begin_read(kind, inputs, dry_run=dry_run, log=log), False
+        found, secret = read(kind, inputs, dry_run=dry_run, log=log, loop=loop), False
     else:
 
         async def start(values: dict[str, Any]) -> Reading:
-            return await begin_read(kind, values, dry_run=dry_run, log=log)
+            return await read(kind, values, dry_run=dry_run, log=log, loop=loop)
 
         reading: pulumi.Output[Reading] = pulumi.Output.all(**inputs).apply(start)
         found, secret = reading.future(with_unknowns=True), reading.is_secret()
     names = [name for name in (*OUTPUTS[kind], GATE) if name not in inputs]
     # One future per field, all set when the read ends: much cheaper than an Output each.
-    loop = asyncio.get_event_loop()
     fields = {name: loop.create_future() for name in names}
-    filling = asyncio.ensure_future(_fill(found, secret, fields, log, f"{kind} {resource_name!r}"))
+    filling = asyncio.ensure_future(
+        _fill(found, secret, fields, log, f"{kind} {resource_name!r}"), loop=loop
+    )
     _FILLING.add(filling)  # the loop keeps only a weak reference to a task
     filling.add_done_callback(_FILLING.discard)
     return {**_sendable(inputs), **fields}
@@ -157,7 +168,9 @@ async def _fill(
     if isinstance(reading, Reading) and reading.action == "fail":
         await log.error(str(reading.message))  # on the resource's row, as a failed check shows
         why = "failed (see above): nothing that depends on it goes ahead"
-        _fail(fields, GateFailedError(f"{resource} {why}"))
+        failed = GateFailedError(f"{resource} {why}")
+        failed.reason = str(reading.message)
+        _fail(fields, failed)
         _quiet_unread_copies(asyncio.get_running_loop())
         return
     for name, future in fields.items():
@@ -272,6 +285,7 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
         The provider reads it (and checks its expectations) on every preview and up;
         refresh only warns.
         """
+        program_loop(f"{INSTANCE} {resource_name!r}")  # a clear error in a thread with none
         instance = FunctionInstance.__new__(FunctionInstance)
         props = {
             **_exact_inputs(_settings_inputs(expect, None, region, endpoint)),
