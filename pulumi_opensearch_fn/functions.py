@@ -25,7 +25,7 @@ from .api.safe_text import safe
 from .api.validation import check_generation
 from .clients import client_for
 from .config import resolve_settings
-from .expectations import Expect, Observation, evaluate
+from .expectations import Expect, Observation, ParsedExpect
 from .identity import Identity
 from .observe import observe_instance, observe_task
 from .outputs import (
@@ -36,7 +36,7 @@ from .outputs import (
     instance_fields,
     task_fields,
 )
-from .verdict import judge
+from .verdict import Verdict, judge
 
 if TYPE_CHECKING:
     from .api.client import OpenSearchFunctionClient
@@ -146,8 +146,7 @@ def get_latest_function_task(
             app_group, function_name, instance_name, status=status
         )
         if task is None:
-            if wanted is not None and not wanted.is_empty and wanted.enforce:
-                raise DataSourceError(f"{subject}: expectations not met: the instance has no task")
+            _act(judge(subject, wanted, None))  # no task: unmet, if anything is expected
             return None
         seen = Observation(
             instance=None, task=task, success_task=task if task.status == "success" else None
@@ -286,22 +285,26 @@ def _lift(fn: Callable[..., R], *args: Any, **kwargs: Any) -> pulumi.Output[R]:
     return pulumi.Output.all(*inputs).apply(call)
 
 
-def _expect(value: Expect | Mapping[str, Any] | None) -> Expect | None:
+def _expect(value: Expect | Mapping[str, Any] | None) -> ParsedExpect | None:
     expect = Expect.from_value(value)
-    return expect.validated() if expect is not None else None
+    return expect.parse() if expect is not None else None
 
 
-def _verdict(subject: str, expect: Expect | None, seen: Observation) -> dict[str, Any]:
-    verdict = judge(subject, expect, evaluate(expect, seen))
+def _verdict(subject: str, expect: ParsedExpect | None, seen: Observation) -> dict[str, Any]:
+    return _act(judge(subject, expect, seen)).fields()
+
+
+def _act(verdict: Verdict) -> Verdict:
+    """A data source's translation of the verdict: fail raises, warn logs."""
     if verdict.action == "fail":
         raise DataSourceError(str(verdict.message))
     if verdict.action == "warn":
         pulumi.log.warn(safe(str(verdict.message)))
-    return verdict.fields()
+    return verdict
 
 
 def _task_result(
-    identity: Identity, seen: Observation, subject: str, expect: Expect | None = None
+    identity: Identity, seen: Observation, subject: str, expect: ParsedExpect | None = None
 ) -> GetFunctionTaskResult:
     assert seen.task is not None
     return GetFunctionTaskResult(

@@ -41,7 +41,6 @@ from .api.safe_text import safe
 from .api.validation import check_generation
 from .config import CONFIG_KEYS
 from .drift import drift_line, moved
-from .expectations import evaluate
 from .identity import INSTANCE, TASK, Identity, Kind
 from .outputs import (
     REQUESTED_GENERATION,
@@ -49,7 +48,6 @@ from .outputs import (
     TRACKED_TASK_FIELDS,
     VOLATILE_FIELDS,
     for_engine,
-    observation_fields,
 )
 from .request import check_inputs, identity_inputs, parse_request
 from .server_errors import install as _install_server_errors
@@ -193,14 +191,12 @@ class _ReadOnlyProvider(ResourceProvider):
             return ReadResult("", {})
         except OpenSearchFnError as error:  # state is kept; the message names the resource
             raise error.about(subject) from error
-        verdict = judge(
-            subject, request.expect, evaluate(request.expect, seen), gate=not refreshing
-        )
+        verdict = judge(subject, request.expect, seen, gate=not refreshing)
         if verdict.action == "fail":
             raise GateError(str(verdict.message))
         if verdict.action == "warn":
             say(str(verdict.message), warning=True)
-        outs = for_engine(inputs | observation_fields(seen) | verdict.fields())
+        outs = for_engine(inputs) | verdict.outputs()
         if not refreshing:
             return ReadResult(self.resource_id(outs), outs)
         _keep_volatile(outs, props, self.tracked)

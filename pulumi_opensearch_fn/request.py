@@ -14,7 +14,7 @@ from typing import Any
 from .api.errors import OpenSearchFnError
 from .api.validation import check_name, check_region
 from .config import Settings, resolve_settings
-from .expectations import Expect, Wait
+from .expectations import Expect, ParsedExpect, Wait
 from .identity import TASK, Identity, Kind, parse_generation
 from .outputs import REQUESTED_GENERATION
 
@@ -28,10 +28,10 @@ _NAMES = (("app_group", "app group"), ("function_name", "function name"),
 
 @dataclass(frozen=True)
 class ReadRequest:
-    """Everything one read needs; `subject` names it in every message."""
+    """Everything one read needs, parsed; `subject` names it in every message."""
 
     identity: Identity
-    expect: Expect | None
+    expect: ParsedExpect | None
     wait: Wait | None
     settings: Settings
 
@@ -50,7 +50,7 @@ class CheckedInputs:
     """Inputs found usable without settings: what a provider's `check` can judge alone."""
 
     identity: Identity | None
-    expect: Expect | None
+    expect: ParsedExpect | None
     wait: Wait | None
     problems: list[Problem]
 
@@ -81,8 +81,10 @@ def check_inputs(kind: Kind, inputs: Mapping[str, Any]) -> CheckedInputs:
         problems += [("wait", f"{k}: {why}") for k, why in wait.problems()]
         if expect is None or expect.is_empty:
             problems.append(("wait", "wait needs expectations to wait for; set expect="))
-    identity = None if problems else Identity(names[0], names[1], names[2], generation)
-    return CheckedInputs(identity, expect, wait, problems)
+    if problems:
+        return CheckedInputs(None, None, None, problems)
+    identity = Identity(names[0], names[1], names[2], generation)
+    return CheckedInputs(identity, expect.parse() if expect is not None else None, wait, [])
 
 
 def parse_request(
