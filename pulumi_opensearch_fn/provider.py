@@ -226,8 +226,7 @@ class _ReadOnlyProvider(ResourceProvider):
         """How messages name the resource whose last outputs are `olds`."""
         inputs = self.inputs_for_read(id_, olds)
         asked = inputs.get(REQUESTED_GENERATION) if self.kind == TASK else None
-        names = (inputs["app_group"], inputs["function_name"], inputs["instance_name"])
-        return Identity(*names, asked).subject
+        return Identity.from_fields(inputs, asked).subject
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
         raise NotImplementedError
@@ -242,7 +241,7 @@ class FunctionInstanceProvider(_ReadOnlyProvider):
     gone = InstanceNotFoundError
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
-        return Identity(outs["app_group"], outs["function_name"], outs["instance_name"]).resource_id
+        return Identity.from_fields(outs).resource_id
 
     def inputs_for_read(self, id_: str, props: Mapping[str, Any]) -> dict[str, Any]:
         return _settings_of(props) | Identity.from_id(INSTANCE, id_).fields()
@@ -256,7 +255,7 @@ class FunctionTaskProvider(_ReadOnlyProvider):
     gone = TaskNotFoundError
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
-        identity = Identity(outs["app_group"], outs["function_name"], outs["instance_name"])
+        identity = Identity.from_fields(outs)
         # Exactly: text beyond 2**53 - 1, and never a float that may have been rounded.
         return identity.at(check_generation(outs["generation"])).resource_id
 

@@ -15,15 +15,11 @@ from .api.errors import OpenSearchFnError
 from .api.validation import check_name, check_region
 from .config import Settings, resolve_settings
 from .expectations import Expect, ParsedExpect, Wait
-from .identity import TASK, Identity, Kind, parse_generation
+from .identity import KEYS, TASK, Identity, Kind, parse_generation
 from .outputs import REQUESTED_GENERATION
 
 ConfigSource = Mapping[str, object] | Callable[[str], object | None]
 Problem = tuple[str, str]
-
-# The identity inputs of each kind, with how messages name them.
-_NAMES = (("app_group", "app group"), ("function_name", "function name"),
-          ("instance_name", "instance name"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,7 +37,7 @@ class ReadRequest:
 
 
 def identity_inputs(kind: Kind) -> tuple[str, ...]:
-    names = tuple(key for key, _ in _NAMES)
+    names = tuple(key for key, _ in KEYS)
     return (*names, REQUESTED_GENERATION) if kind == TASK else names
 
 
@@ -61,7 +57,7 @@ def check_inputs(kind: Kind, inputs: Mapping[str, Any]) -> CheckedInputs:
     Needs neither settings nor the HTTP client; the endpoint and the credentials are
     judged with the settings (`parse_request`), where the program reads."""
     problems: list[Problem] = []
-    names = [_checked(problems, key, check_name, label, inputs.get(key)) for key, label in _NAMES]
+    names = [_checked(problems, key, check_name, label, inputs.get(key)) for key, label in KEYS]
     generation = None
     if kind == TASK:
         generation = _checked(
