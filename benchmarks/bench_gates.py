@@ -93,7 +93,7 @@ def _verdict(expect: Expect | None, value: str) -> bool:
     task = FunctionTask.from_body(
         {"generation": 3, "status": "success", "extendInfo": '{"m": ' + value + "}"}
     )
-    [result] = evaluate(expect, Observation(None, task, task))
+    [result] = evaluate(expect.parse(), Observation(None, task, task))
     return result.met
 
 
@@ -141,7 +141,7 @@ def regression(rounds: int, rng: random.Random) -> tuple[int, int]:
             for g, v in ((2, now), (1, before))
         )
         seen = Observation(None, latest, latest, previous_success_task=previous, previous_read=True)
-        [result] = evaluate(Expect(max_regression=[text]), seen)
+        [result] = evaluate(Expect(max_regression=[text]).parse(), seen)
         # Values too far apart for exact decimal arithmetic are refused, never rounded.
         held += result.met is truth or (not result.met and "compare exactly" in result.seen)
     return held, rounds

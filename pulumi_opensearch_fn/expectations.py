@@ -1,41 +1,29 @@
 """`Expect` and `Wait`: what a deployment needs from a model, checked against a live read.
 
 One implementation serves the resources, the data sources and `opensearch-fn check`.
+Each door parses an `Expect` once (`Expect.parse`, cached on the object) into a
+`ParsedExpect`, the only form `evaluate` takes: polls never parse again.
 """
 
 from __future__ import annotations
 
-import operator
 import re
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .api.errors import InvalidInputError, OpenSearchFnError
-from .api.numbers import MAX_SAFE_INTEGER, decimal_of, is_safe_float
+from .api.errors import InvalidInputError
+from .api.numbers import MAX_SAFE_INTEGER, is_safe_float
 from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
 from .durations import exact_duration, format_duration, parse_duration
-from .polling import pause_after
 from .printable import brief, printable
-from .regression import RegressionLimit, parse_limits, per_metric
+from .thresholds import MetricThreshold, RegressionLimit, parse_limits, parse_thresholds
 
 if TYPE_CHECKING:  # only annotations: the provider's check does not load the models
     from .api.models import FunctionInstance, FunctionTask
 
-_OPERATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
-    ">=": operator.ge,
-    "<=": operator.le,
-    ">": operator.gt,
-    "<": operator.lt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-_OP = r"(>=|<=|==|!=|>|<)"
-_THRESHOLD = re.compile(rf"^\s*([A-Za-z0-9_.\-]+)\s*{_OP}\s*(\S+)\s*$")
-_BARE_THRESHOLD = re.compile(rf"^\s*{_OP}\s*(\S+)\s*$")
 # A generation as text: ASCII digits, at most 19 (a 64-bit integer), as it crosses the engine.
 _DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
 MAX_WAIT = timedelta(hours=6)
@@ -44,53 +32,6 @@ MAX_WAIT = timedelta(hours=6)
 CLOCK_SKEW = timedelta(minutes=5)
 # Polling faster gains nothing (training takes minutes) and only loads the API.
 MIN_INTERVAL = timedelta(seconds=1)
-
-
-@dataclass(frozen=True, slots=True)
-class MetricThreshold:
-    """`recall >= 90`: a bound on a numeric entry of a task's extendInfo, compared exactly
-    (decimal, never rounded); `written` is the number as given, for messages."""
-
-    name: str
-    op: str
-    value: Decimal
-    written: str = field(default="", compare=False)
-
-    @classmethod
-    def parse(cls, text: object, name: str | None = None) -> MetricThreshold:
-        if not isinstance(text, str):
-            where = f"metric {brief(name)}" if name is not None else "metric threshold"
-            raise InvalidInputError(
-                f"{where} must be text such as 'recall >= 90',"
-                f" got {type(text).__name__} {brief(text)}"
-            )
-        if name is not None:
-            bare = _BARE_THRESHOLD.match(text)
-            op, number = (bare.group(1), bare.group(2)) if bare else ("", "")
-            problem = f"metric {brief(name)}: {brief(text)} is not a threshold; write e.g. '>= 90'"
-        else:
-            match = _THRESHOLD.match(text)
-            name, op, number = match.groups() if match else ("", "", "")
-            problem = f"metric threshold {brief(text)} is not of the form 'name >= number'"
-        if not op:
-            raise InvalidInputError(problem)
-        try:
-            value = decimal_of(number)
-        except ValueError as exc:
-            raise InvalidInputError(f"{problem} ({exc})") from None
-        return cls(name, op, value, number)
-
-    def holds(self, seen: Decimal | int | float) -> bool:
-        """The exact comparison; never true for NaN or an infinity."""
-        exact = seen if isinstance(seen, Decimal) else Decimal(seen)
-        return exact.is_finite() and _OPERATORS[self.op](exact, self.value)
-
-    @property
-    def shown(self) -> str:
-        return self.written or str(self.value)
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.op} {self.shown}"
 
 
 @dataclass(frozen=True)
@@ -114,10 +55,10 @@ class Expect:
     task_status: str | None = None
     min_generation: int | None = None
     max_age: str | float | timedelta | None = None
-    metrics: Mapping[str, str] | Iterable[str] | None = None
+    metrics: Mapping[str, str] | Iterable[str | MetricThreshold] | None = None
     no_task_errors: bool = False
     enforce: bool = True
-    max_regression: Mapping[str, str] | Iterable[str] | None = None
+    max_regression: Mapping[str, str] | Iterable[str | RegressionLimit] | None = None
 
     def __post_init__(self) -> None:
         # Numbers cross the Pulumi engine as doubles: generation 3 comes back as 3.0, and
@@ -131,58 +72,34 @@ class Expect:
 
     # -- validation and (de)serialization -------------------------------------
 
+    @cached_property
+    def _parsed(self) -> Parsing:
+        # Once per object: problems(), parse() and to_dict() all read this.
+        return parse_expect(self)
+
     def problems(self) -> list[tuple[str, str]]:
         """Every bad field as (field, reason); empty when the expectation is usable."""
-        found: list[tuple[str, str]] = []
-        for name, check in (
-            ("status", lambda: _choice("status", self.status, INSTANCE_STATUSES)),
-            ("task_status", lambda: _choice("task_status", self.task_status, TASK_STATUSES)),
-            ("min_generation", self._check_min_generation),
-            ("max_age", lambda: self.max_age is None or parse_duration("max_age", self.max_age)),
-            ("metrics", self.thresholds),
-            ("max_regression", self.regression_limits),
-            ("no_task_errors", lambda: _bool("no_task_errors", self.no_task_errors)),
-            ("enforce", lambda: _bool("enforce", self.enforce)),
-        ):
-            try:
-                check()
-            except InvalidInputError as exc:
-                found.append((name, exc.message))
-        return found
+        return list(self._parsed.problems)
+
+    def parse(self) -> ParsedExpect:
+        """The parsed form `evaluate` takes, or InvalidInputError naming every bad field."""
+        parsing = self._parsed
+        if parsing.parsed is None:
+            raise InvalidInputError("; ".join(f"expect.{k}: {why}" for k, why in parsing.problems))
+        return parsing.parsed
 
     def validated(self) -> Expect:
         """Returns self, or raises InvalidInputError naming every bad field."""
-        problems = self.problems()
-        if problems:
-            raise InvalidInputError("; ".join(f"expect.{k}: {why}" for k, why in problems))
+        self.parse()
         return self
-
-    def _check_min_generation(self) -> None:
-        value: Any = self.min_generation
-        if value is None:
-            return
-        if isinstance(value, float) and value.is_integer() and not is_safe_float(value):
-            raise InvalidInputError(
-                f"min_generation {value!r} is a float beyond 2**53 - 1, so it may be rounded;"
-                " give it as an int or as text"
-            )
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidInputError(
-                f"min_generation must be a whole number >= 0, got {brief(value)}"
-            )
 
     def thresholds(self) -> tuple[MetricThreshold, ...]:
         """The metric thresholds; raises InvalidInputError for anything else."""
-        return per_metric(
-            self.metrics,
-            "metrics",
-            lambda text, name: MetricThreshold.parse(text, name=name),
-            "a dict such as {'recall': '>= 90'} or a list such as ['recall >= 90']",
-        )
+        return self.parse().thresholds
 
     def regression_limits(self) -> tuple[RegressionLimit, ...]:
         """The max_regression limits; raises InvalidInputError for anything else."""
-        return parse_limits(self.max_regression)
+        return self.parse().limits
 
     @property
     def is_empty(self) -> bool:
@@ -221,16 +138,14 @@ class Expect:
         if self.max_age is not None:
             max_age = self.max_age
             out["max_age"] = exact_duration(max_age) if isinstance(max_age, timedelta) else max_age
+        # Normalized when valid; kept as given otherwise, so check can name the problem.
+        thresholds, limits = self._parsed.thresholds, self._parsed.limits
         if self.metrics is not None:
-            try:
-                out["metrics"] = [str(t) for t in self.thresholds()]
-            except InvalidInputError:
-                out["metrics"] = self.metrics  # kept as given, so check can name the problem
+            out["metrics"] = self.metrics if thresholds is None else [str(t) for t in thresholds]
         if self.max_regression is not None:
-            try:
-                out["max_regression"] = [str(limit) for limit in self.regression_limits()]
-            except InvalidInputError:
-                out["max_regression"] = self.max_regression
+            out["max_regression"] = (
+                self.max_regression if limits is None else [str(limit) for limit in limits]
+            )
         return out
 
     @classmethod
@@ -252,6 +167,89 @@ class Expect:
         return cls(**fields)
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedExpect:
+    """An `Expect` validated, in the form it is judged in: thresholds and regression
+    limits as exact values, `max_age` as a duration."""
+
+    status: str | None = None
+    task_status: str | None = None
+    min_generation: int | None = None
+    max_age: timedelta | None = None
+    thresholds: tuple[MetricThreshold, ...] = ()
+    limits: tuple[RegressionLimit, ...] = ()
+    no_task_errors: bool = False
+    enforce: bool = True
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.status or self.task_status or self.needs_success_task)
+
+    @property
+    def needs_success_task(self) -> bool:
+        """Whether an expectation is about the latest *successful* task."""
+        return bool(
+            self.min_generation is not None
+            or self.max_age is not None
+            or self.thresholds
+            or self.no_task_errors
+            or self.limits
+        )
+
+    @property
+    def needs_previous_success(self) -> bool:
+        """Whether the successful generation before the latest one must be read too."""
+        return bool(self.limits)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsing:
+    """What parsing an `Expect` found: the parsed form (None when a field is bad), every
+    problem, and the per-metric fields that parsed (for `to_dict`)."""
+
+    parsed: ParsedExpect | None
+    problems: tuple[tuple[str, str], ...]
+    thresholds: tuple[MetricThreshold, ...] | None
+    limits: tuple[RegressionLimit, ...] | None
+
+
+def parse_expect(expect: Expect) -> Parsing:
+    """The one parse of an `Expect` (`Expect.parse` caches it): every field checked."""
+    found: list[tuple[str, str]] = []
+
+    def attempt(name: str, check: Callable[[], Any]) -> Any:
+        try:
+            return check()
+        except InvalidInputError as exc:
+            found.append((name, exc.message))
+            return None
+
+    attempt("status", lambda: _choice("status", expect.status, INSTANCE_STATUSES))
+    attempt("task_status", lambda: _choice("task_status", expect.task_status, TASK_STATUSES))
+    attempt("min_generation", lambda: _check_min_generation(expect.min_generation))
+    max_age = attempt(
+        "max_age",
+        lambda: None if expect.max_age is None else parse_duration("max_age", expect.max_age),
+    )
+    thresholds = attempt("metrics", lambda: parse_thresholds(expect.metrics))
+    limits = attempt("max_regression", lambda: parse_limits(expect.max_regression))
+    attempt("no_task_errors", lambda: _bool("no_task_errors", expect.no_task_errors))
+    attempt("enforce", lambda: _bool("enforce", expect.enforce))
+    parsed = None
+    if not found:
+        parsed = ParsedExpect(
+            status=expect.status,
+            task_status=expect.task_status,
+            min_generation=expect.min_generation,
+            max_age=max_age,
+            thresholds=thresholds,
+            limits=limits,
+            no_task_errors=expect.no_task_errors,
+            enforce=expect.enforce,
+        )
+    return Parsing(parsed, tuple(found), thresholds, limits)
+
+
 @dataclass(frozen=True)
 class Wait:
     """Poll until the expectations hold: at most `timeout` (default 10m, capped at 6h),
@@ -260,16 +258,18 @@ class Wait:
     timeout: str | float | timedelta = "10m"
     interval: str | float | timedelta = "10s"
 
-    def problems(self) -> list[tuple[str, str]]:
+    @cached_property
+    def _parsed(self) -> tuple[dict[str, timedelta], tuple[tuple[str, str], ...]]:
+        """The durations that parsed, and every problem; once per object."""
         found = []
+        deltas: dict[str, timedelta] = {}
         for name in ("timeout", "interval"):
             try:
-                parse_duration(name, getattr(self, name))
+                deltas[name] = parse_duration(name, getattr(self, name))
             except InvalidInputError as exc:
                 found.append((name, exc.message))
-        if not any(name == "interval" for name, _ in found) and (
-            self.interval_delta < MIN_INTERVAL
-        ):
+        interval = deltas.get("interval")
+        if interval is not None and interval < MIN_INTERVAL:
             found.append(
                 (
                     "interval",
@@ -277,9 +277,12 @@ class Wait:
                     f" got {brief(self.interval)}",
                 )
             )
-        if not found and self.timeout_delta < self.interval_delta:
+        if not found and min(deltas["timeout"], MAX_WAIT) < deltas["interval"]:
             found.append(("interval", "interval must not be longer than timeout"))
-        return found
+        return deltas, tuple(found)
+
+    def problems(self) -> list[tuple[str, str]]:
+        return list(self._parsed[1])
 
     def validated(self) -> Wait:
         problems = self.problems()
@@ -289,11 +292,17 @@ class Wait:
 
     @property
     def timeout_delta(self) -> timedelta:
-        return min(parse_duration("timeout", self.timeout), MAX_WAIT)
+        return min(self._delta("timeout"), MAX_WAIT)
 
     @property
     def interval_delta(self) -> timedelta:
-        return parse_duration("interval", self.interval)
+        return self._delta("interval")
+
+    def _delta(self, name: str) -> timedelta:
+        deltas, problems = self._parsed
+        if name not in deltas:
+            raise InvalidInputError(next(why for key, why in problems if key == name))
+        return deltas[name]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -344,8 +353,8 @@ class Result:
         return printable(f"{self.name}: expected {self.expected}, saw {self.seen}")
 
 
-def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
-    """Every expectation set in `expect`, judged against `seen`."""
+def evaluate(expect: ParsedExpect | None, seen: Observation) -> list[Result]:
+    """Every expectation set in `expect`, judged against `seen`; nothing is parsed here."""
     if expect is None:
         return []
     results: list[Result] = []
@@ -371,10 +380,10 @@ def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
             )
         )
     if expect.max_age is not None:
-        limit = parse_duration("max_age", expect.max_age)
+        limit = expect.max_age
         shown, met = _age(limit, success, seen.read_at)
         results.append(Result("max_age", f"<= {format_duration(limit)}", shown, met))
-    for threshold in expect.thresholds():
+    for threshold in expect.thresholds:
         value = success.extend_info.exact_metrics.get(threshold.name) if success else None
         ambiguous = success.extend_info.ambiguous.get(threshold.name) if success else None
         if success is None:
@@ -395,7 +404,7 @@ def evaluate(expect: Expect | None, seen: Observation) -> list[Result]:
                 value is not None and threshold.holds(value),
             )
         )
-    for regression in expect.regression_limits():
+    for regression in expect.limits:
         if seen.previous_read:
             expected, shown, met = regression.judge(success, seen.previous_success_task)
         else:
@@ -441,66 +450,23 @@ def unmet(results: Iterable[Result]) -> list[Result]:
     return [r for r in results if not r.met]
 
 
+def all_met(results: Iterable[Result]) -> bool:
+    """The one "ready" predicate: every expectation held (true when there are none)."""
+    return all(r.met for r in results)
+
+
 def describe_unmet(subject: str, failed: Iterable[Result]) -> str:
     """One line, whatever the API put in what was seen (a task's errors may span lines)."""
     return printable(f"{subject}: expectations not met: " + "; ".join(str(r) for r in failed))
 
 
-def hopeless(expect: Expect | None, seen: Observation) -> str | None:
+def hopeless(expect: ParsedExpect | None, seen: Observation) -> str | None:
     """A reason waiting cannot help: the latest task failed (and failure was not expected)."""
     if expect is None or seen.task is None or seen.task.status != "failed":
         return None
     if expect.task_status == "failed":
         return None
     return f"training task generation {seen.task.generation} failed"
-
-
-def wait_for(
-    read: Callable[[], Observation],
-    expect: Expect,
-    wait: Wait,
-    *,
-    report: Callable[[Observation, list[Result], float], None] | None = None,
-    retrying: Callable[[OpenSearchFnError, float], None] | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    first: Observation | None = None,
-) -> tuple[Observation, list[Result]]:
-    """Reads until every expectation holds, a task fails, or the timeout passes.
-
-    Returns the last observation and its results; the caller decides what an unmet
-    result means. `report` is called after every read with the elapsed seconds,
-    `retrying` after every read that failed and will be made again: a transient
-    failure is read again until the deadline (`polling.pause_after`), any other
-    error ends the wait at once.
-    """
-    started = clock()
-    deadline = started + wait.timeout_delta.total_seconds()
-    interval = wait.interval_delta.total_seconds()
-    seen = first
-    while True:
-        if seen is None:
-            try:
-                seen = read()
-            except OpenSearchFnError as error:
-                remaining = deadline - clock()
-                pause = pause_after(
-                    error, interval=interval, remaining=remaining, timeout=wait.timeout_delta
-                )
-                if retrying:
-                    retrying(error, clock() - started)
-                sleep(pause)
-                continue
-        results = evaluate(expect, seen)
-        if report:
-            report(seen, results, clock() - started)
-        if not unmet(results) or hopeless(expect, seen):
-            return seen, results
-        remaining = deadline - clock()
-        if remaining <= 0:
-            return seen, results
-        sleep(min(interval, remaining))
-        seen = None
 
 
 def progress_line(subject: str, seen: Observation, elapsed: float) -> str:
@@ -515,6 +481,18 @@ def progress_line(subject: str, seen: Observation, elapsed: float) -> str:
         parts.append("no task")
     parts.append(f"{format_duration(timedelta(seconds=elapsed))} elapsed")
     return printable(f"{subject}: " + ", ".join(parts))
+
+
+def _check_min_generation(value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, float) and value.is_integer() and not is_safe_float(value):
+        raise InvalidInputError(
+            f"min_generation {value!r} is a float beyond 2**53 - 1, so it may be rounded;"
+            " give it as an int or as text"
+        )
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInputError(f"min_generation must be a whole number >= 0, got {brief(value)}")
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:

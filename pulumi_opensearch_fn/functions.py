@@ -26,7 +26,7 @@ from .api.safe_text import safe
 from .api.validation import check_generation
 from .clients import client_for
 from .config import resolve_settings
-from .expectations import Expect, Observation, evaluate
+from .expectations import Expect, Observation, ParsedExpect
 from .identity import Identity
 from .observe import observe_instance, observe_task
 from .outputs import (
@@ -37,7 +37,7 @@ from .outputs import (
     instance_fields,
     task_fields,
 )
-from .verdict import judge
+from .verdict import Verdict, judge
 
 if TYPE_CHECKING:
     from .api.client import OpenSearchFunctionClient
@@ -94,7 +94,9 @@ def get_function_instance(
         wanted = _expect(expect)
         opts = invoking.checked(opts, output=False)
         if mocked.active():  # a unit test: Mocks.call answers, no request leaves
-            seen = mocked.instance(identity, wanted, region=region, endpoint=endpoint, opts=opts)
+            seen = mocked.instance(
+                identity, Expect.from_value(expect), region=region, endpoint=endpoint, opts=opts
+            )
         elif wanted is not None and (wanted.task_status or wanted.needs_success_task):
             seen = observe_instance(_client(region, endpoint), identity, wanted)
         else:
@@ -161,8 +163,7 @@ def get_latest_function_task(
                 app_group, function_name, instance_name, status=status
             )
         if task is None:
-            if wanted is not None and not wanted.is_empty and wanted.enforce:
-                raise DataSourceError(f"{subject}: expectations not met: the instance has no task")
+            _act(judge(subject, wanted, None))  # no task: unmet, if anything is expected
             return None
         seen = Observation(
             instance=None, task=task, success_task=task if task.status == "success" else None
@@ -323,27 +324,34 @@ def _lift(fn: Callable[..., R], *args: Any, opts: object = None, **kwargs: Any) 
     return pulumi.Output.all(*gates, *inputs).apply(call)
 
 
-def _expect(value: Expect | Mapping[str, Any] | None) -> Expect | None:
+def _expect(value: Expect | Mapping[str, Any] | None) -> ParsedExpect | None:
     expect = Expect.from_value(value)
-    return expect.validated() if expect is not None else None
+    return expect.parse() if expect is not None else None
 
 
 def _verdict(
-    subject: str, expect: Expect | None, seen: Observation, opts: pulumi.InvokeOptions | None
+    subject: str,
+    expect: ParsedExpect | None,
+    seen: Observation,
+    opts: pulumi.InvokeOptions | None = None,
 ) -> dict[str, Any]:
-    verdict = judge(subject, expect, evaluate(expect, seen))
+    return _act(judge(subject, expect, seen), opts).fields()
+
+
+def _act(verdict: Verdict, opts: pulumi.InvokeOptions | None = None) -> Verdict:
+    """A data source's translation of the verdict: fail raises, warn logs."""
     if verdict.action == "fail":
         raise DataSourceError(str(verdict.message))
     if verdict.action == "warn":
         invoking.warn(safe(str(verdict.message)), opts)
-    return verdict.fields()
+    return verdict
 
 
 def _task_result(
     identity: Identity,
     seen: Observation,
     subject: str,
-    expect: Expect | None = None,
+    expect: ParsedExpect | None = None,
     opts: pulumi.InvokeOptions | None = None,
 ) -> GetFunctionTaskResult:
     assert seen.task is not None

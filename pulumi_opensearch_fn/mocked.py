@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -40,14 +41,14 @@ from .api.validation import (
     check_time_range,
     to_epoch_ms,
 )
-from .expectations import Expect, Observation, evaluate
+from .expectations import Expect, Observation
 from .identity import INSTANCE, Identity, Kind
 from .mock_answers import MockAnswerError, camel, instance_answer, task_answer, tasks_answer
 from .observe import NoTaskYetError
-from .outputs import engine_whole, for_engine, observation_fields
-from .reads import Log, Reading
+from .outputs import engine_whole
+from .reads import Log
 from .request import check_inputs
-from .verdict import judge
+from .verdict import Verdict, failed, judge
 
 PACKAGE = "opensearch-fn"
 GET_FUNCTION_INSTANCE = f"{PACKAGE}:index:getFunctionInstance"
@@ -141,12 +142,12 @@ def begin_read(
     dry_run: bool,
     log: Log,
     loop: asyncio.AbstractEventLoop | None = None,
-) -> asyncio.Future[Reading]:
-    """`reads.begin_read` under mocks: the same Reading, from a `Mocks.call`."""
+) -> asyncio.Future[Verdict]:
+    """`reads.begin_read` under mocks: the same Verdict, from a `Mocks.call`."""
     return asyncio.ensure_future(_read(kind, dict(inputs), dry_run=dry_run, log=log), loop=loop)
 
 
-async def _read(kind: Kind, inputs: dict[str, Any], *, dry_run: bool, log: Log) -> Reading:
+async def _read(kind: Kind, inputs: dict[str, Any], *, dry_run: bool, log: Log) -> Verdict:
     checked = check_inputs(kind, inputs)
     problems = list(checked.problems)
     region, endpoint = inputs.get("region") or None, inputs.get("endpoint") or None
@@ -156,23 +157,22 @@ async def _read(kind: Kind, inputs: dict[str, Any], *, dry_run: bool, log: Log) 
         problems.append(("endpoint", error.message))
     if problems or checked.identity is None:
         why = "; ".join(f"{prop}: {reason}" if prop else reason for prop, reason in problems)
-        return Reading({}, "fail", f"invalid input: {why}")
+        return Verdict(action="fail", message=f"invalid input: {why}")
     identity, expect, wait = checked.identity, checked.expect, checked.wait
+    given = Expect.from_value(inputs.get("expect"))  # as written, for the mock's arguments
     try:
-        seen = await _resource_observation(kind, identity, expect, region, endpoint)
+        seen = await _resource_observation(kind, identity, given, region, endpoint)
     except OpenSearchFnError as error:
-        return Reading({}, "fail", f"{identity.subject}: {error}")
+        return failed(identity.subject, error)
     # As a live read that polled until its wait ended: a preview only notes what up
     # would wait for, an up judges the answer as final.
     waited = wait is not None and not dry_run
-    verdict = judge(identity.subject, expect, evaluate(expect, seen), wait=wait, waited=waited)
+    verdict = judge(identity.subject, expect, seen, wait=wait, waited=waited)
     if verdict.note:
         log.info(verdict.note)
     if verdict.action == "warn" and verdict.message:
         log.warn(verdict.message)
-    message = safe(verdict.message) if verdict.message else None
-    fields = for_engine(observation_fields(seen) | verdict.fields())
-    return Reading(fields, verdict.action, message)
+    return replace(verdict, message=safe(verdict.message) if verdict.message else None)
 
 
 async def _resource_observation(

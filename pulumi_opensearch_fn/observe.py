@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .api.errors import OpenSearchFnError
-from .expectations import Expect, Observation
+from .expectations import Observation, ParsedExpect
 from .identity import Identity
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class NoTaskYetError(OpenSearchFnError):
 def observe(
     client: OpenSearchFunctionClient,
     identity: Identity,
-    expect: Expect | None = None,
+    expect: ParsedExpect | None = None,
     *,
     both: Both = one_then_other,
 ) -> Observation:
@@ -49,7 +49,7 @@ def observe(
 def observe_instance(
     client: OpenSearchFunctionClient,
     identity: Identity,
-    expect: Expect | None = None,
+    expect: ParsedExpect | None = None,
     *,
     both: Both = one_then_other,
 ) -> Observation:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .api.numbers import MAX_SAFE_INTEGER
 from .api.safe_text import redact, safe
+from .expectations import all_met
 
 if TYPE_CHECKING:  # only annotations: the provider's check does not load the models
     from .api.models import FunctionInstance, FunctionTask
@@ -253,7 +254,7 @@ def observation_fields(seen: Observation) -> dict[str, Any]:
 def verdict_fields(results: list[Result]) -> dict[str, Any]:
     return asdict(
         VerdictView(
-            ready=all(r.met for r in results),
+            ready=all_met(results),
             # Lines for people, with server text in them: the one rule for such text.
             unmet=[safe(str(r)) for r in results if not r.met],
         )

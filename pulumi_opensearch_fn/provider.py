@@ -41,7 +41,6 @@ from .api.safe_text import safe
 from .api.validation import check_generation
 from .config import CONFIG_KEYS
 from .drift import drift_line, moved
-from .expectations import evaluate
 from .identity import INSTANCE, TASK, Identity, Kind
 from .outputs import (
     REQUESTED_GENERATION,
@@ -49,7 +48,6 @@ from .outputs import (
     TRACKED_TASK_FIELDS,
     VOLATILE_FIELDS,
     for_engine,
-    observation_fields,
 )
 from .request import GATE, check_inputs, identity_inputs, parse_request
 from .server_errors import install as _install_server_errors
@@ -188,14 +186,12 @@ class _ReadOnlyProvider(ResourceProvider):
             return ReadResult("", {})
         except OpenSearchFnError as error:  # state is kept; the message names the resource
             raise error.about(subject) from error
-        verdict = judge(
-            subject, request.expect, evaluate(request.expect, seen), gate=not refreshing
-        )
+        verdict = judge(subject, request.expect, seen, gate=not refreshing)
         if verdict.action == "fail":
             raise GateError(str(verdict.message))
         if verdict.action == "warn":
             say(str(verdict.message), warning=True)
-        outs = for_engine(inputs | observation_fields(seen) | verdict.fields())
+        outs = for_engine(inputs) | verdict.outputs()
         if not refreshing:
             return ReadResult(self.resource_id(outs), outs)
         _keep_volatile(outs, props, self.tracked)
@@ -225,8 +221,7 @@ class _ReadOnlyProvider(ResourceProvider):
         """How messages name the resource whose last outputs are `olds`."""
         inputs = self.inputs_for_read(id_, olds)
         asked = inputs.get(REQUESTED_GENERATION) if self.kind == TASK else None
-        names = (inputs["app_group"], inputs["function_name"], inputs["instance_name"])
-        return Identity(*names, asked).subject
+        return Identity.from_fields(inputs, asked).subject
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
         raise NotImplementedError
@@ -241,7 +236,7 @@ class FunctionInstanceProvider(_ReadOnlyProvider):
     gone = InstanceNotFoundError
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
-        return Identity(outs["app_group"], outs["function_name"], outs["instance_name"]).resource_id
+        return Identity.from_fields(outs).resource_id
 
     def inputs_for_read(self, id_: str, props: Mapping[str, Any]) -> dict[str, Any]:
         return _settings_of(props) | Identity.from_id(INSTANCE, id_).fields()
@@ -255,7 +250,7 @@ class FunctionTaskProvider(_ReadOnlyProvider):
     gone = TaskNotFoundError
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
-        identity = Identity(outs["app_group"], outs["function_name"], outs["instance_name"])
+        identity = Identity.from_fields(outs)
         # Exactly: text beyond 2**53 - 1, and never a float that may have been rounded.
         return identity.at(check_generation(outs["generation"])).resource_id
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pulumi
@@ -27,13 +26,12 @@ from .api.errors import OpenSearchFnError
 from .api.safe_text import safe
 from .clients import client_for, close_clients
 from .config import max_concurrent_reads
-from .expectations import Expect, Observation, Result, Wait, evaluate, hopeless, progress_line
+from .expectations import Observation, Result, all_met, progress_line
 from .identity import Kind
 from .observe import observe
-from .outputs import for_engine, observation_fields
-from .polling import pause_after, read_failed_line
+from .polling import read_failed_line, wait_until
 from .request import ConfigSource, ReadRequest, parse_request
-from .verdict import judge
+from .verdict import Verdict, failed, judge
 
 if TYPE_CHECKING:
     from .api.client import OpenSearchFunctionClient
@@ -114,19 +112,6 @@ def _finished(loop: asyncio.AbstractEventLoop | None) -> bool:
     return loop is None or loop.is_closed() or not loop.is_running()
 
 
-@dataclass(frozen=True)
-class Reading:
-    """What a resource sends its provider: the fields seen and the action to take."""
-
-    fields: Mapping[str, Any]
-    action: str
-    message: str | None = None
-
-    @property
-    def gate(self) -> dict[str, Any]:
-        return {"action": self.action, "message": self.message}
-
-
 class Log(Protocol):
     def info(self, message: str) -> None: ...
     def warn(self, message: str) -> None: ...
@@ -166,31 +151,32 @@ def begin_read(
     log: Log,
     config: ConfigSource = pulumi.runtime.get_config,
     loop: asyncio.AbstractEventLoop | None = None,
-) -> asyncio.Future[Reading]:
+) -> asyncio.Future[Verdict]:
     """Parses the inputs once, reads (and on `up` waits), and judges; never raises.
 
-    The first requests go out now, so a program constructing many resources has
-    their reads in flight before it finishes. The rest runs on `loop` (default: the
-    running one), whenever it runs."""
+    The verdict carries what was read (`Verdict.outputs`) and the action the provider's
+    check takes (`Verdict.gate`). The first requests go out now, so a program
+    constructing many resources has their reads in flight before it finishes. The rest
+    runs on `loop` (default: the running one), whenever it runs."""
     loop = loop or asyncio.get_running_loop()
     request, problems = parse_request(kind, inputs, config)
     if request is None:
         why = "; ".join(f"{prop}: {reason}" if prop else reason for prop, reason in problems)
-        return _done(loop, Reading({}, "fail", f"invalid input: {why}"))
+        return _done(loop, Verdict(action="fail", message=f"invalid input: {why}"))
     try:
         pool = read_pool(config, loop)
         client = pool.client(request.settings)
     except OpenSearchFnError as error:
-        return _done(loop, Reading({}, "fail", f"{request.subject}: {error}"))
+        return _done(loop, failed(request.subject, error))
     read = functools.partial(observe, client, request.identity, request.expect, both=pool.both)
     first = pool.start(read, loop)
     finish = _finish(pool, request, read, first, dry_run=dry_run, log=log)
     return asyncio.ensure_future(finish, loop=loop)
 
 
-def _done(loop: asyncio.AbstractEventLoop, reading: Reading) -> asyncio.Future[Reading]:
-    future: asyncio.Future[Reading] = loop.create_future()
-    future.set_result(reading)
+def _done(loop: asyncio.AbstractEventLoop, verdict: Verdict) -> asyncio.Future[Verdict]:
+    future: asyncio.Future[Verdict] = loop.create_future()
+    future.set_result(verdict)
     return future
 
 
@@ -202,67 +188,38 @@ async def _finish(
     *,
     dry_run: bool,
     log: Log,
-) -> Reading:
+) -> Verdict:
     """Waits for the first read (and on `up` polls), judges, and logs the verdict."""
-    expect, wait = request.expect, request.wait
-    waiting = wait is not None and not dry_run
+    expect, wait, subject = request.expect, request.wait, request.subject
+    waiting = wait is not None and expect is not None and not dry_run
     try:
         if waiting and expect is not None and wait is not None:
-            seen, results = await wait_until(pool, read, expect, wait, first, request.subject, log)
+            shown = False  # a first read that passes has nothing to report
+
+            def report(seen: Observation, results: list[Result], elapsed: float) -> None:
+                nonlocal shown
+                if shown or not all_met(results):
+                    log.info(progress_line(subject, seen, elapsed))
+                    shown = True
+
+            def retrying(error: OpenSearchFnError, elapsed: float) -> None:
+                nonlocal shown
+                log.info(read_failed_line(subject, error, elapsed))
+                shown = True
+
+            seen = await wait_until(
+                lambda: pool.start(read), expect, wait, first=first,
+                report=report, retrying=retrying,
+            )  # fmt: skip
         else:
             seen = await first
-            results = evaluate(expect, seen)
     except OpenSearchFnError as error:
-        return Reading({}, "fail", f"{request.subject}: {error}")
-    verdict = judge(request.subject, expect, results, wait=wait, waited=waiting)
+        return failed(subject, error)
+    verdict = judge(subject, expect, seen, wait=wait, waited=waiting)
     if verdict.note:
         log.info(verdict.note)
     if verdict.action == "warn" and verdict.message:
         log.warn(verdict.message)
     # The message is shown on the resource's row: made safe here, where the
     # credentials (and so the secrets to mask) are known.
-    message = safe(verdict.message) if verdict.message else None
-    fields = for_engine(observation_fields(seen) | verdict.fields())
-    return Reading(fields, verdict.action, message)
-
-
-async def wait_until(
-    pool: ReadPool,
-    read: Callable[[], Observation],
-    expect: Expect,
-    wait: Wait,
-    first: Awaitable[Observation],
-    subject: str,
-    log: Log,
-) -> tuple[Observation, list[Result]]:
-    """Reads until every expectation holds, a task fails, or the timeout passes;
-    each read's progress goes to the resource's row once there is anything to wait
-    for. A read failing transiently is read again until the deadline
-    (`polling.pause_after`); any other error ends the wait at once."""
-    started = time.monotonic()
-    deadline = started + wait.timeout_delta.total_seconds()
-    interval = wait.interval_delta.total_seconds()
-    pending, shown = first, False
-    while True:
-        try:
-            seen = await pending
-        except OpenSearchFnError as error:
-            remaining = deadline - time.monotonic()
-            pause = pause_after(
-                error, interval=interval, remaining=remaining, timeout=wait.timeout_delta
-            )
-            log.info(read_failed_line(subject, error, time.monotonic() - started))
-            shown = True
-            await asyncio.sleep(pause)
-            pending = pool.start(read)
-            continue
-        results = evaluate(expect, seen)
-        met = all(r.met for r in results)
-        if shown or not met:  # a first read that passes has nothing to report
-            log.info(progress_line(subject, seen, time.monotonic() - started))
-            shown = True
-        remaining = deadline - time.monotonic()
-        if met or hopeless(expect, seen) or remaining <= 0:
-            return seen, results
-        await asyncio.sleep(min(interval, remaining))
-        pending = pool.start(read)
+    return replace(verdict, message=safe(verdict.message) if verdict.message else None)

@@ -14,8 +14,8 @@ from typing import Any
 from .api.errors import OpenSearchFnError
 from .api.validation import check_name, check_region
 from .config import Settings, resolve_settings
-from .expectations import Expect, Wait
-from .identity import TASK, Identity, Kind, parse_generation
+from .expectations import Expect, ParsedExpect, Wait
+from .identity import KEYS, TASK, Identity, Kind, parse_generation
 from .outputs import REQUESTED_GENERATION
 
 ConfigSource = Mapping[str, object] | Callable[[str], object | None]
@@ -24,17 +24,13 @@ ConfigSource = Mapping[str, object] | Callable[[str], object | None]
 GATE = "gate"
 Problem = tuple[str, str]
 
-# The identity inputs of each kind, with how messages name them.
-_NAMES = (("app_group", "app group"), ("function_name", "function name"),
-          ("instance_name", "instance name"))  # fmt: skip
-
 
 @dataclass(frozen=True)
 class ReadRequest:
-    """Everything one read needs; `subject` names it in every message."""
+    """Everything one read needs, parsed; `subject` names it in every message."""
 
     identity: Identity
-    expect: Expect | None
+    expect: ParsedExpect | None
     wait: Wait | None
     settings: Settings
 
@@ -44,7 +40,7 @@ class ReadRequest:
 
 
 def identity_inputs(kind: Kind) -> tuple[str, ...]:
-    names = tuple(key for key, _ in _NAMES)
+    names = tuple(key for key, _ in KEYS)
     return (*names, REQUESTED_GENERATION) if kind == TASK else names
 
 
@@ -53,7 +49,7 @@ class CheckedInputs:
     """Inputs found usable without settings: what a provider's `check` can judge alone."""
 
     identity: Identity | None
-    expect: Expect | None
+    expect: ParsedExpect | None
     wait: Wait | None
     problems: list[Problem]
 
@@ -64,7 +60,7 @@ def check_inputs(kind: Kind, inputs: Mapping[str, Any]) -> CheckedInputs:
     Needs neither settings nor the HTTP client; the endpoint and the credentials are
     judged with the settings (`parse_request`), where the program reads."""
     problems: list[Problem] = []
-    names = [_checked(problems, key, check_name, label, inputs.get(key)) for key, label in _NAMES]
+    names = [_checked(problems, key, check_name, label, inputs.get(key)) for key, label in KEYS]
     generation = None
     if kind == TASK:
         generation = _checked(
@@ -84,8 +80,10 @@ def check_inputs(kind: Kind, inputs: Mapping[str, Any]) -> CheckedInputs:
         problems += [("wait", f"{k}: {why}") for k, why in wait.problems()]
         if expect is None or expect.is_empty:
             problems.append(("wait", "wait needs expectations to wait for; set expect="))
-    identity = None if problems else Identity(names[0], names[1], names[2], generation)
-    return CheckedInputs(identity, expect, wait, problems)
+    if problems:
+        return CheckedInputs(None, None, None, problems)
+    identity = Identity(names[0], names[1], names[2], generation)
+    return CheckedInputs(identity, expect.parse() if expect is not None else None, wait, [])
 
 
 def parse_request(

@@ -32,8 +32,9 @@ from .outputs import (
 )
 from .pickler_guard import pickle_restored
 from .provider import FunctionInstanceProvider, FunctionTaskProvider
-from .reads import LogTarget, Reading, begin_read
+from .reads import LogTarget, begin_read
 from .request import GATE, identity_inputs
+from .verdict import Verdict
 
 program_exit.install()  # a program the engine stops ends without tracebacks
 
@@ -52,8 +53,10 @@ class GateFailedError(OpenSearchFnError, program_exit.ShownError):
 
 
 def _settings_inputs(expect: Any, wait: Any, region: Any, endpoint: Any) -> dict[str, Any]:
+    """The settings inputs; an `Expect` stays one (`_registered` makes it a dict) so the
+    read parses the object whose parse `to_dict` made: once per resource."""
     return {
-        "expect": expect.to_dict() if isinstance(expect, Expect) else expect,
+        "expect": expect,
         "wait": wait.to_dict() if isinstance(wait, Wait) else ({} if wait is True else wait),
         "region": region,
         "endpoint": endpoint,
@@ -93,6 +96,7 @@ def _with_reading(
     """
     loop = program_loop(f"{kind} {resource_name!r}")
     inputs = _exact_inputs(inputs)
+    expect = inputs.get("expect")
     parent = opts.parent if opts is not None else None
     urn = pulumi.resource.create_urn(
         resource_name, f"pulumi-python:dynamic/opensearch:{kind}", parent
@@ -100,16 +104,18 @@ def _with_reading(
     log = LogTarget(urn)
     dry_run = pulumi.runtime.is_dry_run()
     read = mocked.begin_read if mocked.active() else begin_read
-    found: Awaitable[Reading | Any]
+    found: Awaitable[Verdict | Any]
     secret: Awaitable[bool] | bool
     if _is_plain(inputs):
         found, secret = read(kind, inputs, dry_run=dry_run, log=log, loop=loop), False
     else:
 
-        async def start(values: dict[str, Any]) -> Reading:
+        async def start(values: dict[str, Any]) -> Verdict:
+            if isinstance(expect, Expect):  # the object itself: its parse is made once
+                values = values | {"expect": expect}
             return await read(kind, values, dry_run=dry_run, log=log, loop=loop)
 
-        reading: pulumi.Output[Reading] = pulumi.Output.all(**inputs).apply(start)
+        reading: pulumi.Output[Verdict] = pulumi.Output.all(**_registered(inputs)).apply(start)
         found, secret = reading.future(with_unknowns=True), reading.is_secret()
     names = [name for name in (*OUTPUTS[kind], GATE) if name not in inputs]
     # One future per field, all set when the read ends: much cheaper than an Output each.
@@ -119,7 +125,15 @@ def _with_reading(
     )
     _FILLING.add(filling)  # the loop keeps only a weak reference to a task
     filling.add_done_callback(_FILLING.discard)
-    return {**_sendable(inputs), **fields}
+    return {**_sendable(_registered(inputs)), **fields}
+
+
+def _registered(inputs: dict[str, Any]) -> dict[str, Any]:
+    """`inputs` as registered: an `Expect` as its dict (from the parse the read uses)."""
+    expect = inputs.get("expect")
+    if not isinstance(expect, Expect):
+        return inputs
+    return inputs | for_engine({"expect": expect.to_dict()})
 
 
 def _sendable(value: Any) -> Any:
@@ -146,7 +160,7 @@ def _is_plain(value: Any) -> bool:
 
 
 async def _fill(
-    found: Awaitable[Reading | Any],
+    found: Awaitable[Verdict | Any],
     secret: Awaitable[bool] | bool,
     fields: dict[str, asyncio.Future[Any]],
     log: LogTarget,
@@ -165,7 +179,7 @@ async def _fill(
     except Exception as error:  # an input failed: the resource's registration reports it
         _fail(fields, error)
         return
-    if isinstance(reading, Reading) and reading.action == "fail":
+    if isinstance(reading, Verdict) and reading.action == "fail":
         await log.error(str(reading.message))  # on the resource's row, as a failed check shows
         why = "failed (see above): nothing that depends on it goes ahead"
         failed = GateFailedError(f"{resource} {why}")
@@ -173,11 +187,12 @@ async def _fill(
         _fail(fields, failed)
         _quiet_unread_copies(asyncio.get_running_loop())
         return
+    outputs = reading.outputs() if isinstance(reading, Verdict) else {}
     for name, future in fields.items():
-        if not isinstance(reading, Reading):
+        if not isinstance(reading, Verdict):
             future.set_result(pulumi.output.UNKNOWN)
             continue
-        value = reading.gate if name == GATE else reading.fields.get(name)
+        value = reading.gate if name == GATE else outputs.get(name)
         future.set_result(pulumi.Output.secret(value) if is_secret and value is not None else value)
 
 
@@ -288,7 +303,7 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
         program_loop(f"{INSTANCE} {resource_name!r}")  # a clear error in a thread with none
         instance = FunctionInstance.__new__(FunctionInstance)
         props = {
-            **_exact_inputs(_settings_inputs(expect, None, region, endpoint)),
+            **_exact_inputs(_registered(_settings_inputs(expect, None, region, endpoint))),
             # An output exists on the resource only when it is passed (as None) here.
             **dict.fromkeys((*identity_inputs(INSTANCE), *INSTANCE_OUTPUTS)),
         }

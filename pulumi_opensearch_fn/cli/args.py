@@ -10,7 +10,10 @@ import argparse
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..thresholds import MetricThreshold, RegressionLimit
 
 from ..printable import brief
 
@@ -84,19 +87,19 @@ def duration(kind: str) -> Callable[[str], str]:
 
 
 @_convert
-def metric(text: str) -> str:
-    """`recall>=90`: checked now, kept as text for Expect."""
-    from ..expectations import MetricThreshold
+def metric(text: str) -> MetricThreshold:
+    """`recall>=90`: parsed now, the only parse (Expect keeps a parsed threshold)."""
+    from ..thresholds import MetricThreshold
 
-    return str(MetricThreshold.parse(text))
+    return MetricThreshold.parse(text)
 
 
 @_convert
-def regression(text: str) -> str:
-    """`auc 0.01`, `recall 2%`, `loss 5% lower`: checked now, kept as text for Expect."""
-    from ..regression import RegressionLimit
+def regression(text: str) -> RegressionLimit:
+    """`auc 0.01`, `recall 2%`, `loss 5% lower`: parsed now, the only parse."""
+    from ..thresholds import RegressionLimit
 
-    return str(RegressionLimit.parse(text))
+    return RegressionLimit.parse(text)
 
 
 @_convert

@@ -197,5 +197,5 @@ def program_inputs(
         )
 
     reading = asyncio.run(read())
-    sent = {**inputs, **reading.fields, GATE: reading.gate}
+    sent = {**inputs, **reading.outputs(), GATE: reading.gate}
     return {k: v for k, v in sent.items() if v is not None}  # as the SDK sends them

@@ -22,7 +22,7 @@ def max_age(start: datetime, end: datetime, limit: str = "1h") -> tuple[str, boo
     task = FunctionTask.from_body(
         {"generation": "3", "status": "success", "startTime": ms(start), "endTime": ms(end)}
     )
-    [result] = evaluate(Expect(max_age=limit), Observation(None, task, task, read_at=NOW))
+    [result] = evaluate(Expect(max_age=limit).parse(), Observation(None, task, task, read_at=NOW))
     assert result.name == "max_age"
     return result.seen, result.met
 

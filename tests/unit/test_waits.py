@@ -1,13 +1,16 @@
-"""Which failures a wait reads through, and `wait_for` doing so on a simulated clock:
+"""Which failures a wait reads through, and the wait loop (`polling.wait_until`) doing so on a simulated clock:
 time moves only when the loop sleeps, so every count here is exact."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
 from pulumi_opensearch_fn.api import errors as e
 from pulumi_opensearch_fn.api.models import FunctionInstance
-from pulumi_opensearch_fn.expectations import Expect, Observation, Wait, wait_for
+from pulumi_opensearch_fn.expectations import Expect, Observation, Wait, evaluate
+from pulumi_opensearch_fn.polling import wait_until
 
 
 @pytest.mark.parametrize(
@@ -76,23 +79,26 @@ class Script:
         self.sleeps: list[float] = []
         self.retried: list[tuple[str, float]] = []
 
-    def read(self) -> Observation:
+    async def read(self) -> Observation:
         answer = self.answers[min(self.reads, len(self.answers) - 1)]
         self.reads += 1
         if isinstance(answer, e.OpenSearchFnError):
             raise answer
         return answer
 
-    def sleep(self, seconds: float) -> None:
+    async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
 
     def wait(self, wait: Wait = WAIT) -> tuple[Observation, list]:
-        return wait_for(
-            self.read, EXPECT, wait,
-            retrying=lambda error, elapsed: self.retried.append((type(error).__name__, elapsed)),
-            clock=lambda: self.now, sleep=self.sleep,
+        seen = asyncio.run(
+            wait_until(
+                self.read, EXPECT.parse(), wait,
+                retrying=lambda error, elapsed: self.retried.append((type(error).__name__, elapsed)),
+                clock=lambda: self.now, sleep=self.sleep,
+            )
         )  # fmt: skip
+        return seen, evaluate(EXPECT.parse(), seen)
 
 
 def test_transient_failures_are_read_again_until_the_expectations_hold():

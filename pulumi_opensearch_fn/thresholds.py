@@ -1,13 +1,15 @@
-"""`max_regression`: how far a metric may fall from the previous successful generation.
+"""Per-metric settings, parsed: `metrics` thresholds and `max_regression` limits.
 
-`auc 0.01` lets auc fall by at most 0.01; `recall 2%` by at most 2% of the previous
-value; `loss 5% lower` declares that lower is better, so loss may rise by at most 5%.
-Values compare exactly (decimal arithmetic that refuses to round).
+`recall >= 90` bounds a numeric entry of a task's extendInfo. `auc 0.01` lets auc fall
+by at most 0.01 from the previous successful generation; `recall 2%` by at most 2% of
+the previous value; `loss 5% lower` declares that lower is better, so loss may rise by
+at most 5%. Values compare exactly (decimal arithmetic that refuses to round).
 """
 
 from __future__ import annotations
 
 import decimal
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,11 +25,69 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from .api.models import FunctionTask
 
+_OPERATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_OP = r"(>=|<=|==|!=|>|<)"
+_THRESHOLD = re.compile(rf"^\s*([A-Za-z0-9_.\-]+)\s*{_OP}\s*(\S+)\s*$")
+_BARE_THRESHOLD = re.compile(rf"^\s*{_OP}\s*(\S+)\s*$")
 _LIMIT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s+(\S+)(?:\s+(lower|higher))?\s*$")
 _AMOUNT = re.compile(r"^\s*(\S+)(?:\s+(lower|higher))?\s*$")
 # Enough digits for any sum of realistic metrics; beyond it the comparison says so
 # instead of rounding.
 _PRECISION = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class MetricThreshold:
+    """`recall >= 90`: a bound on a numeric entry of a task's extendInfo, compared exactly
+    (decimal, never rounded); `written` is the number as given, for messages."""
+
+    name: str
+    op: str
+    value: Decimal
+    written: str = field(default="", compare=False)
+
+    @classmethod
+    def parse(cls, text: object, name: str | None = None) -> MetricThreshold:
+        if not isinstance(text, str):
+            where = f"metric {brief(name)}" if name is not None else "metric threshold"
+            raise InvalidInputError(
+                f"{where} must be text such as 'recall >= 90',"
+                f" got {type(text).__name__} {brief(text)}"
+            )
+        if name is not None:
+            bare = _BARE_THRESHOLD.match(text)
+            op, number = (bare.group(1), bare.group(2)) if bare else ("", "")
+            problem = f"metric {brief(name)}: {brief(text)} is not a threshold; write e.g. '>= 90'"
+        else:
+            match = _THRESHOLD.match(text)
+            name, op, number = match.groups() if match else ("", "", "")
+            problem = f"metric threshold {brief(text)} is not of the form 'name >= number'"
+        if not op:
+            raise InvalidInputError(problem)
+        try:
+            value = decimal_of(number)
+        except ValueError as exc:
+            raise InvalidInputError(f"{problem} ({exc})") from None
+        return cls(name, op, value, number)
+
+    def holds(self, seen: Decimal | int | float) -> bool:
+        """The exact comparison; never true for NaN or an infinity."""
+        exact = seen if isinstance(seen, Decimal) else Decimal(seen)
+        return exact.is_finite() and _OPERATORS[self.op](exact, self.value)
+
+    @property
+    def shown(self) -> str:
+        return self.written or str(self.value)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.op} {self.shown}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,21 +189,38 @@ class RegressionLimit:
             return now >= before - allowed
 
 
+def parse_thresholds(value: object) -> tuple[MetricThreshold, ...]:
+    """`metrics` as given: a dict, a list of 'name op number' texts, or one text."""
+    return per_metric(
+        value,
+        "metrics",
+        MetricThreshold,
+        lambda text, name: MetricThreshold.parse(text, name=name),
+        "a dict such as {'recall': '>= 90'} or a list such as ['recall >= 90']",
+    )
+
+
 def parse_limits(value: object) -> tuple[RegressionLimit, ...]:
     """`max_regression` as given: a dict, a list of 'metric amount' texts, or one text."""
     return per_metric(
         value,
         "max_regression",
+        RegressionLimit,
         lambda text, metric: RegressionLimit.parse(text, metric=metric),
         "a dict such as {'auc': '0.01'} or a list such as ['auc 0.01', 'loss 5% lower']",
     )
 
 
 def per_metric(
-    value: object, field: str, parse: Callable[[object, str | None], T], shapes: str
+    value: object,
+    field: str,
+    kind: type[T],
+    parse: Callable[[object, str | None], T],
+    shapes: str,
 ) -> tuple[T, ...]:
-    """A per-metric setting as given: one text, a list of texts naming their metric, or
-    a dict from metric name to text; raises InvalidInputError for anything else."""
+    """A per-metric setting as given: one text, a list of texts naming their metric (or
+    of values already parsed, as the command line's options are), or a dict from metric
+    name to text; raises InvalidInputError for anything else."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -154,5 +231,5 @@ def per_metric(
                 raise InvalidInputError(f"{field}: metric names must be text, got {brief(key)}")
         return tuple(parse(v, k) for k, v in value.items())
     if isinstance(value, list | tuple):
-        return tuple(parse(item, None) for item in value)
+        return tuple(item if isinstance(item, kind) else parse(item, None) for item in value)
     raise InvalidInputError(f"{field} must be {shapes}, got {type(value).__name__} {brief(value)}")
