@@ -136,6 +136,13 @@ class _Kind:
             core[REQUESTED_GENERATION] = "latest" if asked == "latest" else identity.generation
         return core
 
+    def subject(self, resource_id: str, stored: Mapping[str, Any]) -> str:
+        """How messages name the resource: a task by what it asked for (`.../latest`)."""
+        identity = Identity.from_id(self.kind, resource_id)
+        if self.kind == TASK and stored.get(REQUESTED_GENERATION) == "latest":
+            identity = identity.at("latest")
+        return identity.subject
+
     def inputs_of(self, core: Mapping[str, Any]) -> dict[str, Any]:
         """The inputs a program would give for `core`: what `get` and import record."""
         return {
@@ -285,7 +292,7 @@ class OpenSearchFnProvider(Provider):
             # what it replaced.
             since_refresh = moved(replaced, after, kind.tracked) if replaced else []
             if drifted and not replaces and replaced is None:
-                subject = Identity.from_id(kind.kind, request.resource_id).subject
+                subject = kind.subject(request.resource_id, olds)
                 self.log.on(request.urn).info(drift_line(subject, _named(drifted)))
             ready = comparable(seen.reading.fields.get("ready"))
             if comparable(olds.get("ready")) != ready or (seen.wait and ready is False):

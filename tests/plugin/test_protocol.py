@@ -474,3 +474,15 @@ def test_an_unknown_type_fails_the_call_not_the_plugin(plugin):
     assert caught.value.details == "unknown resource type 'opensearch-fn:index:Nothing'"
     assert process.alive()
     assert process.deploy(INSTANCE, CTR)[0] == "my_app/ctr/ctr_test"
+
+
+def test_a_latest_task_drifts_under_the_name_it_asked_for(plugin, admin):
+    id_, checked, outs = plugin().deploy(TASK, CTR, name="latest")
+    admin.start_task("my_app", "ctr", "ctr_test", duration_s=600)
+    second = plugin()
+    checked, _ = second.check(TASK, CTR, olds=checked, name="latest")
+    diff = second.diff(TASK, id_, outs, checked, name="latest")
+    assert set(diff.detailedDiff) == {"generation", "status"}
+    assert [m for _, m, _ in second.engine.lines if "drifted" in m] == [
+        "FunctionTask my_app/ctr/ctr_test/latest drifted: generation 3 → 4, status success → running"
+    ]
