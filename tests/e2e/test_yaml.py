@@ -266,6 +266,16 @@ outputs:
     assert all(r.get("external") for r in ours(project))
     project.refresh()
     project.preview(expect_no_changes=True)
+    # Import by id: the code it prints is what a program would give.
+    imported = project.run(
+        "import", INSTANCE_TYPE, "imported", "my_app/ctr/ctr_training", "--yes", "--protect=false"
+    )
+    assert "instanceName: ctr_training" in imported.stdout, imported.stdout
+    [resource] = [r for r in ours(project) if r["urn"].endswith("::imported")]
+    assert resource["inputs"] == {
+        "appGroup": "my_app", "functionName": "ctr", "instanceName": "ctr_training"
+    }  # fmt: skip
+    assert resource["outputs"]["latestGeneration"] == 2
     project.destroy()
     assert ours(project) == []
 
