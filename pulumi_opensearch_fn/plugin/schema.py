@@ -544,6 +544,9 @@ def package_schema() -> dict[str, Any]:
         },
         "resources": {r.token: r.schema() for r in resources().values()},
         "functions": {f.token: f.schema() for f in functions().values()},
+        # Versioned SDKs: the Go SDK gets its own go.mod (sdk/go) and both SDKs carry the
+        # package's version instead of a ${VERSION} placeholder (tools/gen-sdk).
+        "meta": {"supportPack": True},
         "language": {
             "go": {
                 "importBasePath": repository.removeprefix("https://") + "/sdk/go/opensearchfn",
