@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 ENDPOINT_ENV = "OPENSEARCH_FN_ENDPOINT"
 
+NAMESPACE = "opensearch-fn"  # the stack config namespace, and the provider package's name
 REGION_KEYS = ("opensearch-fn:region", "alicloud:region")
 REGION_ENV = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION")
 ENDPOINT_KEYS = ("opensearch-fn:endpoint",)

@@ -43,12 +43,14 @@ class Expect:
     min_generation  the latest successful task's generation is at least this (beyond
                     2**53 - 1 also as text, the form in which it crosses the engine)
     max_age         the latest successful task ended at most this long ago ('36h', '2d' ...)
-    metrics         thresholds on that task's extendInfo: {"recall": ">= 90"} or ["recall >= 90"]
+    metrics         thresholds on that task's extendInfo, by metric name:
+                    {"recall": ">= 90"} (in Python also ["recall >= 90"])
     no_task_errors  that task's `errors` list is empty
-    enforce         False: unmet expectations warn and set ready=False instead of failing
+    enforce         false: unmet expectations warn and set ready=false instead of failing
     max_regression  how far a metric of that task may fall from the previous successful
-                    generation: {"auc": "0.01", "recall": "2%", "loss": "5% lower"} or
-                    ["auc 0.01", ...] (`lower`: lower is better); instances only
+                    generation, by metric name: {"auc": "0.01", "recall": "2%",
+                    "loss": "5% lower"} (`lower`: lower is better; in Python also
+                    ["auc 0.01", ...]); instances only
     """
 
     status: str | None = None
@@ -252,8 +254,11 @@ def parse_expect(expect: Expect) -> Parsing:
 
 @dataclass(frozen=True)
 class Wait:
-    """Poll until the expectations hold: at most `timeout` (default 10m, capped at 6h),
-    every `interval` (default 10s)."""
+    """Poll until the expectations hold (on `up` only, never in a preview or a refresh).
+
+    timeout   how long to wait at most ('10m', or seconds; default 10m, capped at 6h)
+    interval  how long between two reads ('15s', or seconds; default 10s, at least 1s)
+    """
 
     timeout: str | float | timedelta = "10m"
     interval: str | float | timedelta = "10s"

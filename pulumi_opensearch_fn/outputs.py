@@ -28,7 +28,20 @@ if TYPE_CHECKING:  # only annotations: the provider's check does not load the mo
 
 @dataclass(frozen=True)
 class TaskView:
-    """One training task (generation)."""
+    """One training task (generation).
+
+    generation       the task's generation number (beyond 2**53 - 1, its decimal text)
+    status           the task's status: `success`, `failed` or `running`
+    progress         how far the task has run, 0 to 100 (null when the API does not say)
+    run_id           the run's id, e.g. `trigger__2021-03-05T12:18:41`
+    start_time       when the task started, ISO 8601 UTC
+    end_time         when the task ended, ISO 8601 UTC (null while it runs)
+    metrics          the numeric entries of the task's extendInfo, nested objects
+                     flattened with dots (`dataReport.auc`)
+    errors           the task's errors, from the `errors` entry of its extendInfo
+    extend_info      the task's extendInfo, parsed (null when it is not a JSON object)
+    extend_info_raw  the task's extendInfo, as the API sent it
+    """
 
     generation: int
     status: str
@@ -44,7 +57,28 @@ class TaskView:
 
 @dataclass(frozen=True)
 class InstanceView:
-    """An algorithm instance, as GetFunctionInstance (detail) describes it."""
+    """An algorithm instance, as GetFunctionInstance (detail) describes it.
+
+    status              the instance's status: `available` or `unavailable`
+    version_id          the instance's version id
+    function_type       the function's type, e.g. `PAAS`
+    model_type          the model's type, e.g. `tf_checkpoint`
+    source              where the instance comes from: `user` or `builtin`
+    description         the instance's description
+    cron                the periodic training schedule, five cron fields (empty: none)
+    create_time         when the instance was created, ISO 8601 UTC
+    belongs             the scenario the instance belongs to: `domain`, `category`,
+                        `language`
+    create_parameters   the parameters the instance was created with, each a `name` and
+                        a `value`
+    usage_parameters    the parameters for using the instance, each a `name` and a `value`
+    extend_info         the instance's extendInfo, parsed
+    extend_info_raw     the instance's extendInfo, as the API sent it
+    task_dag_status     the status of the instance's training pipeline: `success`,
+                        `failed`, `untrained`, `pending` or `running` (null: no task)
+    task_progress       the training pipeline's progress, 0 to 100
+    task_last_run_time  when the training pipeline last ran, ISO 8601 UTC
+    """
 
     status: str
     version_id: int | None
@@ -66,7 +100,12 @@ class InstanceView:
 
 @dataclass(frozen=True)
 class VerdictView:
-    """Whether every expectation held, and the ones that did not."""
+    """Whether every expectation held, and the ones that did not.
+
+    ready  whether every expectation held (true when none is set)
+    unmet  one line for each expectation that did not hold: what was expected and
+           what was seen
+    """
 
     ready: bool = True
     unmet: list[str] = field(default_factory=list)
@@ -74,10 +113,28 @@ class VerdictView:
 
 @dataclass(frozen=True)
 class IdentityView:
+    """Which instance a read is about.
+
+    id             `app/function/instance`, each segment percent-encoded
+    app_group      the OpenSearch app group (its name or id)
+    function_name  the algorithm function, e.g. `ctr`
+    instance_name  the function instance (a trained model), e.g. `ctr_test`
+    """
+
     id: str
     app_group: str
     function_name: str
     instance_name: str
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """What a task resource asked for.
+
+    requested_generation  the generation asked for: a number, or `latest`
+    """
+
+    requested_generation: int | str
 
 
 def names(view: type) -> tuple[str, ...]:
@@ -97,7 +154,7 @@ LATEST_TASK_FIELDS = (
 )
 # The input that names the generation a FunctionTask asked for ("latest" or a number);
 # `generation` is the number it resolved to.
-REQUESTED_GENERATION = "requested_generation"
+REQUESTED_GENERATION = names(RequestView)[0]
 
 # What each resource kind declares as outputs, beyond its identity and settings inputs.
 INSTANCE_OUTPUTS = (*INSTANCE_FIELDS, *LATEST_TASK_FIELDS, *VERDICT_FIELDS)
