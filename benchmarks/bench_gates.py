@@ -46,10 +46,10 @@ from pulumi_opensearch_fn.api.validation import check_generation
 from pulumi_opensearch_fn.cli import main as cli_main
 from pulumi_opensearch_fn.cli import render
 from pulumi_opensearch_fn.cli.parser import build
-from pulumi_opensearch_fn.durations import parse_duration
+from pulumi_opensearch_fn.core.durations import parse_duration
+from pulumi_opensearch_fn.core.expectations import Observation, Result, evaluate, progress_line
+from pulumi_opensearch_fn.core.printable import printable
 from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
-from pulumi_opensearch_fn.expectations import Observation, Result, evaluate, progress_line
-from pulumi_opensearch_fn.printable import printable
 
 ORACLE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
           "==": operator.eq, "!=": operator.ne}  # fmt: skip

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pulumi
 
-from pulumi_opensearch_fn import FunctionInstance, clients
+from pulumi_opensearch_fn import FunctionInstance
+from pulumi_opensearch_fn.core import clients
 from pulumi_opensearch_fn.emulator import EmulatorServer, SimClock, sample_state
 from tests.program.harness import (
     AK,

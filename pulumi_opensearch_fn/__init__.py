@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .lazy import lazy_names
+from .core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from .api import OpenSearchFnError, OpenSearchFunctionClient
-    from .expectations import Expect, Wait
+    from .core.expectations import Expect, Wait
     from .functions import (
         DataSourceError,
         GetFunctionInstanceResult,
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from .resources import FunctionInstance, FunctionTask, GateFailedError
 
 _EXPORTS = {
-    "Expect": ".expectations",
-    "Wait": ".expectations",
+    "Expect": ".core.expectations",
+    "Wait": ".core.expectations",
     "FunctionInstance": ".resources",
     "FunctionTask": ".resources",
     "GateFailedError": ".resources",

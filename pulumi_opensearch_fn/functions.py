@@ -24,12 +24,12 @@ from . import invoking, mocked, program_exit
 from .api.errors import OpenSearchFnError
 from .api.safe_text import safe
 from .api.validation import check_generation
-from .clients import client_for
-from .config import resolve_settings
-from .expectations import Expect, Observation, ParsedExpect
-from .identity import Identity
-from .observe import observe_instance, observe_task
-from .outputs import (
+from .core.clients import client_for
+from .core.config import resolve_settings
+from .core.expectations import Expect, Observation, ParsedExpect
+from .core.identity import Identity
+from .core.observe import observe_instance, observe_task
+from .core.outputs import (
     IdentityView,
     InstanceView,
     TaskView,
@@ -37,7 +37,7 @@ from .outputs import (
     instance_fields,
     task_fields,
 )
-from .verdict import Verdict, judge
+from .core.verdict import Verdict, judge
 
 if TYPE_CHECKING:
     from .api.client import OpenSearchFunctionClient

@@ -18,7 +18,7 @@ import pulumi
 from pulumi.runtime.proto import engine_pb2
 
 from .api.errors import InvalidInputError
-from .printable import brief
+from .core.printable import brief
 
 if TYPE_CHECKING:
     from pulumi import Resource

@@ -29,10 +29,10 @@ from .api.models import (
     Parameter,
 )
 from .api.numbers import is_safe_float
-from .expectations import Expect, Observation
-from .identity import Identity
-from .outputs import INSTANCE_FIELDS, LATEST_PREFIX, TASK_FIELDS
-from .printable import brief
+from .core.expectations import Expect, Observation
+from .core.identity import Identity
+from .core.outputs import INSTANCE_FIELDS, LATEST_PREFIX, TASK_FIELDS
+from .core.printable import brief
 
 
 class MockAnswerError(BadResponseError):

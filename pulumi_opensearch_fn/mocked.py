@@ -41,14 +41,14 @@ from .api.validation import (
     check_time_range,
     to_epoch_ms,
 )
-from .expectations import Expect, Observation
-from .identity import INSTANCE, Identity, Kind
+from .core.expectations import Expect, Observation
+from .core.identity import INSTANCE, Identity, Kind
+from .core.observe import NoTaskYetError
+from .core.outputs import engine_whole
+from .core.request import check_inputs
+from .core.verdict import Verdict, failed, judge
 from .mock_answers import MockAnswerError, camel, instance_answer, task_answer, tasks_answer
-from .observe import NoTaskYetError
-from .outputs import engine_whole
 from .reads import Log
-from .request import check_inputs
-from .verdict import Verdict, failed, judge
 
 PACKAGE = "opensearch-fn"
 GET_FUNCTION_INSTANCE = f"{PACKAGE}:index:getFunctionInstance"

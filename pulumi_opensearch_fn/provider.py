@@ -39,19 +39,19 @@ from pulumi.dynamic import (
 from .api.errors import InstanceNotFoundError, OpenSearchFnError, TaskNotFoundError
 from .api.safe_text import safe
 from .api.validation import check_generation
-from .config import CONFIG_KEYS
-from .drift import drift_line, moved
-from .identity import INSTANCE, TASK, Identity, Kind
-from .outputs import (
+from .core.config import CONFIG_KEYS
+from .core.drift import drift_line, moved
+from .core.identity import INSTANCE, TASK, Identity, Kind
+from .core.outputs import (
     REQUESTED_GENERATION,
     TRACKED_INSTANCE_FIELDS,
     TRACKED_TASK_FIELDS,
     VOLATILE_FIELDS,
     for_engine,
 )
-from .request import GATE, check_inputs, identity_inputs, parse_request
+from .core.request import GATE, check_inputs, identity_inputs, parse_request
+from .core.verdict import judge
 from .server_errors import install as _install_server_errors
-from .verdict import judge
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for unknown values
 PROVIDER_FORMAT = 1
@@ -169,8 +169,8 @@ class _ReadOnlyProvider(ResourceProvider):
         """Forget only: the instance stays in the cloud."""
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from .clients import client_for
-        from .observe import observe
+        from .core.clients import client_for
+        from .core.observe import observe
 
         refreshing = "ready" in props  # prior outputs on refresh; only inputs on `.get`
         inputs = self.inputs_for_read(id_, props)

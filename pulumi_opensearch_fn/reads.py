@@ -24,18 +24,18 @@ from pulumi.runtime.proto import engine_pb2
 
 from .api.errors import OpenSearchFnError
 from .api.safe_text import safe
-from .clients import client_for, close_clients
-from .config import max_concurrent_reads
-from .expectations import Observation, Result, all_met, progress_line
-from .identity import Kind
-from .observe import observe
-from .polling import read_failed_line, wait_until
-from .request import ConfigSource, ReadRequest, parse_request
-from .verdict import Verdict, failed, judge
+from .core.clients import client_for, close_clients
+from .core.config import max_concurrent_reads
+from .core.expectations import Observation, Result, all_met, progress_line
+from .core.identity import Kind
+from .core.observe import observe
+from .core.polling import read_failed_line, wait_until
+from .core.request import ConfigSource, ReadRequest, parse_request
+from .core.verdict import Verdict, failed, judge
 
 if TYPE_CHECKING:
     from .api.client import OpenSearchFunctionClient
-    from .config import Settings
+    from .core.config import Settings
 
 T = TypeVar("T")
 A = TypeVar("A")

@@ -19,10 +19,9 @@ import pulumi.dynamic
 
 from . import mocked, program_exit
 from .api.errors import OpenSearchFnError
-from .event_loop import program_loop
-from .expectations import Expect, Wait
-from .identity import INSTANCE, TASK, Generation, Kind
-from .outputs import (
+from .core.expectations import Expect, Wait
+from .core.identity import INSTANCE, TASK, Generation, Kind
+from .core.outputs import (
     INSTANCE_OUTPUTS,
     REQUESTED_GENERATION,
     TASK_OUTPUTS,
@@ -30,11 +29,12 @@ from .outputs import (
     engine_whole,
     for_engine,
 )
+from .core.request import GATE, identity_inputs
+from .core.verdict import Verdict
+from .event_loop import program_loop
 from .pickler_guard import pickle_restored
 from .provider import FunctionInstanceProvider, FunctionTaskProvider
 from .reads import LogTarget, begin_read
-from .request import GATE, identity_inputs
-from .verdict import Verdict
 
 program_exit.install()  # a program the engine stops ends without tracebacks
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_opensearch_fn import expectations
-from pulumi_opensearch_fn.expectations import MetricThreshold, RegressionLimit
+from pulumi_opensearch_fn.core import expectations
+from pulumi_opensearch_fn.core.expectations import MetricThreshold, RegressionLimit
 
 
 class Parses:

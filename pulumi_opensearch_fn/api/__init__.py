@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..lazy import lazy_names
+from ..core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from .client import OpenSearchFunctionClient

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..thresholds import MetricThreshold, RegressionLimit
+    from ..core.thresholds import MetricThreshold, RegressionLimit
 
-from ..printable import brief
+from ..core.printable import brief
 
 MAX_CONCURRENCY = 32
 # Requests in flight at once: fast for 50 instances, well under the API's throttling.
@@ -78,7 +78,7 @@ def duration(kind: str) -> Callable[[str], str]:
     """A duration such as 90s, 15m, 36h, 2d, 1h30m; kept as text for Expect / Wait."""
 
     def check(text: str) -> str:
-        from ..durations import parse_duration
+        from ..core.durations import parse_duration
 
         parse_duration(kind, text)
         return text
@@ -89,7 +89,7 @@ def duration(kind: str) -> Callable[[str], str]:
 @_convert
 def metric(text: str) -> MetricThreshold:
     """`recall>=90`: parsed now, the only parse (Expect keeps a parsed threshold)."""
-    from ..thresholds import MetricThreshold
+    from ..core.thresholds import MetricThreshold
 
     return MetricThreshold.parse(text)
 
@@ -97,7 +97,7 @@ def metric(text: str) -> MetricThreshold:
 @_convert
 def regression(text: str) -> RegressionLimit:
     """`auc 0.01`, `recall 2%`, `loss 5% lower`: parsed now, the only parse."""
-    from ..thresholds import RegressionLimit
+    from ..core.thresholds import RegressionLimit
 
     return RegressionLimit.parse(text)
 

@@ -9,11 +9,11 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..expectations import Expect, Result, Wait, unmet
-from ..identity import Identity
-from ..observe import observe_instance
-from ..outputs import observation_fields
-from ..verdict import Verdict
+from ..core.expectations import Expect, Result, Wait, unmet
+from ..core.identity import Identity
+from ..core.observe import observe_instance
+from ..core.outputs import observation_fields
+from ..core.verdict import Verdict
 from . import audit, exit_codes, render, streams
 from .progress import LiveDisplay, LogLines, Silent, is_terminal
 from .runner import exit_code, run_checks, state
@@ -198,6 +198,6 @@ def expectation_document(result: Result, ids: dict[str, str | None]) -> dict[str
 def _seconds(value: float) -> str:
     from datetime import timedelta
 
-    from ..durations import format_duration
+    from ..core.durations import format_duration
 
     return format_duration(timedelta(seconds=value))

@@ -12,11 +12,11 @@ from datetime import timedelta
 from typing import TextIO
 
 from ..api.errors import OpenSearchFnError
-from ..durations import format_duration
-from ..expectations import Observation, Result, describe_unmet, progress_line, unmet
-from ..identity import Identity
-from ..polling import read_failed_line
-from ..verdict import Verdict
+from ..core.durations import format_duration
+from ..core.expectations import Observation, Result, describe_unmet, progress_line, unmet
+from ..core.identity import Identity
+from ..core.polling import read_failed_line
+from ..core.verdict import Verdict
 from . import render, streams
 from .logs import redact
 from .runner import state

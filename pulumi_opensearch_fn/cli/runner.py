@@ -18,10 +18,10 @@ from dataclasses import replace
 from typing import Protocol
 
 from ..api.errors import OpenSearchFnError
-from ..expectations import Observation, ParsedExpect, Result, Wait
-from ..identity import Identity
-from ..polling import wait_until
-from ..verdict import Verdict, failed, judge
+from ..core.expectations import Observation, ParsedExpect, Result, Wait
+from ..core.identity import Identity
+from ..core.polling import wait_until
+from ..core.verdict import Verdict, failed, judge
 from . import exit_codes
 
 # How often the collecting (main) thread wakes up; it must stay responsive to Ctrl-C.

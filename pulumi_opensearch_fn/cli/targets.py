@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from ..api.errors import InvalidInputError
-from ..identity import INSTANCE, Identity
+from ..core.identity import INSTANCE, Identity
 
 # Each instance is waited on by its own thread; this keeps that number sane.
 MAX_TARGETS = 1000

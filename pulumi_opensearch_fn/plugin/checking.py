@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..printable import brief
+from ..core.printable import brief
 from . import schema
 from .values import has_unknown
 

@@ -61,13 +61,13 @@ from ..api.errors import (
     TaskNotFoundError,
 )
 from ..api.validation import check_generation
-from ..clients import client_for
-from ..config import max_concurrent_reads, resolve_settings
-from ..drift import drift_line, moved
-from ..expectations import Expect, Wait
-from ..identity import INSTANCE, TASK, Identity, Kind
-from ..observe import observe
-from ..outputs import (
+from ..core.clients import client_for
+from ..core.config import max_concurrent_reads, resolve_settings
+from ..core.drift import drift_line, moved
+from ..core.expectations import Expect, Wait
+from ..core.identity import INSTANCE, TASK, Identity, Kind
+from ..core.observe import observe
+from ..core.outputs import (
     IDENTITY_FIELDS,
     REQUESTED_GENERATION,
     TRACKED_INSTANCE_FIELDS,
@@ -76,9 +76,9 @@ from ..outputs import (
     for_engine,
     observation_fields,
 )
+from ..core.request import check_inputs, identity_inputs, parse_request
+from ..core.verdict import Verdict, judge
 from ..reads import begin_read, read_pool
-from ..request import check_inputs, identity_inputs, parse_request
-from ..verdict import Verdict, judge
 from . import schema
 from .checking import Problem, shape_problems
 from .engine_log import EngineLog

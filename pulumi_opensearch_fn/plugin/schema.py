@@ -27,7 +27,7 @@ from functools import cache
 from importlib import metadata
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from ..config import (
+from ..core.config import (
     CREDENTIAL_SOURCES,
     DEFAULT_MAX_CONCURRENT_READS,
     ENDPOINT_ENV,
@@ -37,8 +37,8 @@ from ..config import (
     REGION_ENV,
     REGION_KEYS,
 )
-from ..expectations import Expect, Wait
-from ..outputs import (
+from ..core.expectations import Expect, Wait
+from ..core.outputs import (
     IDENTITY_FIELDS,
     INSTANCE_OUTPUTS,
     LATEST_PREFIX,

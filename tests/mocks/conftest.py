@@ -14,7 +14,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from pulumi_opensearch_fn.clients import close_clients
+from pulumi_opensearch_fn.core.clients import close_clients
 
 from .listener import LoopbackListener
 

@@ -14,8 +14,8 @@ from typing import Any, get_args, get_type_hints
 import pytest
 
 from pulumi_opensearch_fn import functions, resources
-from pulumi_opensearch_fn.expectations import Expect, Wait
-from pulumi_opensearch_fn.outputs import TaskView
+from pulumi_opensearch_fn.core.expectations import Expect, Wait
+from pulumi_opensearch_fn.core.outputs import TaskView
 from pulumi_opensearch_fn.plugin import schema as S
 
 DOOR_FUNCTIONS = {

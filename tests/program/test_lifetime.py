@@ -11,7 +11,8 @@ import os
 import pickle
 import threading
 
-from pulumi_opensearch_fn import FunctionInstance, FunctionTask, clients
+from pulumi_opensearch_fn import FunctionInstance, FunctionTask
+from pulumi_opensearch_fn.core import clients
 from pulumi_opensearch_fn.reads import ReadPool, read_pool
 
 from .harness import APP, FN, READY, Program, RecordingMocks

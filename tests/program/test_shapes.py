@@ -15,7 +15,7 @@ import pulumi
 import pytest
 
 import pulumi_opensearch_fn as fn
-from pulumi_opensearch_fn.clients import close_clients
+from pulumi_opensearch_fn.core.clients import close_clients
 
 from ..hostile import (
     HostileServer,

@@ -19,7 +19,7 @@ from pulumi_opensearch_fn import Expect
 from pulumi_opensearch_fn.api.errors import InvalidInputError
 from pulumi_opensearch_fn.api.models import ExtendInfo, FunctionTask
 from pulumi_opensearch_fn.cli.parser import build
-from pulumi_opensearch_fn.expectations import MetricThreshold, Observation, evaluate
+from pulumi_opensearch_fn.core.expectations import MetricThreshold, Observation, evaluate
 
 ORACLE = {
     ">=": operator.ge,

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from pulumi_opensearch_fn import Expect
 from pulumi_opensearch_fn.api.models import ExtendInfo, FunctionTask
-from pulumi_opensearch_fn.expectations import Observation, Result, evaluate
-from pulumi_opensearch_fn.outputs import task_fields
-from pulumi_opensearch_fn.thresholds import RegressionLimit
+from pulumi_opensearch_fn.core.expectations import Observation, Result, evaluate
+from pulumi_opensearch_fn.core.outputs import task_fields
+from pulumi_opensearch_fn.core.thresholds import RegressionLimit
 
 COLLIDING = "ambiguous: 2 values in extendInfo have this name (dotted and nested keys)"
 

@@ -9,7 +9,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pulumi_opensearch_fn.printable import brief, json_safe, printable
+from pulumi_opensearch_fn.core.printable import brief, json_safe, printable
 
 # Anything a terminal could act on: C0, DEL, C1, and Unicode format characters (Cf),
 # plus line and paragraph separators.

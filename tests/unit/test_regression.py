@@ -16,8 +16,8 @@ import pulumi_opensearch_fn as fn
 from pulumi_opensearch_fn import DataSourceError, Expect
 from pulumi_opensearch_fn.api.errors import InvalidInputError
 from pulumi_opensearch_fn.api.models import FunctionTask
-from pulumi_opensearch_fn.expectations import Observation, evaluate
-from pulumi_opensearch_fn.thresholds import RegressionLimit, parse_limits
+from pulumi_opensearch_fn.core.expectations import Observation, evaluate
+from pulumi_opensearch_fn.core.thresholds import RegressionLimit, parse_limits
 
 
 def _task(generation: int, metrics: dict[str, str] | None) -> FunctionTask:

@@ -9,7 +9,7 @@ import pytest
 
 from pulumi_opensearch_fn import Expect
 from pulumi_opensearch_fn.api.models import FunctionTask
-from pulumi_opensearch_fn.expectations import CLOCK_SKEW, Observation, evaluate
+from pulumi_opensearch_fn.core.expectations import CLOCK_SKEW, Observation, evaluate
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ import pytest
 
 from pulumi_opensearch_fn.api import errors as e
 from pulumi_opensearch_fn.api.models import FunctionInstance
-from pulumi_opensearch_fn.expectations import Expect, Observation, Wait, evaluate
-from pulumi_opensearch_fn.polling import wait_until
+from pulumi_opensearch_fn.core.expectations import Expect, Observation, Wait, evaluate
+from pulumi_opensearch_fn.core.polling import wait_until
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from .api.errors import OpenSearchFnError
+from ..api.errors import OpenSearchFnError
 from .expectations import Observation, ParsedExpect
 from .identity import Identity
 
 if TYPE_CHECKING:
-    from .api.client import OpenSearchFunctionClient
+    from ..api.client import OpenSearchFunctionClient
 
 
 A = TypeVar("A")

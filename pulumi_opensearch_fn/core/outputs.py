@@ -17,12 +17,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .api.numbers import MAX_SAFE_INTEGER
-from .api.safe_text import redact, safe
+from ..api.numbers import MAX_SAFE_INTEGER
+from ..api.safe_text import redact, safe
 from .expectations import all_met
 
 if TYPE_CHECKING:  # only annotations: the provider's check does not load the models
-    from .api.models import FunctionInstance, FunctionTask
+    from ..api.models import FunctionInstance, FunctionTask
     from .expectations import Observation, Result
 
 

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
-from .api.errors import InvalidInputError
+from ..api.errors import InvalidInputError
 from .printable import brief
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

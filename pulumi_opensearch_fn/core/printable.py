@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .api.safe_text import strip_controls
+from ..api.safe_text import strip_controls
 
 
 def printable(text: str) -> str:

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .api.errors import OpenSearchFnError
-from .api.validation import check_name, check_region
+from ..api.errors import OpenSearchFnError
+from ..api.validation import check_name, check_region
 from .config import Settings, resolve_settings
 from .expectations import Expect, ParsedExpect, Wait
 from .identity import KEYS, TASK, Identity, Kind, parse_generation
@@ -90,7 +90,7 @@ def parse_request(
     kind: Kind, inputs: Mapping[str, Any], config: ConfigSource
 ) -> tuple[ReadRequest | None, list[Problem]]:
     """The request for `inputs`, or None and every problem found (none is a request)."""
-    from .api.endpoints import normalize_endpoint  # imports the HTTP client's URL parser
+    from ..api.endpoints import normalize_endpoint  # imports the HTTP client's URL parser
 
     checked = check_inputs(kind, inputs)
     problems = list(checked.problems)

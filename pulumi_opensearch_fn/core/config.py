@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .api.errors import CredentialsError, InvalidInputError
-from .api.validation import check_region
+from ..api.errors import CredentialsError, InvalidInputError
+from ..api.validation import check_region
 from .printable import brief
 
 if TYPE_CHECKING:
-    from .api.credentials import Credentials
+    from ..api.credentials import Credentials
 
 ENDPOINT_ENV = "OPENSEARCH_FN_ENDPOINT"
 
@@ -90,7 +90,7 @@ class Settings:
         """Per-resource `region` / `endpoint` win over everything else."""
         if not region and not endpoint:
             return self
-        from .api.endpoints import normalize_endpoint  # the HTTP client's URL parser
+        from ..api.endpoints import normalize_endpoint  # the HTTP client's URL parser
 
         return Settings(
             region=region or self.region,
@@ -120,7 +120,7 @@ def resolve_settings(
     Raises CredentialsError when the first source with credentials is incomplete or
     contradictory, and InvalidInputError for a malformed region or endpoint.
     """
-    from .api.endpoints import normalize_endpoint  # the HTTP client's URL parser
+    from ..api.endpoints import normalize_endpoint  # the HTTP client's URL parser
 
     lookup = config.get if isinstance(config, Mapping) else config
     environ = os.environ if env is None else env
@@ -159,7 +159,7 @@ def resolve_settings(
         named = env_item if source.label == "environment" else config_item
         _check_text(source, named)
         _check_complete(source, key_id, secret, token, profile)
-        from .api.credentials import Credentials
+        from ..api.credentials import Credentials
 
         return Settings(
             region=region,
@@ -176,7 +176,7 @@ def _check_text(
 ) -> None:
     """Refuses, naming the key, a value no request can carry (a trailing newline, a
     non-ASCII key id); the message never holds the value, not even masked."""
-    from .api.credentials import credential_problem
+    from ..api.credentials import credential_problem
 
     for keys, in_header in (
         (source.access_key_id, True),

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from threading import Semaphore
 
-    from .api.client import OpenSearchFunctionClient
-    from .api.credentials import CredentialsProvider
+    from ..api.client import OpenSearchFunctionClient
+    from ..api.credentials import CredentialsProvider
     from .config import Settings
 
 _lock = threading.Lock()
@@ -27,7 +27,7 @@ def new_client(
     request_slots: Semaphore | None = None,
 ) -> OpenSearchFunctionClient:
     """A client for `settings`; `credentials` replaces theirs (a chain resolved up front)."""
-    from .api.client import OpenSearchFunctionClient
+    from ..api.client import OpenSearchFunctionClient
 
     return OpenSearchFunctionClient(
         region=settings.region,

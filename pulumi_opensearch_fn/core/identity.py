@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from .api.errors import InvalidInputError
-from .api.validation import check_generation, check_name, encode_segment
+from ..api.errors import InvalidInputError
+from ..api.validation import check_generation, check_name, encode_segment
 
 Latest = Literal["latest"]
 Generation = int | Latest

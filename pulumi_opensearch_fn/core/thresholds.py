@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
-from .api.errors import InvalidInputError
-from .api.numbers import decimal_of
+from ..api.errors import InvalidInputError
+from ..api.numbers import decimal_of
 from .printable import brief
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from .api.models import FunctionTask
+    from ..api.models import FunctionTask
 
 _OPERATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
     ">=": operator.ge,

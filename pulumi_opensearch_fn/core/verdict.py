@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .api.errors import OpenSearchFnError
+from ..api.errors import OpenSearchFnError
 from .expectations import (
     Observation,
     ParsedExpect,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .api.safe_text import safe
+from ..api.safe_text import safe
 
 
 def moved(

@@ -14,15 +14,15 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .api.errors import InvalidInputError
-from .api.numbers import MAX_SAFE_INTEGER, is_safe_float
-from .api.validation import INSTANCE_STATUSES, TASK_STATUSES
+from ..api.errors import InvalidInputError
+from ..api.numbers import MAX_SAFE_INTEGER, is_safe_float
+from ..api.validation import INSTANCE_STATUSES, TASK_STATUSES
 from .durations import exact_duration, format_duration, parse_duration
 from .printable import brief, printable
 from .thresholds import MetricThreshold, RegressionLimit, parse_limits, parse_thresholds
 
 if TYPE_CHECKING:  # only annotations: the provider's check does not load the models
-    from .api.models import FunctionInstance, FunctionTask
+    from ..api.models import FunctionInstance, FunctionTask
 
 # A generation as text: ASCII digits, at most 19 (a 64-bit integer), as it crosses the engine.
 _DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from .api.errors import OpenSearchFnError, transient
+from ..api.errors import OpenSearchFnError, transient
 from .durations import format_duration
 from .expectations import Observation, ParsedExpect, Result, Wait, all_met, evaluate, hopeless
 from .printable import printable
