@@ -1,17 +1,13 @@
 """A local, faithful emulator of the OpenSearch function API.
 
-* :class:`EmulatorServer`: serves GetFunctionInstance, ListFunctionTasks and
-  GetFunctionTask (both signing schemes verified, documented errors, camelCase
-  or PascalCase bodies) plus an admin API under ``/_admin`` that wants the
-  run's token, a loopback Host and JSON bodies (see ``admin_guard``).
-* :class:`EmulatorAdmin`: a typed client for that admin API
-  (``EmulatorAdmin(url, token)`` or ``server.admin()``).
-* :class:`EmulatorState`: the model (app groups, functions, instances, tasks,
-  credentials) with its simulated :class:`SimClock`.
-* :func:`load_state_file`, :func:`parse_state`, :func:`dump_state`,
-  :func:`sample_state`: the JSON state-file format (see ``state_file``).
-* :class:`FaultSpec`: fault injection, also reachable in-process as
-  ``server.faults.add(FaultSpec(...))``.
+* :class:`EmulatorServer` serves GetFunctionInstance, ListFunctionTasks and
+  GetFunctionTask (both signing schemes verified, documented errors, camelCase or
+  PascalCase) and a guarded admin API under ``/_admin`` (see ``admin_api``).
+* :class:`EmulatorAdmin` is that API's client (``server.admin()``).
+* :class:`EmulatorState` is the model, on a simulated :class:`SimClock`; its records
+  (``state``) are also the state file's and the admin API's description (``schema``).
+* :func:`load_state_file`, :func:`parse_state`, :func:`dump_state`, :func:`sample_state`:
+  the state file (``state_file``). :class:`FaultSpec`: fault injection (``faults``).
 * ``process.emulator_process``: the emulator as a child process.
 """
 

@@ -1,68 +1,180 @@
-"""The HTTP layer: routes, the OpenSearch operations, faults and the request log.
+"""HTTP: the three read operations behind the gateway's checks, and the admin API.
 
-Order for an API request, as a gateway in front of the service would do it:
-route -> injected faults -> signature -> RAM -> the operation. Admin requests
-(``/_admin/...``) skip all of that and are not logged; they pass ``admin_guard``
-(loopback peer and Host, token, JSON) before ``admin_api``.
+An API request goes as through the real gateway: route -> clock steps -> injected
+faults -> signature -> RAM -> the operation, and is logged (secrets redacted). Service
+answers are camelCase or PascalCase (the casing); gateway errors are always PascalCase.
+``/_admin`` requests pass ``admin_api.refusal`` instead and are not logged.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import json
 import logging
+import re
 import socket
 import sys
 import threading
 import time
+import uuid
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
-from . import admin_guard, responses
-from .admin_api import handle_admin
-from .core import Backend
+from .admin_api import handle_admin, refusal
 from .faults import POST_KINDS, Decision, FaultSpec, LogEntry
-from .operations import Route, route, run_operation
-from .responses import Response
-from .state import OpenSearchError
+from .schema import MAX_STATE_BYTES
+from .state import TASK_STATUSES, EmulatorState, OpenSearchError
 from .verify import AuthError, Verified, WireRequest, query_pairs
 
+if TYPE_CHECKING:
+    from .server import EmulatorServer
+
 log = logging.getLogger(__name__)
-MAX_BODY = 64 * 1024 * 1024
+JSON_TYPE = "application/json;charset=utf-8"
+OUTPUT_LEVELS = ("simple", "normal", "detail")
+_LEFT_OUT = {"simple": ("createParameters", "cron", "task"), "normal": ("task",)}
+MAX_INT_CHARS = 20  # a signed 64-bit integer with its sign
+_API = re.compile(
+    r"/v4/openapi/app-groups/([^/]+)/functions/([^/]+)/instances/([^/]+)(/tasks(?:/([^/]+))?)?"
+)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    code: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def pascalize(value: Any) -> Any:
+    """``requestId`` -> ``RequestId`` at every depth (extendInfo is a string: untouched)."""
+    if isinstance(value, dict):
+        return {k[:1].upper() + k[1:]: pascalize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [pascalize(v) for v in value]
+    return value
+
+
+def json_response(status: int, payload: Any, request_id: str = "", code: str = "") -> Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(status, body, code, [("x-acs-request-id", request_id)] if request_id else [])
+
+
+def service_answer(payload: dict[str, Any], casing: str, code: str = "") -> Response:
+    """The service's own envelope (success or error), in the casing asked for."""
+    status, rid = payload["httpCode"], payload["requestId"]
+    return json_response(status, pascalize(payload) if casing == "pascal" else payload, rid, code)
+
+
+def gateway_error(
+    code: str, message: str, status: int, rid: str, host: str, retry_after_ms: int | None = None
+) -> Response:
+    """An error of the API gateway in front of the service: always PascalCase."""
+    recommend = f"https://api.aliyun.com/troubleshoot?q={code}&product=OpenSearch&requestId={rid}"
+    payload = {"RequestId": rid, "HostId": host, "Code": code, "Message": message}
+    response = json_response(status, {**payload, "Recommend": recommend}, rid, code)
+    if retry_after_ms is not None:
+        response.headers.append(("x-acs-retry-after", str(retry_after_ms)))
+    return response
+
+
+# -- the operations -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    action: str
+    names: tuple[str, str, str]  # app group, function, instance (percent-decoded)
+    generation: str | None = None
+
+
+def route(method: str, raw_path: str) -> Route | None:
+    match = _API.fullmatch(raw_path)
+    if match is None or method != "GET":
+        return None
+    app, function, instance, tasks, generation = (
+        None if g is None else unquote(g, errors="replace") for g in match.groups()
+    )
+    names = (app or "", function or "", instance or "")
+    if tasks is None:
+        return Route("GetFunctionInstance", names)
+    return Route(
+        "ListFunctionTasks" if generation is None else "GetFunctionTask", names, generation
+    )
+
+
+def _bad(message: str) -> OpenSearchError:
+    return OpenSearchError("InvalidParameter", message, 400)
+
+
+def _int_param(params: dict[str, str], name: str, default: int | None, low: int) -> int | None:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    shown = repr(raw) if len(raw) <= 40 else repr(raw[:37]) + "..."
+    if len(raw.strip()) > MAX_INT_CHARS:
+        raise _bad(f"{name} must be an integer of at most {MAX_INT_CHARS} characters, got {shown}")
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise _bad(f"{name} must be an integer, got {shown}") from None
+    if value < low:
+        raise _bad(f"{name} must be at least {low}, got {value}")
+    return value
+
+
+def run_operation(state: EmulatorState, r: Route, params: dict[str, str]) -> tuple[Any, int | None]:
+    """(result, totalCount or None); raises OpenSearchError."""
+    if r.action == "GetFunctionInstance":
+        output = params.get("output", "normal")
+        if output not in OUTPUT_LEVELS:
+            raise _bad(f"output must be one of {', '.join(OUTPUT_LEVELS)}, got {output!r}")
+        left_out = _LEFT_OUT.get(output, ())
+        return {k: v for k, v in state.get_instance(*r.names).items() if k not in left_out}, None
+    if r.action == "GetFunctionTask":
+        return state.get_task(*r.names, r.generation or ""), None
+    status = params.get("status")
+    if status is not None and status not in TASK_STATUSES:
+        raise _bad(f"status must be one of {', '.join(TASK_STATUSES)}, got {status!r}")
+    total, page = state.list_tasks(
+        *r.names,
+        status=status,
+        start_time=_int_param(params, "startTime", None, 0),
+        end_time=_int_param(params, "endTime", None, 0),
+        page_number=_int_param(params, "pageNumber", 1, 1) or 1,
+        page_size=_int_param(params, "pageSize", 1, 1) or 1,
+    )
+    return page, total
+
+
+# -- the server ---------------------------------------------------------------------
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
     """A threading server that can close its keep-alive connections on stop."""
 
     daemon_threads = True
-    # Bursts of 50+ clients connecting at once must not be refused.
-    request_queue_size = 1024
+    request_queue_size = 1024  # bursts of 50+ clients connecting at once are queued
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], backend: Backend, *, ipv6: bool = False) -> None:
-        self.backend = backend
-        self.address_family = socket.AF_INET6 if ipv6 else socket.AF_INET
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
+    def __init__(self, emulator: EmulatorServer, address: tuple[str, int]) -> None:
+        self.emulator = emulator
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
         super().__init__(address, EmulatorHandler)
-
-    def track(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(conn)
-
-    def untrack(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(conn)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that hang up mid-request are normal under load and fault tests.
-        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            return
-        log.exception("emulator: error while serving %s", client_address)
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            log.exception("emulator: error while serving %s", client_address)
 
     def close_connections(self) -> None:
-        with self._connections_lock:
-            conns = list(self._connections)
+        with self.connections_lock:
+            conns = list(self.connections)
         for conn in conns:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
@@ -72,8 +184,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "opensearch-emulator"
     sys_version = ""
-    # Idle keep-alive connections are closed after this many seconds.
-    timeout = 120
+    timeout = 120  # idle keep-alive connections are closed after this many seconds
     server: EmulatorHTTPServer
 
     def setup(self) -> None:
@@ -82,62 +193,28 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         # ACKs add ~40 ms to every keep-alive request.
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection)
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.untrack(self.connection)
+            with self.server.connections_lock:
+                self.server.connections.discard(self.connection)
 
     def version_string(self) -> str:
         return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The request log replaces stderr access lines.
-        return
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    # -- plumbing ----------------------------------------------------------
-
-    def _headers(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for name, value in self.headers.items():
-            out.setdefault(name.lower(), []).append(value)
-        return out
-
-    def _read_body(self) -> bytes | None:
-        if self.headers.get("transfer-encoding"):
-            return None
-        length_text = self.headers.get("content-length", "0")
-        try:
-            length = int(length_text)
-        except ValueError:
-            return None
-        if not 0 <= length <= MAX_BODY:
-            return None
-        return self.rfile.read(length) if length else b""
+        return  # the request log replaces stderr access lines
 
     def _send(
-        self, response: Response, *, declared: int | None = None, cut_to: int | None = None
+        self, response: Response, declared: int | None = None, cut_to: int | None = None
     ) -> None:
-        body = response.body if cut_to is None else response.body[:cut_to]
+        body = response.body[:cut_to]
         self.send_response(response.status)
-        self.send_header("Content-Type", responses.JSON_TYPE)
+        self.send_header("Content-Type", JSON_TYPE)
         self.send_header("Content-Length", str(len(body) if declared is None else declared))
         for name, value in response.headers:
             self.send_header(name, value)
@@ -147,119 +224,129 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.wfile.flush()
 
+    def _host(self) -> str:
+        return self.headers.get("host") or "opensearch.aliyuncs.com"
+
     def _handle(self) -> None:
         started = time.perf_counter()
         raw_path, _, raw_query = self.path.partition("?")
-        body = self._read_body()
-        if body is None:
+        length = self.headers.get("content-length", "0")
+        if self.headers.get("transfer-encoding") or not (
+            length.isascii() and length.isdecimal() and int(length) <= MAX_STATE_BYTES
+        ):
             self.close_connection = True
-            rid = responses.new_request_id()
             message = "a request body needs a valid Content-Length (no chunked encoding)"
-            self._send(responses.gateway_error("InvalidParameter", message, 400, rid, self._host()))
+            rid = new_request_id()
+            self._send(gateway_error("InvalidParameter", message, 400, rid, self._host()))
             return
+        body = self.rfile.read(int(length)) if int(length) else b""
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
         try:
             if raw_path == "/_admin" or raw_path.startswith("/_admin/"):
-                self._handle_admin(raw_path, raw_query, body)
-                return
-            self._handle_api(started, raw_path, raw_query, body)
+                self._admin(raw_path, raw_query, headers, body)
+            else:
+                self._api(started, WireRequest(self.command, raw_path, raw_query, headers, body))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def _handle_admin(self, raw_path: str, raw_query: str, body: bytes) -> None:
-        backend = self.server.backend
-        refused = admin_guard.refusal(
-            token=backend.admin_token,
-            peer=self.client_address[0],
-            method=self.command,
-            headers=self._headers(),
-            body=body,
-        )
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+    def _admin(
+        self, raw_path: str, raw_query: str, headers: dict[str, list[str]], body: bytes
+    ) -> None:
+        emu = self.server.emulator
+        refused = refusal(emu.admin_token, self.client_address[0], self.command, headers, body)
         if refused is not None:
-            self._send(responses.json_response(refused.status, {"error": refused.message}, ""))
+            self._send(json_response(refused[0], {"error": refused[1]}))
             return
         try:
-            status, payload = handle_admin(backend, self.command, raw_path, raw_query, body)
+            status, payload = handle_admin(emu, self.command, raw_path, raw_query, body)
         except Exception:
             # A bug here must answer, not drop the connection.
             log.exception("emulator: unexpected error in the admin API")
             self.close_connection = True
             status, payload = 500, {"error": "the admin request failed; see the emulator's log"}
-        self._send(responses.json_response(status, payload, ""))
+        self._send(json_response(status, payload))
 
-    def _host(self) -> str:
-        return self.headers.get("host") or "opensearch.aliyuncs.com"
-
-    def _handle_api(self, started: float, raw_path: str, raw_query: str, body: bytes) -> None:
-        backend = self.server.backend
-        headers = self._headers()
-        wire = WireRequest(self.command, raw_path, raw_query, headers, body)
-        found = route(self.command, raw_path)
+    def _api(self, started: float, wire: WireRequest) -> None:
+        emu = self.server.emulator
+        found = route(self.command, wire.path)
         action = found.action if found is not None else wire.header("x-acs-action")
-        step = backend.clock_steps.due(action)
+        step = emu.clock_steps.due(action)
         if step:
-            backend.state.advance_clock(step)
-        decision = backend.faults.decide(action)
+            emu.state.advance_clock(step)
+        decision = emu.faults.decide(action)
         if decision.latency_ms:
             time.sleep(decision.latency_ms / 1000)
+        fault, rid = decision.fault, new_request_id()
         verified: Verified | None = None
-        fault = decision.fault
-        declared: int | None = None
-        cut_to: int | None = None
-        rid = responses.new_request_id()
         try:
             if fault is not None and fault.kind == "drop":
                 self.close_connection = True
-                self._record(started, wire, action, None, 0, "", decision)
+                self._record(started, wire, action, None, Response(0, b""), decision)
                 return
+            declared = cut_to = None
             if fault is not None and fault.kind in ("throttle", "error"):
                 response = _fault_error(fault, rid, self._host())
             else:
-                response, verified = self._respond(backend, wire, found, rid, started)
+                response, verified = self._respond(wire, found, rid, started)
                 if fault is not None and fault.kind in POST_KINDS:
                     response, declared, cut_to = _mangle(fault, response)
             # Logged before answering, so a client that got its answer finds the entry.
-            self._record(started, wire, action, verified, response.status, response.code, decision)
-            self._send(response, declared=declared, cut_to=cut_to)
+            self._record(started, wire, action, verified, response, decision)
+            self._send(response, declared, cut_to)
         except (BrokenPipeError, ConnectionResetError):
             raise
         except Exception:
-            # A bug here must not kill the connection thread silently.
-            log.exception("emulator: unexpected error")
+            log.exception("emulator: unexpected error")  # a bug must not kill the thread silently
             self.close_connection = True
             message = "The request processing has failed due to some unknown error."
-            self._record(started, wire, action, verified, 500, "InternalError", decision)
-            self._send(responses.gateway_error("InternalError", message, 500, rid, self._host()))
+            response = gateway_error("InternalError", message, 500, rid, self._host())
+            self._record(started, wire, action, verified, response, decision)
+            self._send(response)
 
     def _respond(
-        self, backend: Backend, wire: WireRequest, found: Route | None, rid: str, started: float
+        self, wire: WireRequest, found: Route | None, rid: str, started: float
     ) -> tuple[Response, Verified | None]:
-        host = self._host()
+        emu, host = self.server.emulator, self._host()
         if found is None:
             message = (
                 "Specified api is not found, please check your url and method "
                 f"({self.command} {wire.path})."
             )
-            return responses.gateway_error("InvalidAction.NotFound", message, 404, rid, host), None
+            return gateway_error("InvalidAction.NotFound", message, 404, rid, host), None
         try:
-            verified = backend.verifier.verify(wire, found.action)
+            verified = emu.verifier.verify(wire, found.action)
         except AuthError as exc:
             # Messages quote what the client sent (the ROA string to sign): no secret in them.
-            message = backend.redactor()(exc.message)
-            return responses.gateway_error(exc.code, message, exc.status, rid, host), None
+            return gateway_error(exc.code, emu.redactor()(exc.message), exc.status, rid, host), None
         if verified.actions is not None and found.action not in verified.actions:
             message = (
                 f"You are not authorized to do this action ({found.action}). "
                 "You should be authorized by RAM."
             )
-            return responses.gateway_error("Forbidden.RAM", message, 403, rid, host), verified
-        casing = backend.casing
+            return gateway_error("Forbidden.RAM", message, 403, rid, host), verified
+        envelope: dict[str, Any] = {"status": "OK", "requestId": rid, "httpCode": 200}
         try:
-            params = dict(query_pairs(wire.query))
-            result, total = run_operation(backend.state, found, params)
+            result, total = run_operation(emu.state, found, dict(query_pairs(wire.query)))
         except OpenSearchError as exc:
-            return responses.service_error(exc.code, exc.message, exc.status, rid, casing), verified
-        latency = int((time.perf_counter() - started) * 1000)
-        return responses.success(result, rid, latency, casing, total), verified
+            error = {
+                "requestId": rid,
+                "httpCode": exc.status,
+                "code": exc.code,
+                "message": exc.message,
+            }
+            return service_answer(error, emu.casing, exc.code), verified
+        envelope |= {
+            "code": "",
+            "message": "",
+            "latency": int((time.perf_counter() - started) * 1000),
+        }
+        if total is not None:
+            envelope["totalCount"] = total
+        return service_answer({**envelope, "result": result}, emu.casing), verified
 
     def _record(
         self,
@@ -267,65 +354,51 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         wire: WireRequest,
         action: str | None,
         verified: Verified | None,
-        status: int,
-        code: str,
+        response: Response,
         decision: Decision,
     ) -> None:
         fault = decision.fault.kind if decision.fault is not None else None
-        if fault is None and decision.names:
-            fault = "latency"
-        self.server.backend.log.add(
-            LogEntry(
-                time=time.time(),
-                method=wire.method,
-                path=wire.path,
-                query=wire.query,
-                action=action,
-                scheme=verified.scheme if verified is not None else _scheme(wire),
-                access_key_id=verified.access_key_id if verified is not None else None,
-                token=wire.header("x-acs-security-token") is not None,
-                status=status,
-                code=code,
-                fault=fault,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                headers=tuple((k, v) for k, vs in wire.headers.items() for v in vs),
-            ),
-            self.server.backend.redactor(),
+        auth = wire.header("authorization") or ""
+        scheme = "v3" if auth.startswith("ACS3-") else "roa" if auth.startswith("acs ") else "none"
+        emu = self.server.emulator
+        entry = LogEntry(
+            time=time.time(),
+            method=wire.method,
+            path=wire.path,
+            query=wire.query,
+            action=action,
+            scheme=verified.scheme if verified is not None else scheme,
+            access_key_id=verified.access_key_id if verified is not None else None,
+            token=wire.header("x-acs-security-token") is not None,
+            status=response.status,
+            code=response.code,
+            fault=fault or ("latency" if decision.names else None),
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            headers=tuple((k, v) for k, vs in wire.headers.items() for v in vs),
         )
+        emu.log.add(entry, emu.redactor())
 
 
-def _scheme(wire: WireRequest) -> str:
-    auth = wire.header("authorization") or ""
-    if auth.startswith("ACS3-"):
-        return "v3"
-    if auth.startswith("acs "):
-        return "roa"
-    return "none"
+def new_request_id() -> str:
+    return str(uuid.uuid4()).upper()  # the service's samples show upper-case UUIDs
 
 
 def _fault_error(fault: FaultSpec, rid: str, host: str) -> Response:
-    status = fault.status or 500
-    code = fault.code or "InternalError"
-    if fault.kind == "throttle":
-        message = "Request was denied due to user flow control."
-    else:
-        message = (
-            "The request processing has failed due to some unknown error, exception or failure."
-        )
-    return responses.gateway_error(code, message, status, rid, host, fault.retry_after_ms)
+    message = (
+        "Request was denied due to user flow control."
+        if fault.kind == "throttle"
+        else "The request processing has failed due to some unknown error, exception or failure."
+    )
+    code, status = fault.code or "InternalError", fault.status or 500
+    return gateway_error(code, message, status, rid, host, fault.retry_after_ms)
 
 
 def _mangle(fault: FaultSpec, response: Response) -> tuple[Response, int | None, int | None]:
     """(response, declared Content-Length, bytes actually sent) for body faults."""
     if fault.kind == "malformed":
         body = b'{"status":"OK","result":{"instanceName":<!-- upstream error -->'
-        return (
-            Response(fault.status or 200, body, response.request_id, "", response.headers),
-            None,
-            None,
-        )
+        return Response(fault.status or 200, body, "", response.headers), None, None
     half = max(1, len(response.body) // 2)
     if fault.kind == "truncated":
         return response, len(response.body), half
-    cut = dataclasses.replace(response, body=response.body[:half])
-    return cut, None, None
+    return replace(response, body=response.body[:half]), None, None

@@ -1,15 +1,14 @@
-"""The emulator's model, kept apart from HTTP.
+"""The emulator's model, kept apart from HTTP, under one re-entrant lock (``lock``).
 
-App groups hold functions, functions hold instances, instances hold their
-training tasks. Access keys and STS tokens live here too. Everything is
-guarded by one re-entrant lock (``EmulatorState.lock``).
+App groups hold functions, functions hold instances, instances hold training tasks;
+access keys and STS tokens too. Each record is its own description (see ``schema``):
+the state file and the admin API use its fields, in camelCase, as keys.
 
-Training tasks started with a plan (duration, outcome, final metrics) are
-derived from the simulated clock: while running, their progress is the
-elapsed fraction of the planned duration (at most 99); when the clock passes
-their end they are *settled* once, in end-time order, and the instance
-follows (task summary, and on success ``versionId + 1`` and ``available``).
-Settling happens before every read, so the result only depends on the clock.
+A running task with ``duration_s`` is a training run: its progress is the elapsed
+share of its duration (at most 99) on the simulated clock. Once the clock passes its
+end it is settled, in end-time order, and the instance follows (its task summary, and
+on success ``versionId + 1`` and ``available``). Settling happens before every read,
+so what is seen depends only on the clock.
 """
 
 from __future__ import annotations
@@ -19,19 +18,20 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from .clock import SimClock
+from .schema import DURATION, HIDDEN, JSON_TEXT, METRICS, PERCENT, SECONDS, TIME, Check, dump
 
 TASK_STATUSES = ("success", "failed", "running")
 DAG_STATUSES = ("success", "failed", "untrained", "pending", "running")
 INSTANCE_STATUSES = ("unavailable", "available")
 SOURCES = ("user", "builtin")
 OUTCOMES = ("success", "failed")
-DEFAULT_INSTANCE_EXTEND_INFO = '{"dataReport":{},"errors":{}}'
-
-
+DEFAULT_DURATION_S = 600
 MAX_GENERATION_DIGITS = 18  # a signed 64-bit integer, as the service stores it
+KEY_ID = Check(key=",:;")
+SECRET = Check(wire="accessKeySecret", not_empty=True, secret=True)
 
 
 class OpenSearchError(Exception):
@@ -54,17 +54,14 @@ def run_id_for(start_ms: int) -> str:
     return f"trigger__{stamp}"
 
 
-def task_extend_info(metrics: Mapping[str, Any], errors: list[Any]) -> str:
+def extend_info(metrics: Mapping[str, Any], errors: list[Any]) -> str:
     return json.dumps({**metrics, "errors": errors}, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass
 class Param:
     name: str
-    value: str
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value}
+    value: str = ""
 
 
 @dataclass
@@ -73,85 +70,76 @@ class Belongs:
     category: str = ""
     language: str = ""
 
-    def to_wire(self) -> dict[str, Any]:
-        return {"domain": self.domain, "category": self.category, "language": self.language}
-
 
 @dataclass
 class TaskSummary:
-    """The instance's ``task`` field."""
+    """An instance's ``task``; ``last_run_time`` is its run's end, or start while running."""
 
-    dag_status: str
-    progress: int
-    # Timestamp (ms) of the last run: its end when finished, its start while running.
-    # The public samples pair it with the task's endTime.
-    last_run_time: int
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "dagStatus": self.dag_status,
-            "progress": self.progress,
-            "lastRunTime": self.last_run_time,
-        }
-
-
-@dataclass
-class Plan:
-    """How a running task will end, once the clock passes start + duration."""
-
-    duration_ms: int
-    outcome: str = "success"
-    metrics: dict[str, Any] = field(default_factory=dict)
-    errors: list[Any] = field(default_factory=list)
+    dag_status: Annotated[str, Check(choices=DAG_STATUSES)]
+    progress: Annotated[int, PERCENT] = 0
+    last_run_time: Annotated[int, TIME] = 0
 
 
 @dataclass
 class Task:
-    generation: int
-    start_time: int
-    status: str = "success"
-    progress: int = 100
-    end_time: int = 0
+    """A training task. Defaults: ``generation`` 0 is the previous one's plus 1 (see
+    ``state_file``), a finished task ends ``duration_s`` (600) after it started,
+    ``extend_info`` is ``metrics`` plus ``errors``, ``outcome`` of a run is success."""
+
+    start_time: Annotated[int, TIME]
+    generation: Annotated[int, Check(low=1, digits=True)] = 0
     run_id: str = ""
-    metrics: dict[str, Any] = field(default_factory=dict)
+    status: Annotated[str, Check(choices=TASK_STATUSES)] = "success"
+    progress: Annotated[int | None, PERCENT] = None  # 0 while running, else 100
+    end_time: Annotated[int | None, TIME] = None
+    duration_s: Annotated[float | None, DURATION] = None
+    outcome: Annotated[str | None, Check(choices=OUTCOMES)] = None
+    metrics: Annotated[dict[str, Any], METRICS] = field(default_factory=dict)
     errors: list[Any] = field(default_factory=list)
-    # Verbatim extendInfo string, when a state file wants full control of it.
-    extend_info: str | None = None
-    plan: Plan | None = None
+    extend_info: Annotated[str | None, JSON_TEXT] = None  # verbatim
 
     def __post_init__(self) -> None:
-        if not self.run_id:
-            self.run_id = run_id_for(self.start_time)
+        self.run_id = self.run_id or run_id_for(self.start_time)
+        running = self.status == "running"
+        if self.progress is None:
+            self.progress = 0 if running else 100
+        if self.end_time is None:
+            duration = self.duration_s or DEFAULT_DURATION_S
+            self.end_time = 0 if running else self.start_time + round(duration * 1000)
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if self.outcome is not None and self.ends_at is None:
+            yield "outcome", "only a running task with durationS has an outcome"
+        if self.status == "running" and self.end_time:
+            yield "endTime", "a running task has not ended (leave it out or 0)"
 
     @property
     def ends_at(self) -> int | None:
-        return None if self.plan is None else self.start_time + self.plan.duration_ms
+        """When a training run ends; None for any other task."""
+        if self.status != "running" or self.duration_s is None:
+            return None
+        return self.start_time + round(self.duration_s * 1000)
 
     def effective(self, now_ms: int) -> tuple[str, int, int, str]:
         """(status, progress, endTime, extendInfo) as seen at ``now_ms``."""
-        plan = self.plan
-        if plan is None:
+        end = self.ends_at
+        if end is None:
             info = self.extend_info
-            if info is None:
-                info = task_extend_info(self.metrics, self.errors)
-            return self.status, self.progress, self.end_time, info
-        end = self.start_time + plan.duration_ms
+            info = extend_info(self.metrics, self.errors) if info is None else info
+            return self.status, self.progress or 0, self.end_time or 0, info
         if now_ms >= end:
-            return plan.outcome, 100, end, task_extend_info(plan.metrics, plan.errors)
-        elapsed = max(0, now_ms - self.start_time)
-        progress = min(99, elapsed * 100 // plan.duration_ms)
-        return "running", progress, 0, task_extend_info({}, [])
+            return self.outcome or "success", 100, end, extend_info(self.metrics, self.errors)
+        progress = min(99, max(0, now_ms - self.start_time) * 100 // (end - self.start_time))
+        return "running", progress, 0, extend_info({}, [])
 
     def settle(self) -> None:
-        """Freeze a finished planned task into plain fields."""
-        plan = self.plan
-        if plan is None:
-            return
-        self.status, self.progress, self.end_time, _ = self.effective(
-            self.start_time + plan.duration_ms
-        )
-        self.metrics, self.errors, self.extend_info = dict(plan.metrics), list(plan.errors), None
-        self.plan = None
+        """Freeze a finished training run into a plain finished task."""
+        if self.ends_at is not None:
+            self.status, self.progress, self.end_time, _ = self.effective(self.ends_at)
+            self.outcome = None
+
+    def summary(self) -> TaskSummary:
+        return TaskSummary(self.status, self.progress or 0, self.end_time or self.start_time)
 
     def to_wire(self, function_name: str, now_ms: int) -> dict[str, Any]:
         status, progress, end_time, info = self.effective(now_ms)
@@ -167,16 +155,9 @@ class Task:
         }
 
 
-def _sort_key(task: Task) -> tuple[int, int]:
-    return (task.start_time, task.generation)
-
-
 class TaskBook:
-    """An instance's tasks, ordered by start time, with cached filtered views.
-
-    Listing 10,000 tasks under load must not re-sort or re-filter on every
-    request, so filtered lists are cached until the book changes.
-    """
+    """An instance's tasks, newest first, with cached filtered views: listing 10,000
+    tasks under load must not re-sort or re-filter on every request."""
 
     def __init__(self) -> None:
         self._by_generation: dict[int, Task] = {}
@@ -188,20 +169,19 @@ class TaskBook:
         return len(self._by_generation)
 
     def __iter__(self) -> Iterator[Task]:
-        """Tasks by ascending generation."""
+        """By ascending generation."""
         return iter(sorted(self._by_generation.values(), key=lambda t: t.generation))
 
     def get(self, generation: int) -> Task | None:
         return self._by_generation.get(generation)
 
-    def add_many(self, tasks: list[Task]) -> None:
+    def add(self, *tasks: Task) -> None:
         for task in tasks:
             self._by_generation[task.generation] = task
-        self._newest_first = sorted(self._by_generation.values(), key=_sort_key, reverse=True)
+        self._newest_first = sorted(
+            self._by_generation.values(), key=lambda t: (t.start_time, t.generation), reverse=True
+        )
         self.invalidate()
-
-    def add(self, task: Task) -> None:
-        self.add_many([task])
 
     def invalidate(self) -> None:
         """Forget cached views; call after any task changed status."""
@@ -211,137 +191,109 @@ class TaskBook:
     def latest(self) -> Task | None:
         return self._newest_first[0] if self._newest_first else None
 
-    def max_generation(self) -> int:
-        return max(self._by_generation, default=0)
+    def next_generation(self) -> int:
+        return max(self._by_generation, default=0) + 1
 
     def running(self) -> Task | None:
-        """The newest running task (kept up to date by ``invalidate``)."""
         return self._running
 
-    def query(
-        self, status: str | None, start_after: int | None, end_before: int | None
-    ) -> list[Task]:
-        """Newest first; ``startTime > start_after``, ``0 < endTime < end_before``."""
-        key = (status, start_after, end_before)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        found = [
-            t
-            for t in self._newest_first
-            if (status is None or t.status == status)
-            and (start_after is None or t.start_time > start_after)
-            # A task that has not ended cannot have ended before anything.
-            and (end_before is None or 0 < t.end_time < end_before)
-        ]
-        self._cache[key] = found
-        return found
+    def query(self, status: str | None, after: int | None, before: int | None) -> list[Task]:
+        """Newest first; ``startTime > after``, ``0 < endTime < before``."""
+        key = (status, after, before)
+        if key not in self._cache:
+            self._cache[key] = [
+                t
+                for t in self._newest_first
+                if (status is None or t.status == status)
+                and (after is None or t.start_time > after)
+                # A task that has not ended cannot have ended before anything.
+                and (before is None or 0 < (t.end_time or 0) < before)
+            ]
+        return self._cache[key]
 
 
 @dataclass
 class Instance:
-    name: str
-    function_name: str
+    name: Annotated[str, HIDDEN] = ""
+    function_name: Annotated[str, HIDDEN] = ""
     function_type: str = "PAAS"
     model_type: str = "tf_checkpoint"
-    source: str = "user"
-    status: str = "unavailable"
-    version_id: int = 0
-    create_time: int = 0
+    source: Annotated[str, Check(choices=SOURCES)] = "user"
+    status: Annotated[str, Check(choices=INSTANCE_STATUSES)] = "unavailable"
+    version_id: Annotated[int, Check(low=0)] = 0
+    create_time: Annotated[int, TIME] = 0
     cron: str = ""
     description: str = ""
     belongs: Belongs = field(default_factory=Belongs)
     create_parameters: list[Param] = field(default_factory=list)
     usage_parameters: list[Param] = field(default_factory=list)
-    extend_info: str = DEFAULT_INSTANCE_EXTEND_INFO
+    extend_info: Annotated[str, JSON_TEXT] = '{"dataReport":{},"errors":{}}'
     task: TaskSummary | None = None
-    tasks: TaskBook = field(default_factory=TaskBook)
-
-    def summary(self, now_ms: int) -> TaskSummary | None:
-        running = self.tasks.running()
-        if running is not None and running.plan is not None:
-            _, progress, _, _ = running.effective(now_ms)
-            return TaskSummary("running", progress, running.start_time)
-        return self.task
+    tasks: Annotated[TaskBook, HIDDEN] = field(default_factory=TaskBook)
 
     def to_wire(self, now_ms: int) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "instanceName": self.name,
-            "functionName": self.function_name,
-            **self.stored_fields(),
-        }
-        summary = self.summary(now_ms)
-        if summary is not None:
-            out["task"] = summary.to_wire()
-        return out
-
-    def stored_fields(self) -> dict[str, Any]:
-        """Its own fields by wire name, as the API and the state file both spell them."""
-        return {
-            "functionType": self.function_type,
-            "modelType": self.model_type,
-            "source": self.source,
-            "status": self.status,
-            "versionId": self.version_id,
-            "createTime": self.create_time,
-            "cron": self.cron,
-            "description": self.description,
-            "belongs": self.belongs.to_wire(),
-            "createParameters": [p.to_wire() for p in self.create_parameters],
-            "usageParameters": [p.to_wire() for p in self.usage_parameters],
-            "extendInfo": self.extend_info,
-        }
-
-
-# Instance attributes an admin or a state file may set, by wire name.
-INSTANCE_FIELDS: dict[str, str] = {
-    "functionType": "function_type",
-    "modelType": "model_type",
-    "source": "source",
-    "status": "status",
-    "versionId": "version_id",
-    "createTime": "create_time",
-    "cron": "cron",
-    "description": "description",
-    "belongs": "belongs",
-    "createParameters": "create_parameters",
-    "usageParameters": "usage_parameters",
-    "extendInfo": "extend_info",
-    "task": "task",
-}
+        wire = {"instanceName": self.name, "functionName": self.function_name, **dump(self)}
+        running = self.tasks.running()
+        if running is not None and running.ends_at is not None:
+            wire["task"] = dump(
+                TaskSummary("running", running.effective(now_ms)[1], running.start_time)
+            )
+        if wire["task"] is None:
+            del wire["task"]
+        return wire
 
 
 @dataclass(frozen=True)
 class AccessKey:
-    access_key_id: str
-    secret: str
-    # RAM: the actions this key may call; None allows all.
-    actions: frozenset[str] | None = None
+    access_key_id: Annotated[str, KEY_ID]
+    secret: Annotated[str, SECRET]
+    actions: frozenset[str] | None = None  # RAM: the actions it may call; None: all
 
 
 @dataclass(frozen=True)
 class StsToken:
-    token: str
-    access_key_id: str
-    secret: str
-    expires_ms: int | None = None
+    token: Annotated[str, Check(wire="securityToken", key="", secret=True)]
+    access_key_id: Annotated[str, KEY_ID]
+    secret: Annotated[str, SECRET]
+    expires_ms: Annotated[int | None, Check(wire="expiration", time=True, real_time=True)] = None
     actions: frozenset[str] | None = None
 
 
-Functions = dict[str, dict[str, Instance]]
+@dataclass
+class TaskBatch:
+    """Finished tasks added at once; by default spread evenly between the latest task
+    and now (hourly when there is none), so generation and start-time order agree."""
+
+    count: Annotated[int, Check(low=1, high=1_000_000)] = 1
+    status: Annotated[str, Check(choices=OUTCOMES)] = "success"
+    start_time: Annotated[int | None, TIME] = None
+    interval_s: Annotated[float | None, DURATION] = None
+    duration_s: Annotated[float, SECONDS] = DEFAULT_DURATION_S
+    metrics: Annotated[dict[str, Any], METRICS] = field(default_factory=dict)
+    errors: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Training:
+    """A training run started now (see the module's docstring)."""
+
+    duration_s: Annotated[float, DURATION]
+    outcome: Annotated[str, Check(choices=OUTCOMES)] = "success"
+    metrics: Annotated[dict[str, Any], METRICS] = field(default_factory=dict)
+    errors: list[Any] = field(default_factory=list)
+    run_id: str = ""
 
 
 class EmulatorState:
-    """The whole emulated world. All public methods take the lock."""
+    """The whole emulated world. Public methods take the lock; changes take records
+    already validated (``schema.Reader``)."""
 
     def __init__(self, clock: SimClock | None = None) -> None:
         self.clock = clock if clock is not None else SimClock()
         self.lock = threading.RLock()
-        self.app_groups: dict[str, Functions] = {}
+        self.app_groups: dict[str, dict[str, dict[str, Instance]]] = {}
         self.access_keys: dict[str, AccessKey] = {}
         self.sts_tokens: dict[str, StsToken] = {}
-
-    # -- clock -------------------------------------------------------------
 
     def now_ms(self) -> int:
         return self.clock.now_ms()
@@ -352,41 +304,43 @@ class EmulatorState:
             self._settle(now)
             return now
 
-    def _settle(self, now_ms: int) -> None:
-        due: list[tuple[int, Instance, Task]] = []
+    def instances(self) -> Iterator[Instance]:
         for functions in self.app_groups.values():
             for instances in functions.values():
-                for inst in instances.values():
-                    task = inst.tasks.running()
-                    end = task.ends_at if task is not None else None
-                    if task is not None and end is not None and end <= now_ms:
-                        due.append((end, inst, task))
-        for end, inst, task in sorted(due, key=lambda d: (d[0], d[1].name)):
-            outcome = task.plan.outcome if task.plan is not None else task.status
+                yield from instances.values()
+
+    def _settle(self, now_ms: int) -> None:
+        due = []
+        for inst in self.instances():
+            task = inst.tasks.running()
+            end = task.ends_at if task is not None else None
+            if task is not None and end is not None and end <= now_ms:
+                due.append((end, inst.name, inst, task))
+        for _, _, inst, task in sorted(due, key=lambda d: d[:2]):
             task.settle()
             inst.tasks.invalidate()
-            inst.task = TaskSummary(outcome, 100, end)
-            if outcome == "success":
+            inst.task = task.summary()
+            if task.status == "success":
                 inst.version_id += 1
                 inst.status = "available"
 
-    # -- lookups -------------------------------------------------------------
-
-    def _instance(self, app: str, function: str, name: str) -> Instance:
+    def _instance(self, app: str, function: str, name: str) -> tuple[Instance, int]:
+        """The instance, after settling runs that ended by now; and now."""
+        now = self.now_ms()
+        self._settle(now)
         functions = self.app_groups.get(app)
         if functions is None:
             raise OpenSearchError("App.NotFound", f"app group '{app}' not found")
         inst = functions.get(function, {}).get(name)
         if inst is None:
             raise OpenSearchError("Instance.NotExist", "instance not exist.")
-        return inst
+        return inst, now
 
     def get_instance(self, app: str, function: str, name: str) -> dict[str, Any]:
-        """The instance as the wire shows it (camelCase, every field, task if any)."""
+        """The instance as the API shows it (camelCase, every field, its task if any)."""
         with self.lock:
-            now = self.now_ms()
-            self._settle(now)
-            return self._instance(app, function, name).to_wire(now)
+            inst, now = self._instance(app, function, name)
+            return inst.to_wire(now)
 
     def list_tasks(
         self,
@@ -402,19 +356,14 @@ class EmulatorState:
     ) -> tuple[int, list[dict[str, Any]]]:
         """(totalCount, one page of tasks newest first)."""
         with self.lock:
-            now = self.now_ms()
-            self._settle(now)
-            inst = self._instance(app, function, name)
+            inst, now = self._instance(app, function, name)
             found = inst.tasks.query(status, start_time, end_time)
-            first = (page_number - 1) * page_size
-            page = found[first : first + page_size]
+            page = found[(page_number - 1) * page_size :][:page_size]
             return len(found), [t.to_wire(inst.function_name, now) for t in page]
 
     def get_task(self, app: str, function: str, name: str, generation: str) -> dict[str, Any]:
         with self.lock:
-            now = self.now_ms()
-            self._settle(now)
-            inst = self._instance(app, function, name)
+            inst, now = self._instance(app, function, name)
             numeric = generation.isascii() and generation.isdecimal()
             if numeric and len(generation) > MAX_GENERATION_DIGITS:
                 # int() of thousands of digits is slow or refused outright.
@@ -429,7 +378,7 @@ class EmulatorState:
             return task.to_wire(inst.function_name, now)
 
     def secret_values(self) -> tuple[str, ...]:
-        """Every credential secret the emulator accepts: what answers and logs must not show."""
+        """Every credential secret it accepts: what answers and logs must not show."""
         with self.lock:
             keys = [k.secret for k in self.access_keys.values()]
             tokens = [part for t in self.sts_tokens.values() for part in (t.token, t.secret)]
@@ -447,8 +396,6 @@ class EmulatorState:
         with self.lock:
             return any(t.access_key_id == access_key_id for t in self.sts_tokens.values())
 
-    # -- changes -------------------------------------------------------------
-
     def add_access_key(self, key: AccessKey) -> None:
         with self.lock:
             self.access_keys[key.access_key_id] = key
@@ -457,131 +404,82 @@ class EmulatorState:
         with self.lock:
             self.sts_tokens[token.token] = token
 
-    def upsert_instance(
-        self, app: str, function: str, name: str, fields: Mapping[str, Any] | None = None
-    ) -> None:
-        """Create the instance (and its app group and function) or update it.
-
-        ``fields`` are attribute names of :class:`Instance` (``version_id`` ...)
-        with already-validated values.
-        """
-        with self.lock:
-            instances = self.app_groups.setdefault(app, {}).setdefault(function, {})
-            inst = instances.get(name)
-            if inst is None:
-                inst = Instance(name=name, function_name=function, create_time=self.now_ms())
-                instances[name] = inst
-            self._apply(inst, fields or {})
-
-    def set_instance_fields(
-        self, app: str, function: str, name: str, fields: Mapping[str, Any]
-    ) -> None:
-        """Update an existing instance; raises OpenSearchError when it does not exist."""
-        with self.lock:
-            self._apply(self._instance(app, function, name), fields)
-
-    @staticmethod
-    def _apply(inst: Instance, fields: Mapping[str, Any]) -> None:
-        allowed = set(INSTANCE_FIELDS.values())
-        for attr, value in fields.items():
-            if attr not in allowed:
-                raise ValueError(f"unknown instance field {attr!r}")
-            setattr(inst, attr, value)
-
     def add_app_group(self, app: str) -> None:
         with self.lock:
             self.app_groups.setdefault(app, {})
 
-    def add_tasks(
+    def upsert_instance(
         self,
         app: str,
         function: str,
         name: str,
-        count: int,
+        fields: Mapping[str, Any] | None = None,
         *,
-        status: str = "success",
-        start_ms: int | None = None,
-        interval_ms: int | None = None,
-        duration_ms: int = 600_000,
-        metrics: Mapping[str, Any] | None = None,
-        errors: list[Any] | None = None,
-    ) -> tuple[int, int]:
-        """Append ``count`` finished tasks; returns (first, last) generation.
-
-        By default they are spread evenly between the latest existing task and
-        now (hourly when the instance has none), so generation order and
-        start-time order agree.
-        """
-        if count < 1:
-            raise ValueError("count must be at least 1")
-        if status not in OUTCOMES:
-            raise ValueError(f"status must be one of {', '.join(OUTCOMES)}")
+        create: bool = True,
+    ) -> None:
+        """Set ``fields`` (Instance attributes) of the instance, creating it (and its app
+        group and function) unless ``create`` is false: then it must exist."""
         with self.lock:
-            now = self.now_ms()
-            self._settle(now)
-            inst = self._instance(app, function, name)
-            if inst.tasks.running() is not None:
-                raise ConflictError(
-                    "the instance has a running task; add history before starting one"
-                )
-            latest = inst.tasks.latest()
-            if interval_ms is None:
-                interval_ms = 3_600_000
-                if latest is not None and start_ms is None:
-                    room = now - max(latest.start_time, latest.end_time)
-                    interval_ms = max(1, min(interval_ms, room // (count + 1)))
-            if start_ms is None:
-                start_ms = now - count * interval_ms
-            first = inst.tasks.max_generation() + 1
+            if create:
+                instances = self.app_groups.setdefault(app, {}).setdefault(function, {})
+                if name not in instances:
+                    instances[name] = Instance(name, function, create_time=self.now_ms())
+            inst, _ = self._instance(app, function, name)
+            for attr, value in (fields or {}).items():
+                setattr(inst, attr, value)
+
+    def _idle(self, app: str, function: str, name: str, conflict: str) -> tuple[Instance, int]:
+        inst, now = self._instance(app, function, name)
+        if inst.tasks.running() is not None:
+            raise ConflictError(conflict)
+        return inst, now
+
+    def add_tasks(self, app: str, function: str, name: str, batch: TaskBatch) -> tuple[int, int]:
+        """Append finished tasks; returns their (first, last) generation."""
+        with self.lock:
+            conflict = "the instance has a running task; add history before starting one"
+            inst, now = self._idle(app, function, name, conflict)
+            count, latest = batch.count, inst.tasks.latest()
+            interval = 3_600_000 if batch.interval_s is None else round(batch.interval_s * 1000)
+            if latest is not None and batch.start_time is None and batch.interval_s is None:
+                room = now - max(latest.start_time, latest.end_time or 0)
+                interval = max(1, min(interval, room // (count + 1)))
+            start = now - count * interval if batch.start_time is None else batch.start_time
+            first = inst.tasks.next_generation()
+            duration = round(batch.duration_s * 1000)
             tasks = [
                 Task(
-                    generation=first + i,
-                    start_time=start_ms + i * interval_ms,
-                    status=status,
-                    progress=100,
-                    end_time=start_ms + i * interval_ms + duration_ms,
-                    metrics=dict(metrics or {}),
-                    errors=list(errors or []),
+                    start + i * interval,
+                    first + i,
+                    status=batch.status,
+                    end_time=start + i * interval + duration,
+                    metrics=dict(batch.metrics),
+                    errors=list(batch.errors),
                 )
                 for i in range(count)
             ]
-            inst.tasks.add_many(tasks)
-            newest = inst.tasks.latest()
-            if newest is not None:
-                inst.task = TaskSummary(
-                    newest.status, newest.progress, newest.end_time or newest.start_time
-                )
+            inst.tasks.add(*tasks)
+            inst.task = inst.tasks.latest().summary()  # type: ignore[union-attr]
             return first, first + count - 1
 
-    def start_task(
-        self,
-        app: str,
-        function: str,
-        name: str,
-        duration_ms: int,
-        *,
-        outcome: str = "success",
-        metrics: Mapping[str, Any] | None = None,
-        errors: list[Any] | None = None,
-        run_id: str = "",
-    ) -> int:
+    def start_task(self, app: str, function: str, name: str, run: Training) -> int:
         """Start a training run now; returns its generation."""
-        if duration_ms < 1:
-            raise ValueError("duration must be positive")
-        if outcome not in OUTCOMES:
-            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
         with self.lock:
-            now = self.now_ms()
-            self._settle(now)
-            inst = self._instance(app, function, name)
-            if inst.tasks.running() is not None:
-                raise ConflictError("the instance already has a running task")
-            generation = inst.tasks.max_generation() + 1
-            plan = Plan(duration_ms, outcome, dict(metrics or {}), list(errors or []))
-            task = Task(generation, now, "running", 0, 0, run_id, plan=plan)
+            conflict = "the instance already has a running task"
+            inst, now = self._idle(app, function, name, conflict)
+            task = Task(
+                now,
+                inst.tasks.next_generation(),
+                run.run_id,
+                "running",
+                duration_s=run.duration_s,
+                outcome=run.outcome,
+                metrics=dict(run.metrics),
+                errors=list(run.errors),
+            )
             inst.tasks.add(task)
             inst.task = TaskSummary("running", 0, now)
-            return generation
+            return task.generation
 
     def replace_with(self, other: EmulatorState) -> None:
         """Take over another state's contents, keeping this object (servers hold it)."""
@@ -593,11 +491,10 @@ class EmulatorState:
 
     def counts(self) -> dict[str, int]:
         with self.lock:
-            functions = [f for fs in self.app_groups.values() for f in fs.values()]
-            instances = [i for f in functions for i in f.values()]
+            instances = list(self.instances())
             return {
                 "appGroups": len(self.app_groups),
-                "functions": len(functions),
+                "functions": sum(len(f) for f in self.app_groups.values()),
                 "instances": len(instances),
                 "tasks": sum(len(i.tasks) for i in instances),
                 "accessKeys": len(self.access_keys),

@@ -23,11 +23,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Literal, Protocol
+from typing import Literal
 from urllib.parse import parse_qsl, quote
 
-from .redaction import REDACTED
-from .state import AccessKey, StsToken
+from .faults import REDACTED
+from .state import EmulatorState
 
 API_VERSION = "2017-12-25"
 WINDOW_S = 15 * 60
@@ -77,12 +77,6 @@ class Verified:
     access_key_id: str
     token: bool
     actions: frozenset[str] | None  # RAM: what the credential may call; None = all
-
-
-class Credentials(Protocol):
-    def access_key(self, access_key_id: str) -> AccessKey | None: ...
-    def sts_token(self, token: str) -> StsToken | None: ...
-    def is_sts_key_id(self, access_key_id: str) -> bool: ...
 
 
 # -- canonical forms (pure; tested against the published vectors) -----------------
@@ -218,7 +212,7 @@ class Verifier:
 
     def __init__(
         self,
-        credentials: Credentials,
+        credentials: EmulatorState,
         nonces: NonceCache | None = None,
         *,
         window_s: float = WINDOW_S,
