@@ -1,9 +1,7 @@
-"""``EmulatorAdmin``: a client for the emulator's admin API (see ``admin_api``).
-
-Its bodies are the records the emulator validates (``schema.body``): a method's keyword
-arguments are the fields of ``state.Instance``, ``TaskBatch``, ``Training``,
-``faults.FaultSpec``..., by name, so an unknown one fails here, a bad value there.
-"""
+"""``EmulatorAdmin``: the admin API's client. Bodies are the records the emulator
+validates, built by ``schema.body``: keyword arguments are a record's fields by name
+(``state.Instance``, ``TaskBatch``, ``Training``, ``faults.FaultSpec``...), so an
+unknown one fails here and a bad value there, with every problem named."""
 
 from __future__ import annotations
 
@@ -21,8 +19,7 @@ from .state import AccessKey, Instance, StsToken, TaskBatch, Training
 
 
 class EmulatorAdminError(Exception):
-    """The admin API refused a request; ``payload`` holds its JSON answer
-    (``payload["problems"]`` lists every problem of a body)."""
+    """The admin API refused a request; ``payload`` holds its JSON answer."""
 
     def __init__(self, status: int, payload: Any) -> None:
         message = payload.get("error") if isinstance(payload, dict) else None
@@ -32,20 +29,16 @@ class EmulatorAdminError(Exception):
 
 
 class EmulatorAdmin:
-    """Drive a running emulator (tests, benchmarks, demos).
-
-    ``url`` and ``token`` are the first and second lines the ``emulator`` command
-    prints, or ``EmulatorServer.url`` and ``admin_token`` (``server.admin()`` does
-    both). Every method raises :class:`EmulatorAdminError` when the emulator refuses.
-    """
+    """Drive a running emulator: ``EmulatorAdmin(url, token)`` with the two lines the
+    ``emulator`` command prints first, or ``EmulatorServer.admin()``. Every method
+    raises :class:`EmulatorAdminError` when the emulator refuses the request."""
 
     def __init__(self, url: str, token: str, *, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
-        self._client = httpx.Client(  # no proxy: the emulator is always local
-            base_url=self.url + "/_admin",
-            timeout=timeout,
-            trust_env=False,
-            headers={"Authorization": f"Bearer {token}"},
+        headers = {"Authorization": f"Bearer {token}"}
+        # No proxy: the emulator is always local.
+        self._client = httpx.Client(
+            base_url=self.url + "/_admin", timeout=timeout, trust_env=False, headers=headers
         )
 
     def __repr__(self) -> str:
@@ -58,10 +51,7 @@ class EmulatorAdmin:
         return self
 
     def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
 
@@ -75,19 +65,16 @@ class EmulatorAdmin:
         return payload
 
     @staticmethod
-    def _instance(app: str, function: str, instance: str, *rest: str) -> str:
-        names = (quote(n, safe="~") for n in (app, function, instance))
-        return "/app-groups/{}/functions/{}/instances/{}".format(*names) + "".join(rest)
-
-    # -- clock and the whole state ------------------------------------------------
+    def _instance(app: str, function: str, instance: str, then: str = "") -> str:
+        app, function, instance = (quote(n, safe="~") for n in (app, function, instance))
+        return f"/app-groups/{app}/functions/{function}/instances/{instance}{then}"
 
     def health(self) -> bool:
         return bool(self._call("GET", "/health").get("ok"))
 
     def clock(self) -> dict[str, int]:
         """The simulated clock: ``{"nowMs", "offsetMs"}``."""
-        answer: dict[str, int] = self._call("GET", "/clock")
-        return answer
+        return dict(self._call("GET", "/clock"))
 
     def advance_clock(self, seconds: float) -> int:
         """Move the simulated clock forward (runs progress and finish); returns now in ms."""
@@ -104,8 +91,7 @@ class EmulatorAdmin:
 
     def clock_steps(self) -> list[dict[str, Any]]:
         """Steps not taken yet: ``{"seconds", "atRequest", "action", "id", "seen"}``."""
-        steps: list[dict[str, Any]] = self._call("GET", "/clock/steps")
-        return steps
+        return list(self._call("GET", "/clock/steps"))
 
     def clear_clock_steps(self) -> None:
         self._call("DELETE", "/clock/steps")
@@ -113,19 +99,15 @@ class EmulatorAdmin:
     def state(self, *, secrets: bool = False) -> dict[str, Any]:
         """The whole state in the state-file format; key secrets and STS tokens only
         with ``secrets=True`` (needed to load it back)."""
-        state: dict[str, Any] = self._call("GET", "/state", **({"secrets": "1"} if secrets else {}))
-        return state
+        return dict(self._call("GET", "/state", **({"secrets": "1"} if secrets else {})))
 
     def load_state(self, data: dict[str, Any]) -> dict[str, int]:
         """Replace the whole state with ``data`` (state-file format); returns its sizes."""
-        sizes: dict[str, int] = self._call("PUT", "/state", data)
-        return sizes
+        return dict(self._call("PUT", "/state", data))
 
     def set_casing(self, casing: str) -> None:
         """Answer in ``"camel"`` (the service's docs) or ``"pascal"`` (the SDK's models)."""
         self._call("PUT", "/casing", body(CasingChoice, casing=casing))
-
-    # -- app groups, instances, tasks ----------------------------------------------
 
     def add_app_group(self, app: str) -> None:
         """An empty app group: lookups in it answer Instance.NotExist, not App.NotFound."""
@@ -135,21 +117,16 @@ class EmulatorAdmin:
         self, app: str, function: str, instance: str, **fields: Any
     ) -> dict[str, Any]:
         """Create the instance (and its app group and function) or merge ``fields`` (of
-        ``state.Instance``: ``status``, ``version_id``, ``task``...) into it. Returns the
-        instance as GetFunctionInstance shows it."""
-        shown: dict[str, Any] = self._call(
-            "PUT", self._instance(app, function, instance), body(Instance, **fields)
-        )
-        return shown
+        ``state.Instance``: ``status``, ``version_id``...); returns it as the API shows it."""
+        path = self._instance(app, function, instance)
+        return dict(self._call("PUT", path, body(Instance, **fields)))
 
     def set_instance_fields(
         self, app: str, function: str, instance: str, **fields: Any
     ) -> dict[str, Any]:
         """Like ``upsert_instance``, but the instance must exist (404 otherwise)."""
-        shown: dict[str, Any] = self._call(
-            "PATCH", self._instance(app, function, instance), body(Instance, **fields)
-        )
-        return shown
+        path = self._instance(app, function, instance)
+        return dict(self._call("PATCH", path, body(Instance, **fields)))
 
     def set_instance_status(
         self, app: str, function: str, instance: str, status: str
@@ -159,25 +136,24 @@ class EmulatorAdmin:
     def add_tasks(
         self, app: str, function: str, instance: str, count: int = 1, **options: Any
     ) -> tuple[int, int]:
-        """Append ``count`` finished tasks (history); returns their (first, last) generation.
-        ``options`` are ``state.TaskBatch``'s: ``status``, ``start_time`` (epoch ms, ISO
-        8601 or ``now-3d``), ``interval_s``, ``duration_s``, ``metrics``, ``errors``."""
-        batch = body(TaskBatch, count=count, **options)
-        answer = self._call("POST", self._instance(app, function, instance, "/tasks"), batch)
+        """Append ``count`` finished tasks; returns their (first, last) generation.
+        ``options``: ``state.TaskBatch``'s ``status``, ``start_time`` (epoch ms, ISO 8601
+        or ``now-3d``), ``interval_s``, ``duration_s``, ``metrics``, ``errors``."""
+        path = self._instance(app, function, instance, "/tasks")
+        answer = self._call("POST", path, body(TaskBatch, count=count, **options))
         return int(answer["first"]), int(answer["last"])
 
     def start_task(
         self, app: str, function: str, instance: str, duration_s: float, **options: Any
     ) -> int:
         """Start a training run now; returns its generation. It is ``running`` until the
-        simulated clock passes its end, then ``outcome`` (``success``) with ``metrics``
-        and ``errors``; on success the instance's versionId goes up by one and it becomes
-        ``available``. ``options``: ``state.Training``'s (``run_id`` too)."""
-        run = body(Training, duration_s=duration_s, **options)
-        answer = self._call("POST", self._instance(app, function, instance, "/training"), run)
-        return int(answer["generation"])
-
-    # -- credentials, faults, the request log ---------------------------------------
+        simulated clock passes its end, then its ``outcome`` (``success``) with its
+        ``metrics`` and ``errors`` (``state.Training``); on success the instance's
+        versionId goes up by one and it becomes ``available``."""
+        path = self._instance(app, function, instance, "/training")
+        return int(
+            self._call("POST", path, body(Training, duration_s=duration_s, **options))["generation"]
+        )
 
     def add_access_key(
         self,
@@ -190,7 +166,7 @@ class EmulatorAdmin:
         """Accept a key pair, or with ``security_token`` an STS credential expiring at
         ``expiration`` (epoch ms, ISO 8601, ``now+1h``; None: never). ``actions`` limits
         what it may call (others get Forbidden.RAM)."""
-        key: dict[str, Any] = body(
+        key = body(
             AccessKey, access_key_id=access_key_id, secret=access_key_secret, actions=actions
         )
         if security_token is not None:
@@ -208,20 +184,17 @@ class EmulatorAdmin:
 
     def faults(self) -> list[dict[str, Any]]:
         """The active faults, with how often each was applied and how many remain."""
-        faults: list[dict[str, Any]] = self._call("GET", "/faults")
-        return faults
+        return list(self._call("GET", "/faults"))
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
     def requests(self, limit: int | None = None, *, headers: bool = False) -> list[dict[str, Any]]:
-        """The request log, oldest first (the last ``limit``): ``faults.LogEntry``'s fields,
-        ``headers`` (cut, credentials redacted) only when asked."""
+        """The request log, oldest first (the last ``limit``): ``faults.LogEntry``'s
+        fields, ``headers`` (cut, credentials redacted) only when asked."""
         params = {"headers": "1" if headers else "0"}
-        if limit is not None:
-            params["limit"] = str(limit)
-        entries: list[dict[str, Any]] = self._call("GET", "/requests", **params)
-        return entries
+        params |= {} if limit is None else {"limit": str(limit)}
+        return list(self._call("GET", "/requests", **params))
 
     def clear_requests(self) -> None:
         """Empty the request log and its counts."""
@@ -230,5 +203,4 @@ class EmulatorAdmin:
     def counts(self) -> dict[str, Any]:
         """``{"requests": {"total", "status:200", "code:...", "action:...", ...},
         "state": {sizes}, "nonces": n}``."""
-        counts: dict[str, Any] = self._call("GET", "/counts")
-        return counts
+        return dict(self._call("GET", "/counts"))

@@ -192,10 +192,9 @@ def _route(
             emu.casing = parse(CasingChoice, data, now).casing  # type: ignore[assignment]
             return {"casing": emu.casing}
         case "POST", "access-keys":
-            if isinstance(data, dict) and data.get("securityToken"):
-                state.add_sts_token(token := parse(StsToken, data, now))
-                return {"accessKeyId": token.access_key_id}
-            state.add_access_key(key := parse(AccessKey, data, now))
+            secured = isinstance(data, dict) and data.get("securityToken")
+            record: type[AccessKey | StsToken] = StsToken if secured else AccessKey
+            state.add_credential(key := parse(record, data, now))
             return {"accessKeyId": key.access_key_id}
         case "GET", "faults":
             return emu.faults.list()

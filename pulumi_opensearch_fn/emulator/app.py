@@ -1,8 +1,8 @@
 """HTTP: the three read operations behind the gateway's checks, and the admin API.
 
 An API request goes as through the real gateway: route -> clock steps -> injected
-faults -> signature -> RAM -> the operation, and is logged (secrets redacted). Service
-answers are camelCase or PascalCase (the casing); gateway errors are always PascalCase.
+faults -> signature -> RAM -> the operation, and is logged with secrets redacted.
+Service answers are camelCase or PascalCase; gateway errors are always PascalCase.
 ``/_admin`` requests pass ``admin_api.refusal`` instead and are not logged.
 """
 
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .admin_api import handle_admin, refusal
-from .faults import POST_KINDS, Decision, FaultSpec, LogEntry
-from .schema import MAX_STATE_BYTES
+from .faults import POST_KINDS, FaultSpec, LogEntry
+from .schema import MAX_STATE_BYTES, short
 from .state import TASK_STATUSES, EmulatorState, OpenSearchError
 from .verify import AuthError, Verified, WireRequest, query_pairs
 
@@ -32,8 +32,11 @@ if TYPE_CHECKING:
     from .server import EmulatorServer
 
 log = logging.getLogger(__name__)
-JSON_TYPE = "application/json;charset=utf-8"
 OUTPUT_LEVELS = ("simple", "normal", "detail")
+FAULT_MESSAGES = {
+    "throttle": "Request was denied due to user flow control.",
+    "error": "The request processing has failed due to some unknown error, exception or failure.",
+}
 _LEFT_OUT = {"simple": ("createParameters", "cron", "task"), "normal": ("task",)}
 MAX_INT_CHARS = 20  # a signed 64-bit integer with its sign
 _API = re.compile(
@@ -53,20 +56,12 @@ def pascalize(value: Any) -> Any:
     """``requestId`` -> ``RequestId`` at every depth (extendInfo is a string: untouched)."""
     if isinstance(value, dict):
         return {k[:1].upper() + k[1:]: pascalize(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [pascalize(v) for v in value]
-    return value
+    return [pascalize(v) for v in value] if isinstance(value, list) else value
 
 
 def json_response(status: int, payload: Any, request_id: str = "", code: str = "") -> Response:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Response(status, body, code, [("x-acs-request-id", request_id)] if request_id else [])
-
-
-def service_answer(payload: dict[str, Any], casing: str, code: str = "") -> Response:
-    """The service's own envelope (success or error), in the casing asked for."""
-    status, rid = payload["httpCode"], payload["requestId"]
-    return json_response(status, pascalize(payload) if casing == "pascal" else payload, rid, code)
 
 
 def gateway_error(
@@ -88,7 +83,7 @@ def gateway_error(
 class Route:
     action: str
     names: tuple[str, str, str]  # app group, function, instance (percent-decoded)
-    generation: str | None = None
+    generation: str = ""
 
 
 def route(method: str, raw_path: str) -> Route | None:
@@ -96,14 +91,10 @@ def route(method: str, raw_path: str) -> Route | None:
     if match is None or method != "GET":
         return None
     app, function, instance, tasks, generation = (
-        None if g is None else unquote(g, errors="replace") for g in match.groups()
+        unquote(g or "", errors="replace") for g in match.groups()
     )
-    names = (app or "", function or "", instance or "")
-    if tasks is None:
-        return Route("GetFunctionInstance", names)
-    return Route(
-        "ListFunctionTasks" if generation is None else "GetFunctionTask", names, generation
-    )
+    action = "ListFunctionTasks" if not generation else "GetFunctionTask"
+    return Route(action if tasks else "GetFunctionInstance", (app, function, instance), generation)
 
 
 def _bad(message: str) -> OpenSearchError:
@@ -114,40 +105,37 @@ def _int_param(params: dict[str, str], name: str, default: int | None, low: int)
     raw = params.get(name)
     if raw is None:
         return default
-    shown = repr(raw) if len(raw) <= 40 else repr(raw[:37]) + "..."
     if len(raw.strip()) > MAX_INT_CHARS:
-        raise _bad(f"{name} must be an integer of at most {MAX_INT_CHARS} characters, got {shown}")
+        message = f"an integer of at most {MAX_INT_CHARS} characters, got {short(raw)}"
+        raise _bad(f"{name} must be {message}")
     try:
         value = int(raw.strip())
     except ValueError:
-        raise _bad(f"{name} must be an integer, got {shown}") from None
+        raise _bad(f"{name} must be an integer, got {short(raw)}") from None
     if value < low:
         raise _bad(f"{name} must be at least {low}, got {value}")
     return value
 
 
-def run_operation(state: EmulatorState, r: Route, params: dict[str, str]) -> tuple[Any, int | None]:
-    """(result, totalCount or None); raises OpenSearchError."""
+def run_operation(state: EmulatorState, r: Route, params: dict[str, str]) -> dict[str, Any]:
+    """The answer's ``result`` (and ``totalCount``); raises OpenSearchError."""
     if r.action == "GetFunctionInstance":
         output = params.get("output", "normal")
         if output not in OUTPUT_LEVELS:
             raise _bad(f"output must be one of {', '.join(OUTPUT_LEVELS)}, got {output!r}")
-        left_out = _LEFT_OUT.get(output, ())
-        return {k: v for k, v in state.get_instance(*r.names).items() if k not in left_out}, None
+        shown = state.get_instance(*r.names)
+        return {"result": {k: v for k, v in shown.items() if k not in _LEFT_OUT.get(output, ())}}
     if r.action == "GetFunctionTask":
-        return state.get_task(*r.names, r.generation or ""), None
+        return {"result": state.get_task(*r.names, r.generation)}
     status = params.get("status")
     if status is not None and status not in TASK_STATUSES:
         raise _bad(f"status must be one of {', '.join(TASK_STATUSES)}, got {status!r}")
-    total, page = state.list_tasks(
-        *r.names,
-        status=status,
-        start_time=_int_param(params, "startTime", None, 0),
-        end_time=_int_param(params, "endTime", None, 0),
-        page_number=_int_param(params, "pageNumber", 1, 1) or 1,
-        page_size=_int_param(params, "pageSize", 1, 1) or 1,
-    )
-    return page, total
+    after, before = (_int_param(params, name, None, 0) for name in ("startTime", "endTime"))
+    number, size = (_int_param(params, name, 1, 1) or 1 for name in ("pageNumber", "pageSize"))
+    with state.instance(*r.names) as (inst, now):
+        found = inst.tasks.query(status, after, before)
+        page = [t.to_wire(inst.function_name, now) for t in found[(number - 1) * size :][:size]]
+        return {"totalCount": len(found), "result": page}
 
 
 # -- the server ---------------------------------------------------------------------
@@ -210,22 +198,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         return  # the request log replaces stderr access lines
 
     def _send(
-        self, response: Response, declared: int | None = None, cut_to: int | None = None
+        self, response: Response, declared: int | None = None, cut: int | None = None
     ) -> None:
-        body = response.body[:cut_to]
+        body = response.body[:cut]
         self.send_response(response.status)
-        self.send_header("Content-Type", JSON_TYPE)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
         self.send_header("Content-Length", str(len(body) if declared is None else declared))
         for name, value in response.headers:
             self.send_header(name, value)
-        if declared is not None:
-            self.close_connection = True
+        self.close_connection = self.close_connection or declared is not None
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
-
-    def _host(self) -> str:
-        return self.headers.get("host") or "opensearch.aliyuncs.com"
 
     def _handle(self) -> None:
         started = time.perf_counter()
@@ -236,8 +220,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         ):
             self.close_connection = True
             message = "a request body needs a valid Content-Length (no chunked encoding)"
-            rid = new_request_id()
-            self._send(gateway_error("InvalidParameter", message, 400, rid, self._host()))
+            self._send(gateway_error("InvalidParameter", message, 400, new_id(), self._host()))
             return
         body = self.rfile.read(int(length)) if int(length) else b""
         headers: dict[str, list[str]] = {}
@@ -253,144 +236,101 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-    def _admin(
-        self, raw_path: str, raw_query: str, headers: dict[str, list[str]], body: bytes
-    ) -> None:
+    def _host(self) -> str:
+        return self.headers.get("host") or "opensearch.aliyuncs.com"
+
+    def _admin(self, path: str, query: str, headers: dict[str, list[str]], body: bytes) -> None:
         emu = self.server.emulator
         refused = refusal(emu.admin_token, self.client_address[0], self.command, headers, body)
         if refused is not None:
             self._send(json_response(refused[0], {"error": refused[1]}))
             return
         try:
-            status, payload = handle_admin(emu, self.command, raw_path, raw_query, body)
+            status, payload = handle_admin(emu, self.command, path, query, body)
         except Exception:
-            # A bug here must answer, not drop the connection.
-            log.exception("emulator: unexpected error in the admin API")
+            log.exception("emulator: unexpected error in the admin API")  # answer, not drop
             self.close_connection = True
             status, payload = 500, {"error": "the admin request failed; see the emulator's log"}
         self._send(json_response(status, payload))
 
     def _api(self, started: float, wire: WireRequest) -> None:
-        emu = self.server.emulator
+        emu, rid, host = self.server.emulator, new_id(), self._host()
         found = route(self.command, wire.path)
         action = found.action if found is not None else wire.header("x-acs-action")
-        step = emu.clock_steps.due(action)
-        if step:
+        if step := emu.clock_steps.due(action):
             emu.state.advance_clock(step)
-        decision = emu.faults.decide(action)
-        if decision.latency_ms:
-            time.sleep(decision.latency_ms / 1000)
-        fault, rid = decision.fault, new_request_id()
+        latency_ms, fault, label = emu.faults.decide(action)
+        time.sleep(latency_ms / 1000)
         verified: Verified | None = None
+        declared = cut = None
         try:
             if fault is not None and fault.kind == "drop":
-                self.close_connection = True
-                self._record(started, wire, action, None, Response(0, b""), decision)
-                return
-            declared = cut_to = None
-            if fault is not None and fault.kind in ("throttle", "error"):
-                response = _fault_error(fault, rid, self._host())
+                response = Response(0, b"")
+            elif fault is not None and fault.kind in ("throttle", "error"):
+                message = FAULT_MESSAGES[fault.kind]
+                status, code = fault.status or 500, fault.code or ""
+                response = gateway_error(code, message, status, rid, host, fault.retry_after_ms)
             else:
                 response, verified = self._respond(wire, found, rid, started)
                 if fault is not None and fault.kind in POST_KINDS:
-                    response, declared, cut_to = _mangle(fault, response)
-            # Logged before answering, so a client that got its answer finds the entry.
-            self._record(started, wire, action, verified, response, decision)
-            self._send(response, declared, cut_to)
-        except (BrokenPipeError, ConnectionResetError):
-            raise
+                    response, declared, cut = _mangle(fault, response)
         except Exception:
             log.exception("emulator: unexpected error")  # a bug must not kill the thread silently
             self.close_connection = True
             message = "The request processing has failed due to some unknown error."
-            response = gateway_error("InternalError", message, 500, rid, self._host())
-            self._record(started, wire, action, verified, response, decision)
-            self._send(response)
+            response = gateway_error("InternalError", message, 500, rid, host)
+        # Logged before answering, so a client that got its answer finds the entry.
+        auth = wire.header("authorization") or ""
+        scheme = "v3" if auth.startswith("ACS3-") else "roa" if auth.startswith("acs ") else "none"
+        entry = LogEntry(
+            time.time(), wire.method, wire.path, wire.query, action,
+            verified.scheme if verified is not None else scheme,
+            verified.access_key_id if verified is not None else None,
+            wire.header("x-acs-security-token") is not None, response.status, response.code,
+            label, round((time.perf_counter() - started) * 1000, 3),
+            tuple((k, v) for k, vs in wire.headers.items() for v in vs),
+        )  # fmt: skip
+        emu.log.add(entry, emu.redactor())
+        if response.status:
+            self._send(response, declared, cut)
+        self.close_connection = self.close_connection or not response.status
 
     def _respond(
         self, wire: WireRequest, found: Route | None, rid: str, started: float
     ) -> tuple[Response, Verified | None]:
         emu, host = self.server.emulator, self._host()
         if found is None:
-            message = (
-                "Specified api is not found, please check your url and method "
-                f"({self.command} {wire.path})."
-            )
+            message = "Specified api is not found, please check your url and method "
+            message += f"({self.command} {wire.path})."
             return gateway_error("InvalidAction.NotFound", message, 404, rid, host), None
         try:
             verified = emu.verifier.verify(wire, found.action)
         except AuthError as exc:
             # Messages quote what the client sent (the ROA string to sign): no secret in them.
-            return gateway_error(exc.code, emu.redactor()(exc.message), exc.status, rid, host), None
+            message = emu.redactor()(exc.message)
+            return gateway_error(exc.code, message, exc.status, rid, host), None
         if verified.actions is not None and found.action not in verified.actions:
-            message = (
-                f"You are not authorized to do this action ({found.action}). "
-                "You should be authorized by RAM."
-            )
+            message = f"You are not authorized to do this action ({found.action}). "
+            message += "You should be authorized by RAM."
             return gateway_error("Forbidden.RAM", message, 403, rid, host), verified
-        envelope: dict[str, Any] = {"status": "OK", "requestId": rid, "httpCode": 200}
         try:
-            result, total = run_operation(emu.state, found, dict(query_pairs(wire.query)))
+            answer = run_operation(emu.state, found, dict(query_pairs(wire.query)))
         except OpenSearchError as exc:
-            error = {
-                "requestId": rid,
-                "httpCode": exc.status,
-                "code": exc.code,
-                "message": exc.message,
-            }
-            return service_answer(error, emu.casing, exc.code), verified
-        envelope |= {
-            "code": "",
-            "message": "",
-            "latency": int((time.perf_counter() - started) * 1000),
-        }
-        if total is not None:
-            envelope["totalCount"] = total
-        return service_answer({**envelope, "result": result}, emu.casing), verified
+            error = {"requestId": rid, "httpCode": exc.status, "code": exc.code}
+            return self._service({**error, "message": exc.message}, exc.code), verified
+        latency = int((time.perf_counter() - started) * 1000)
+        head = {"status": "OK", "requestId": rid, "httpCode": 200, "code": "", "message": ""}
+        return self._service({**head, "latency": latency, **answer}), verified
 
-    def _record(
-        self,
-        started: float,
-        wire: WireRequest,
-        action: str | None,
-        verified: Verified | None,
-        response: Response,
-        decision: Decision,
-    ) -> None:
-        fault = decision.fault.kind if decision.fault is not None else None
-        auth = wire.header("authorization") or ""
-        scheme = "v3" if auth.startswith("ACS3-") else "roa" if auth.startswith("acs ") else "none"
-        emu = self.server.emulator
-        entry = LogEntry(
-            time=time.time(),
-            method=wire.method,
-            path=wire.path,
-            query=wire.query,
-            action=action,
-            scheme=verified.scheme if verified is not None else scheme,
-            access_key_id=verified.access_key_id if verified is not None else None,
-            token=wire.header("x-acs-security-token") is not None,
-            status=response.status,
-            code=response.code,
-            fault=fault or ("latency" if decision.names else None),
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
-            headers=tuple((k, v) for k, vs in wire.headers.items() for v in vs),
-        )
-        emu.log.add(entry, emu.redactor())
+    def _service(self, payload: dict[str, Any], code: str = "") -> Response:
+        """An answer of the service itself, in the casing asked for."""
+        pascal = self.server.emulator.casing == "pascal"
+        body = pascalize(payload) if pascal else payload
+        return json_response(payload["httpCode"], body, payload["requestId"], code)
 
 
-def new_request_id() -> str:
+def new_id() -> str:
     return str(uuid.uuid4()).upper()  # the service's samples show upper-case UUIDs
-
-
-def _fault_error(fault: FaultSpec, rid: str, host: str) -> Response:
-    message = (
-        "Request was denied due to user flow control."
-        if fault.kind == "throttle"
-        else "The request processing has failed due to some unknown error, exception or failure."
-    )
-    code, status = fault.code or "InternalError", fault.status or 500
-    return gateway_error(code, message, status, rid, host, fault.retry_after_ms)
 
 
 def _mangle(fault: FaultSpec, response: Response) -> tuple[Response, int | None, int | None]:

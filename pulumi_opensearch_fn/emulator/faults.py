@@ -5,9 +5,8 @@ Fault kinds: ``throttle`` (a gateway ``Throttling.User``, status 400 or 429), ``
 without answering), ``malformed`` (the body replaced by invalid JSON), ``truncated``
 (a Content-Length beyond the bytes sent), ``cut`` (the JSON cut in half). A fault hits
 the next ``count`` matching requests, or each with probability ``rate`` (seeded by
-``seed``; with ``count`` too, at most ``count`` times), or with neither every one until
-cleared; ``action`` limits it to one API action. ``retry_after_ms`` adds an
-``x-acs-retry-after`` header to throttles and errors.
+``seed``; with ``count``, at most ``count`` times), or with neither all until cleared;
+``action`` limits it to one API action; ``retry_after_ms`` adds ``x-acs-retry-after``.
 """
 
 from __future__ import annotations
@@ -25,12 +24,8 @@ from urllib.parse import quote, quote_plus
 from .schema import Check, dump, parse
 
 FAULT_KINDS = ("throttle", "error", "latency", "drop", "malformed", "truncated", "cut")
-ERROR_CODES = {
-    500: "InternalError",
-    502: "BadGateway",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
-}
+ERROR_CODES = {500: "InternalError", 502: "BadGateway", 503: "ServiceUnavailable"}
+ERROR_CODES[504] = "GatewayTimeout"
 POST_KINDS = ("malformed", "truncated", "cut")  # faults that alter a handled request's answer
 MAX_LATENCY_MS = 60_000
 
@@ -63,14 +58,10 @@ class FaultSpec:
 
     def completed(self) -> FaultSpec:
         """With the status and code it answers filled in."""
-        status, code = self.status, self.code
-        if self.kind == "throttle":
-            status, code = status or 400, code or "Throttling.User"
-        elif self.kind == "error":
-            status = status or 500
-            code = code or ERROR_CODES.get(status, "InternalError")
-        elif self.kind == "malformed":
-            status = status or 200
+        status = self.status or {"throttle": 400, "error": 500, "malformed": 200}.get(self.kind)
+        code = self.code or ("Throttling.User" if self.kind == "throttle" else None)
+        if self.kind == "error":
+            code = code or ERROR_CODES.get(status or 500, "InternalError")
         return dataclasses.replace(self, status=status, code=code)
 
 
@@ -79,21 +70,12 @@ class Fault:
     id: int
     spec: FaultSpec
     remaining: int | None
+    rng: random.Random
     applied: int = 0
-    rng: random.Random = dataclasses.field(default_factory=random.Random)
 
     def to_json(self) -> dict[str, Any]:
         shown = {k: v for k, v in dump(self.spec).items() if v is not None}
         return {**shown, "id": self.id, "remaining": self.remaining, "applied": self.applied}
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What to do to one request: extra delay, and at most one other fault."""
-
-    latency_ms: int = 0
-    fault: FaultSpec | None = None
-    names: tuple[str, ...] = ()
 
 
 class FaultInjector:
@@ -106,10 +88,9 @@ class FaultInjector:
         """Adds ``spec`` once the validator took it (InvalidInput otherwise)."""
         spec = parse(FaultSpec, dump(spec), 0, "fault").completed()
         with self._lock:
-            fault = Fault(self._next_id, spec, spec.count, rng=random.Random(spec.seed))
+            self._faults.append(Fault(self._next_id, spec, spec.count, random.Random(spec.seed)))
             self._next_id += 1
-            self._faults.append(fault)
-            return fault.id
+            return self._next_id - 1
 
     def clear(self) -> None:
         with self._lock:
@@ -119,10 +100,10 @@ class FaultInjector:
         with self._lock:
             return [f.to_json() for f in self._faults]
 
-    def decide(self, action: str | None) -> Decision:
-        """The faults for one request, counts consumed: latency faults stack; the first
-        other one that fires (in the order added) wins."""
-        latency, chosen, names = 0, None, []  # type: tuple[int, FaultSpec | None, list[str]]
+    def decide(self, action: str | None) -> tuple[int, FaultSpec | None, str | None]:
+        """(delay in ms, the fault to apply, its kind or "latency" for the log), counts
+        consumed: latency faults stack; the first other one that fires wins."""
+        latency, chosen, hit = 0, None, False
         with self._lock:
             for fault in list(self._faults):
                 spec = fault.spec
@@ -130,16 +111,15 @@ class FaultInjector:
                     continue
                 if spec.rate is not None and fault.rng.random() >= spec.rate:
                     continue
-                fault.applied += 1
+                fault.applied, hit = fault.applied + 1, True
                 if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
                 latency += spec.latency_ms or 0
-                names.append(spec.kind)
-                if spec.kind != "latency":
-                    chosen = spec
-        return Decision(min(latency, MAX_LATENCY_MS), chosen, tuple(names))
+                chosen = spec if spec.kind != "latency" else chosen
+        label = chosen.kind if chosen is not None else "latency" if hit else None
+        return min(latency, MAX_LATENCY_MS), chosen, label
 
 
 REDACTED = "<redacted>"
@@ -147,8 +127,8 @@ MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
 
 
 class Redactor:
-    """Replaces every secret in every form a header or query might carry it (plain,
-    base64, hex, percent-encoded); longest first, so none is left half-shown."""
+    """Replaces every secret in every form a header or query might carry (plain, base64,
+    hex, percent-encoded); longest first, so none is left half-shown."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         found: set[str] = set()
@@ -161,8 +141,7 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         for form in self._forms:
-            if form in text:
-                text = text.replace(form, REDACTED)
+            text = text.replace(form, REDACTED)
         return text
 
 
@@ -184,18 +163,15 @@ class LogEntry:
 
     def to_json(self, *, headers: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = dump(self)
-        if not headers:
-            del out["headers"]
-        return out
+        return out if headers else {k: v for k, v in out.items() if k != "headers"}
 
 
-# An entry's values are cut and the whole log is capped in (estimated) bytes as well as
-# entries, so a client sending huge headers cannot grow it.
+# Values are cut and the log capped in (estimated) bytes as well as entries, so a
+# client sending huge headers cannot grow it; the security token is kept as a mark only.
 MAX_LOGGED_VALUE = 2048
 MAX_LOGGED_HEADERS = 64
 DEFAULT_LOG_BYTES = 16 * 1024 * 1024
 _ENTRY_OVERHEAD = 512  # the object, its numbers and short fields
-_SECRET_HEADERS = frozenset({"x-acs-security-token"})  # kept only as a mark
 
 
 def _cut(text: str) -> str:
@@ -203,53 +179,36 @@ def _cut(text: str) -> str:
 
 
 class RequestLog:
-    """Every API request (not admin ones), oldest first, at most ``maxlen`` entries and
+    """Every API request (not admin ones), oldest first: at most ``maxlen`` entries and
     about ``max_bytes``, headers included; the oldest go first. Counts see them all."""
 
     def __init__(self, maxlen: int = 20_000, max_bytes: int = DEFAULT_LOG_BYTES) -> None:
         self._entries: deque[tuple[LogEntry, int]] = deque()
-        self._maxlen = maxlen
-        self._max_bytes = max_bytes
-        self._bytes = 0
+        self._maxlen, self._max_bytes, self._bytes = maxlen, max_bytes, 0
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def add(self, entry: LogEntry, redact: Callable[[str], str] = str) -> None:
         """Keeps ``entry`` with its texts passed through ``redact`` and cut."""
-        kept = [
+        headers = tuple(
             (
                 _cut(redact(name)),
-                REDACTED if name.lower() in _SECRET_HEADERS else _cut(redact(value)),
+                REDACTED if name.lower() == "x-acs-security-token" else _cut(redact(value)),
             )
             for name, value in entry.headers[:MAX_LOGGED_HEADERS]
-        ]
-        entry = dataclasses.replace(
-            entry,
-            path=_cut(redact(entry.path)),
-            query=_cut(redact(entry.query)),
-            headers=tuple(kept),
         )
-        texts = [entry.method, entry.path, entry.query, entry.action or "", entry.code]
-        size = _ENTRY_OVERHEAD + sum(map(len, texts)) + sum(len(n) + len(v) for n, v in kept)
+        path, query = _cut(redact(entry.path)), _cut(redact(entry.query))
+        entry = dataclasses.replace(entry, path=path, query=query, headers=headers)
+        texts = [entry.method, path, query, entry.action or "", entry.code, *sum(headers, ())]
+        size = _ENTRY_OVERHEAD + sum(map(len, texts))
+        marks = {"action": entry.action, "code": entry.code, "fault": entry.fault}
         with self._lock:
             self._entries.append((entry, size))
             self._bytes += size
-            while self._entries and (
-                len(self._entries) > self._maxlen or self._bytes > self._max_bytes
-            ):
+            while len(self._entries) > self._maxlen or self._bytes > self._max_bytes:
                 self._bytes -= self._entries.popleft()[1]
-            self._counts.update(
-                ["total", f"status:{entry.status}", f"scheme:{entry.scheme}"]
-                + [
-                    f"{k}:{v}"
-                    for k, v in (
-                        ("action", entry.action),
-                        ("code", entry.code),
-                        ("fault", entry.fault),
-                    )
-                    if v
-                ]
-            )
+            self._counts.update(["total", f"status:{entry.status}", f"scheme:{entry.scheme}"])
+            self._counts.update(f"{k}:{v}" for k, v in marks.items() if v)
 
     @property
     def size_bytes(self) -> int:

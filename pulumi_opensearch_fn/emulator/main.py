@@ -99,10 +99,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(f"{TOKEN_ENV}: {exc}")
     for credential in args.access_keys:
-        if isinstance(credential, StsToken):
-            state.add_sts_token(credential)
-        else:
-            state.add_access_key(credential)
+        state.add_credential(credential)
     server = EmulatorServer(state, args.host, args.port, args.casing, token)
     try:
         server.start()

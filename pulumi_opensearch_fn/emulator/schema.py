@@ -1,9 +1,9 @@
 """The one description of what the emulator holds and is told, and its one validator.
 
-Records are dataclasses; a field's name in camelCase is its key in the state file, in
-admin bodies and answers, and a ``Check`` in its ``Annotated`` type says what else a
-value must be. :class:`Reader` validates (the state file, admin bodies, the command
-line, in-process fault specs), :func:`dump` writes, :func:`body` builds a client's body.
+Records are dataclasses: a field's name in camelCase is its key in the state file and
+in admin bodies and answers; a ``Check`` in its ``Annotated`` type says what else its
+value must be. :class:`Reader` validates (state file, admin bodies, command line, fault
+specs), :func:`dump` writes, :func:`body` builds an admin client's body.
 """
 
 from __future__ import annotations
@@ -20,56 +20,47 @@ from functools import cache
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
-
 # Inputs are a few instances and tasks: far below these bounds on what parsing may cost.
 MAX_STATE_BYTES = 16 * 2**20
 MAX_STATE_DEPTH = 64
 MAX_NUMBER_DIGITS = 100
-MAX_SECONDS = 100 * 365 * 24 * 3600  # longer durations and steps are mistakes
+MAX_SECONDS = 100 * 365 * 24 * 3600  # longer durations and clock steps are mistakes
 MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last time datetime holds
 
 
 @dataclasses.dataclass(frozen=True)
 class Check:
-    """What a field's value must be beyond its type; ``wire`` renames its key."""
+    """What a value must be beyond its type; ``wire`` renames its key."""
 
     choices: tuple[str, ...] = ()
     low: float | None = None
     high: float | None = None
-    time: bool = False  # epoch ms, ISO 8601 or now[+-]N[smhd] (simulated clock)
-    real_time: bool = False  # ... relative to real time instead
+    time: bool = False  # epoch ms, ISO 8601 or now[+-]N[smhd] on the simulated clock
+    real_time: bool = False  # ... on real time
     json: bool = False  # text holding JSON; an object is serialized
-    key: str | None = None  # printable ASCII without spaces nor any of these
+    key: str | None = None  # printable ASCII without spaces nor any of these characters
     not_empty: bool = False
-    no_errors: bool = False  # metrics: errors have a field of their own
+    no_errors: bool = False  # metrics: errors have their own field
     digits: bool = False  # an integer may be written as decimal text
     secret: bool = False  # left out of dumps unless asked
     wire: str = ""
-    hidden: bool = False  # not input, not dumped: kept by the record's owner
+    hidden: bool = False  # neither input nor dumped: kept by the record's owner
     readonly: bool = False  # dumped, not input
 
 
-NONE = Check()
-TIME = Check(time=True)
-SECONDS = Check(low=0, high=MAX_SECONDS)
-DURATION = Check(low=0.001, high=MAX_SECONDS)
-PERCENT = Check(low=0, high=100)
-JSON_TEXT = Check(json=True)
-METRICS = Check(no_errors=True)
-HIDDEN = Check(hidden=True)
-READONLY = Check(readonly=True)
+NONE, TIME, PERCENT = Check(), Check(time=True), Check(low=0, high=100)
+SECONDS, DURATION = Check(low=0, high=MAX_SECONDS), Check(low=0.001, high=MAX_SECONDS)
+JSON_TEXT, METRICS = Check(json=True), Check(no_errors=True)
+HIDDEN, READONLY = Check(hidden=True), Check(readonly=True)
 
 
 class InvalidInput(ValueError):
     """Input that cannot be used; ``problems`` names each with its location."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        if len(problems) == 1:
-            super().__init__(f"invalid {source}: {problems[0]}")
-        else:
-            super().__init__(f"invalid {source}:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.source, self.problems = source, problems
+        lines = ["", *(f"  - {p}" for p in problems)] if len(problems) > 1 else problems
+        super().__init__(f"invalid {source}: " + "\n".join(lines))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,12 +69,8 @@ class Field:
     key: str
     hint: Any
     check: Check
-    optional: bool
-    required: bool
-
-    @property
-    def is_input(self) -> bool:
-        return not (self.check.hidden or self.check.readonly)
+    optional: bool = False
+    required: bool = True
 
 
 def camel(name: str) -> str:
@@ -93,19 +80,21 @@ def camel(name: str) -> str:
 
 @cache
 def fields_of(cls: type) -> tuple[Field, ...]:
-    hints = get_type_hints(cls, include_extras=True)
-    found = []
+    hints, found = get_type_hints(cls, include_extras=True), []
     for f in dataclasses.fields(cls):
         hint, check = hints[f.name], NONE
         if get_origin(hint) is Annotated:
             hint, check = get_args(hint)[:2]
         args = get_args(hint)
         optional = get_origin(hint) in (Union, types.UnionType) and type(None) in args
-        if optional:
-            hint = next(a for a in args if a is not type(None))
+        hint = next(a for a in args if a is not type(None)) if optional else hint
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         found.append(Field(f.name, check.wire or camel(f.name), hint, check, optional, required))
     return tuple(found)
+
+
+def inputs(cls: type) -> list[Field]:
+    return [f for f in fields_of(cls) if not (f.check.hidden or f.check.readonly)]
 
 
 class _Bad(Exception):
@@ -137,16 +126,15 @@ class Reader:
         self.problems.append(f"{where or '(top level)'}: {problem}")
 
     def obj(self, value: Any, where: str, keys: Iterable[str]) -> dict[str, Any] | None:
-        """``value`` when an object with only these keys (and ``_comments``)."""
+        """``value`` if it is an object with only these keys (and ``_comments``)."""
         if not isinstance(value, dict):
             self.fail(where, f"must be an object, got {kind(value)}")
             return None
         allowed = tuple(keys)
         for key in value:
             if key not in allowed and not key.startswith("_"):
-                self.fail(
-                    at(where or "(top level)", key), f"unknown key (allowed: {', '.join(allowed)})"
-                )
+                problem = f"unknown key (allowed: {', '.join(allowed)})"
+                self.fail(at(where or "(top level)", key), problem)
         return value
 
     def names(self, value: Any, where: str) -> dict[str, Any]:
@@ -159,84 +147,74 @@ class Reader:
         return {k: v for k, v in value.items() if k != ""}
 
     def fields(
-        self,
-        cls: type,
-        value: Any,
-        where: str,
-        *,
-        partial: bool = False,
-        extra: tuple[str, ...] = (),
+        self, cls: type, value: Any, where: str, partial: bool = False, extra: Iterable[str] = ()
     ) -> dict[str, Any] | None:
-        """The input fields of ``cls`` found in ``value``, by attribute name; None on a
-        problem. ``partial``: missing required fields are fine (an update)."""
-        table = [f for f in fields_of(cls) if f.is_input]
-        before = len(self.problems)
-        entry = self.obj(value, where, [f.key for f in table] + list(extra))
+        """The fields of ``cls`` in ``value`` by attribute name, or None on a problem.
+        ``partial``: an update, missing required fields are fine."""
+        before, table = len(self.problems), inputs(cls)
+        entry = self.obj(value, where, [*(f.key for f in table), *extra])
         if entry is None:
             return None
-        found: dict[str, Any] = {}
         for f in table:
-            if f.key not in entry:
-                if f.required and not partial:
-                    self.fail(at(where, f.key), "is required")
-                continue
-            try:
-                found[f.name] = self.value(f, entry[f.key], at(where, f.key))
-            except _Bad as bad:
-                if str(bad):
-                    self.fail(at(where, f.key), str(bad))
+            if f.required and not partial and f.key not in entry:
+                self.fail(at(where, f.key), "is required")
+        found = {
+            f.name: self.value_at(f, entry[f.key], at(where, f.key))
+            for f in table
+            if f.key in entry
+        }
         return found if len(self.problems) == before else None
 
     def record(self, cls: type[T], value: Any, where: str, **options: Any) -> T | None:
-        """A ``cls`` from ``value``, its own ``problems()`` (across fields) checked too."""
+        """A ``cls`` from ``value``; its ``problems()`` (across fields) are checked too."""
         found = self.fields(cls, value, where, **options)
-        if found is None:
-            return None
-        made = cls(**found)
-        before = len(self.problems)
-        for key, problem in getattr(made, "problems", tuple)():
+        made = None if found is None else cls(**found)
+        problems = list(getattr(made, "problems", tuple)())
+        for key, problem in problems:
             self.fail(at(where, key), problem)
-        return made if len(self.problems) == before else None
+        return None if problems else made
+
+    def value_at(self, f: Field, value: Any, where: str) -> Any:
+        """``value`` read as field ``f``; a problem is reported (and None returned)."""
+        try:
+            return self.value(f, value, where)
+        except _Bad as bad:
+            if str(bad):
+                self.fail(where, str(bad))
+            return None
 
     def value(self, f: Field, value: Any, where: str) -> Any:
+        hint, check, origin = f.hint, f.check, get_origin(f.hint)
         if value is None and f.optional:
             return None
-        hint, check = f.hint, f.check
         if dataclasses.is_dataclass(hint):
             made = self.record(hint, value, where)  # type: ignore[arg-type]
             if made is None:
                 raise _Bad("")
             return made
-        origin = get_origin(hint)
-        if origin in (list, frozenset):
-            if not isinstance(value, list):
-                raise _Bad(f"must be a list, got {kind(value)}")
-            (item_hint,) = get_args(hint)
-            if item_hint is Any:
-                return value
-            item = Field("", "", item_hint, NONE, False, True)
-            before = len(self.problems)
-            items = []
-            for i, entry in enumerate(value):
-                try:
-                    items.append(self.value(item, entry, f"{where}[{i}]"))
-                except _Bad as bad:
-                    if str(bad):
-                        self.fail(f"{where}[{i}]", str(bad))
+        if origin in (list, frozenset) and isinstance(value, list):
+            (item,) = get_args(hint)
+            before, field = len(self.problems), Field("", "", item, NONE)
+            items = (
+                value
+                if item is Any
+                else [self.value_at(field, v, f"{where}[{i}]") for i, v in enumerate(value)]
+            )
             if len(self.problems) > before:
                 raise _Bad("")
             return origin(items)
-        if origin is dict:
-            if not isinstance(value, dict):
-                raise _Bad(f"must be an object, got {kind(value)}")
+        if origin is dict and isinstance(value, dict):
             if check.no_errors and "errors" in value:
                 raise _Bad("put errors in 'errors', not in 'metrics'")
             return value
+        if origin is not None:
+            raise _Bad(
+                f"must be {'a list' if origin is not dict else 'an object'}, got {kind(value)}"
+            )
         if hint is str:
             return _text(check, value)
         if check.time:
-            now = int(time.time() * 1000) if check.real_time else self.now_ms
-            found = parse_time(value, now)
+            found = parse_time(value, int(time.time() * 1000) if check.real_time else self.now_ms)
             if found is None:
                 raise _Bad(f"must be epoch ms, ISO 8601 or now[+-]N[smhd], got {short(value)}")
             return found
@@ -262,8 +240,8 @@ def _text(check: Check, value: Any) -> str:
     if check.not_empty and not value:
         raise _Bad("must not be empty")
     if check.key is not None and (not _PRINTABLE.fullmatch(value) or set(check.key) & set(value)):
-        extra = f" nor any of {check.key!r}" if check.key else ""
-        raise _Bad(f"must be printable ASCII without spaces{extra}")
+        unwanted = f" nor any of {check.key!r}" if check.key else ""
+        raise _Bad(f"must be printable ASCII without spaces{unwanted}")
     if check.json:
         try:
             read_json(value)
@@ -276,11 +254,10 @@ def _bounded(check: Check, value: float) -> float:
     low, high = check.low, check.high
     if (low is None or value >= low) and (high is None or value <= high):
         return value
-    if low == high:
-        raise _Bad(f"must be {low} (got {short(value)})")
-    if high is None:
-        raise _Bad(f"must be at least {low} (got {short(value)})")
-    raise _Bad(f"must be from {low} to {high} (got {short(value)})")
+    wanted = (
+        f"{low}" if low == high else f"at least {low}" if high is None else f"from {low} to {high}"
+    )
+    raise _Bad(f"must be {wanted} (got {short(value)})")
 
 
 def _finite(value: float) -> bool:
@@ -297,15 +274,10 @@ _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 def parse_time(value: Any, now_ms: int) -> int | None:
     """Epoch ms, ISO 8601 (no zone: UTC) or ``now[+-]N[smhd]`` -> epoch ms; None when
-    unreadable or outside year 1970 to 9999."""
-    if isinstance(value, bool):
-        return None
-    found: int | None = None
-    if isinstance(value, int):
-        found = value
-    elif isinstance(value, str) and len(value) <= MAX_NUMBER_DIGITS:
-        text = value.strip()
-        match = _RELATIVE.fullmatch(text)
+    unreadable or outside years 1970 to 9999."""
+    found = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, str) and len(value) <= MAX_NUMBER_DIGITS:
+        text, match = value.strip(), _RELATIVE.fullmatch(value.strip())
         if text.isascii() and text.isdecimal():
             found = int(text)
         elif match:
@@ -337,31 +309,25 @@ def read_json(text: str | bytes) -> Any:
     except ValueError as exc:  # from the hooks below
         problem = str(exc)
     else:
-        if not _deeper(data, MAX_STATE_DEPTH):
+        if _shallow(data):
             return data
         problem = deep
     raise InvalidInput("JSON", [problem])
 
 
-def _deeper(data: Any, limit: int) -> bool:
-    """Iterative, so the check itself cannot overflow the stack."""
-    pending: list[tuple[Any, int]] = [(data, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, dict | list):
-            if depth > limit:
-                return True
-            items = value.values() if isinstance(value, dict) else value
-            pending.extend((item, depth + 1) for item in items)
-    return False
+def _shallow(value: Any, levels: int = MAX_STATE_DEPTH) -> bool:
+    """Recurses at most ``levels`` deep, so the check itself cannot overflow the stack."""
+    items = value.values() if isinstance(value, dict) else value
+    if not isinstance(value, dict | list):
+        return True
+    return levels > 0 and all(_shallow(v, levels - 1) for v in items)
 
 
 def _number(convert: type[int] | type[float]) -> Any:
     def parse(text: str) -> int | float:
         if len(text) > MAX_NUMBER_DIGITS:
-            raise ValueError(
-                f"a number of {len(text)} characters ({text[:20]}...); at most {MAX_NUMBER_DIGITS}"
-            )
+            wanted = f"at most {MAX_NUMBER_DIGITS}"
+            raise ValueError(f"a number of {len(text)} characters ({text[:20]}...); {wanted}")
         return convert(text)
 
     return parse
@@ -379,23 +345,18 @@ _DECODER = json.JSONDecoder(
 def dump(value: Any, *, secrets: bool = True) -> Any:
     """Records as their wire keys (hidden fields, and secrets unless asked, left out)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.key: dump(getattr(value, f.name), secrets=secrets)
-            for f in fields_of(type(value))
-            if not f.check.hidden and (secrets or not f.check.secret)
-        }
+        shown = [f for f in fields_of(type(value)) if not f.check.hidden]
+        shown = [f for f in shown if secrets or not f.check.secret]
+        return {f.key: dump(getattr(value, f.name), secrets=secrets) for f in shown}
     if isinstance(value, list | tuple):
         return [dump(v, secrets=secrets) for v in value]
-    if isinstance(value, frozenset):
-        return sorted(value)
-    return value
+    return sorted(value) if isinstance(value, frozenset) else value
 
 
 def body(cls: type, **values: Any) -> dict[str, Any]:
-    """A ``cls`` as a client sends it: keyword arguments by field name (or wire key).
+    """A ``cls`` as an admin client sends it: keyword arguments by field name (or key).
     None leaves out a field that cannot be null (its default applies)."""
-    table = {f.name: f for f in fields_of(cls) if f.is_input}
-    table |= {f.key: f for f in table.values()}
+    table = {name: f for f in inputs(cls) for name in (f.name, f.key)}
     unknown = sorted(set(values) - set(table))
     if unknown:
         raise TypeError(f"{cls.__name__} has no field {', '.join(unknown)}")

@@ -1,14 +1,11 @@
-"""The emulator's model, kept apart from HTTP, under one re-entrant lock (``lock``).
+"""The emulator's model, apart from HTTP: app groups hold functions, functions hold
+instances, instances hold training tasks; access keys and STS tokens. Each record is its
+own description (``schema``): the state file and the admin API use its fields as keys.
 
-App groups hold functions, functions hold instances, instances hold training tasks;
-access keys and STS tokens too. Each record is its own description (see ``schema``):
-the state file and the admin API use its fields, in camelCase, as keys.
-
-A running task with ``duration_s`` is a training run: its progress is the elapsed
-share of its duration (at most 99) on the simulated clock. Once the clock passes its
-end it is settled, in end-time order, and the instance follows (its task summary, and
-on success ``versionId + 1`` and ``available``). Settling happens before every read,
-so what is seen depends only on the clock.
+A running task with ``duration_s`` is a training run: its progress is the elapsed share
+of its duration (at most 99) on the simulated clock. When the clock passes its end it
+is settled, in end-time order, and the instance follows (its task summary, and on
+success ``versionId + 1`` and ``available``). Settling happens before every read.
 """
 
 from __future__ import annotations
@@ -16,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -25,8 +23,6 @@ from .schema import DURATION, HIDDEN, JSON_TEXT, METRICS, PERCENT, SECONDS, TIME
 
 TASK_STATUSES = ("success", "failed", "running")
 DAG_STATUSES = ("success", "failed", "untrained", "pending", "running")
-INSTANCE_STATUSES = ("unavailable", "available")
-SOURCES = ("user", "builtin")
 OUTCOMES = ("success", "failed")
 DEFAULT_DURATION_S = 600
 MAX_GENERATION_DIGITS = 18  # a signed 64-bit integer, as the service stores it
@@ -39,19 +35,11 @@ class OpenSearchError(Exception):
 
     def __init__(self, code: str, message: str, status: int = 404) -> None:
         super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+        self.code, self.message, self.status = code, message, status
 
 
 class ConflictError(ValueError):
     """An admin request that contradicts the current state."""
-
-
-def run_id_for(start_ms: int) -> str:
-    """The service's run id style: ``trigger__2021-03-05T12:18:41``."""
-    stamp = datetime.fromtimestamp(start_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"trigger__{stamp}"
 
 
 def extend_info(metrics: Mapping[str, Any], errors: list[Any]) -> str:
@@ -83,14 +71,14 @@ class TaskSummary:
 @dataclass
 class Task:
     """A training task. Defaults: ``generation`` 0 is the previous one's plus 1 (see
-    ``state_file``), a finished task ends ``duration_s`` (600) after it started,
-    ``extend_info`` is ``metrics`` plus ``errors``, ``outcome`` of a run is success."""
+    ``state_file``); a finished task ends ``duration_s`` (600) after it started; the
+    extendInfo is ``metrics`` plus ``errors``; a run's ``outcome`` is success."""
 
     start_time: Annotated[int, TIME]
     generation: Annotated[int, Check(low=1, digits=True)] = 0
-    run_id: str = ""
+    run_id: str = ""  # default: trigger__2021-03-05T12:18:41, from the start
     status: Annotated[str, Check(choices=TASK_STATUSES)] = "success"
-    progress: Annotated[int | None, PERCENT] = None  # 0 while running, else 100
+    progress: Annotated[int | None, PERCENT] = None  # default: 0 while running, else 100
     end_time: Annotated[int | None, TIME] = None
     duration_s: Annotated[float | None, DURATION] = None
     outcome: Annotated[str | None, Check(choices=OUTCOMES)] = None
@@ -99,13 +87,13 @@ class Task:
     extend_info: Annotated[str | None, JSON_TEXT] = None  # verbatim
 
     def __post_init__(self) -> None:
-        self.run_id = self.run_id or run_id_for(self.start_time)
+        stamp = datetime.fromtimestamp(self.start_time / 1000, tz=UTC)
+        self.run_id = self.run_id or f"trigger__{stamp:%Y-%m-%dT%H:%M:%S}"
         running = self.status == "running"
-        if self.progress is None:
-            self.progress = 0 if running else 100
+        self.progress = (0 if running else 100) if self.progress is None else self.progress
         if self.end_time is None:
-            duration = self.duration_s or DEFAULT_DURATION_S
-            self.end_time = 0 if running else self.start_time + round(duration * 1000)
+            duration = round((self.duration_s or DEFAULT_DURATION_S) * 1000)
+            self.end_time = 0 if running else self.start_time + duration
 
     def problems(self) -> Iterator[tuple[str, str]]:
         if self.outcome is not None and self.ends_at is None:
@@ -122,18 +110,17 @@ class Task:
 
     def effective(self, now_ms: int) -> tuple[str, int, int, str]:
         """(status, progress, endTime, extendInfo) as seen at ``now_ms``."""
-        end = self.ends_at
+        end, info = self.ends_at, extend_info(self.metrics, self.errors)
         if end is None:
-            info = self.extend_info
-            info = extend_info(self.metrics, self.errors) if info is None else info
+            info = info if self.extend_info is None else self.extend_info
             return self.status, self.progress or 0, self.end_time or 0, info
         if now_ms >= end:
-            return self.outcome or "success", 100, end, extend_info(self.metrics, self.errors)
+            return self.outcome or "success", 100, end, info
         progress = min(99, max(0, now_ms - self.start_time) * 100 // (end - self.start_time))
         return "running", progress, 0, extend_info({}, [])
 
     def settle(self) -> None:
-        """Freeze a finished training run into a plain finished task."""
+        """A finished training run becomes a plain finished task."""
         if self.ends_at is not None:
             self.status, self.progress, self.end_time, _ = self.effective(self.ends_at)
             self.outcome = None
@@ -144,72 +131,43 @@ class Task:
     def to_wire(self, function_name: str, now_ms: int) -> dict[str, Any]:
         status, progress, end_time, info = self.effective(now_ms)
         return {
-            "functionName": function_name,
-            "generation": str(self.generation),
-            "runId": self.run_id,
-            "status": status,
-            "progress": progress,
-            "startTime": self.start_time,
-            "endTime": end_time,
-            "extendInfo": info,
-        }
+            "functionName": function_name, "generation": str(self.generation),
+            "runId": self.run_id, "status": status, "progress": progress,
+            "startTime": self.start_time, "endTime": end_time, "extendInfo": info,
+        }  # fmt: skip
 
 
 class TaskBook:
-    """An instance's tasks, newest first, with cached filtered views: listing 10,000
-    tasks under load must not re-sort or re-filter on every request."""
+    """An instance's tasks, newest first, with filtered views cached until one changes:
+    listing 10,000 tasks under load must not re-sort or re-filter on every request."""
 
     def __init__(self) -> None:
-        self._by_generation: dict[int, Task] = {}
-        self._newest_first: list[Task] = []
-        self._running: Task | None = None
-        self._cache: dict[tuple[str | None, int | None, int | None], list[Task]] = {}
-
-    def __len__(self) -> int:
-        return len(self._by_generation)
-
-    def __iter__(self) -> Iterator[Task]:
-        """By ascending generation."""
-        return iter(sorted(self._by_generation.values(), key=lambda t: t.generation))
-
-    def get(self, generation: int) -> Task | None:
-        return self._by_generation.get(generation)
+        self.by_generation: dict[int, Task] = {}
+        self.newest: list[Task] = []
+        self._views: dict[tuple[str | None, int | None, int | None], list[Task]] = {}
 
     def add(self, *tasks: Task) -> None:
-        for task in tasks:
-            self._by_generation[task.generation] = task
-        self._newest_first = sorted(
-            self._by_generation.values(), key=lambda t: (t.start_time, t.generation), reverse=True
-        )
-        self.invalidate()
-
-    def invalidate(self) -> None:
-        """Forget cached views; call after any task changed status."""
-        self._cache.clear()
-        self._running = next((t for t in self._newest_first if t.status == "running"), None)
-
-    def latest(self) -> Task | None:
-        return self._newest_first[0] if self._newest_first else None
-
-    def next_generation(self) -> int:
-        return max(self._by_generation, default=0) + 1
+        self.by_generation.update((t.generation, t) for t in tasks)
+        by_start = sorted(self.by_generation.values(), key=lambda t: (t.start_time, t.generation))
+        self.newest = by_start[::-1]
+        self._views.clear()
 
     def running(self) -> Task | None:
-        return self._running
+        return next(iter(self.query("running", None, None)), None)
 
     def query(self, status: str | None, after: int | None, before: int | None) -> list[Task]:
         """Newest first; ``startTime > after``, ``0 < endTime < before``."""
         key = (status, after, before)
-        if key not in self._cache:
-            self._cache[key] = [
+        if key not in self._views:
+            self._views[key] = [
                 t
-                for t in self._newest_first
+                for t in self.newest
                 if (status is None or t.status == status)
                 and (after is None or t.start_time > after)
                 # A task that has not ended cannot have ended before anything.
                 and (before is None or 0 < (t.end_time or 0) < before)
             ]
-        return self._cache[key]
+        return self._views[key]
 
 
 @dataclass
@@ -218,8 +176,8 @@ class Instance:
     function_name: Annotated[str, HIDDEN] = ""
     function_type: str = "PAAS"
     model_type: str = "tf_checkpoint"
-    source: Annotated[str, Check(choices=SOURCES)] = "user"
-    status: Annotated[str, Check(choices=INSTANCE_STATUSES)] = "unavailable"
+    source: Annotated[str, Check(choices=("user", "builtin"))] = "user"
+    status: Annotated[str, Check(choices=("unavailable", "available"))] = "unavailable"
     version_id: Annotated[int, Check(low=0)] = 0
     create_time: Annotated[int, TIME] = 0
     cron: str = ""
@@ -232,15 +190,12 @@ class Instance:
     tasks: Annotated[TaskBook, HIDDEN] = field(default_factory=TaskBook)
 
     def to_wire(self, now_ms: int) -> dict[str, Any]:
+        """As the API shows it: its own fields, and its task summary if any."""
         wire = {"instanceName": self.name, "functionName": self.function_name, **dump(self)}
-        running = self.tasks.running()
-        if running is not None and running.ends_at is not None:
-            wire["task"] = dump(
-                TaskSummary("running", running.effective(now_ms)[1], running.start_time)
-            )
-        if wire["task"] is None:
-            del wire["task"]
-        return wire
+        run = self.tasks.running()
+        if run is not None and run.ends_at is not None:
+            wire["task"] = dump(TaskSummary("running", run.effective(now_ms)[1], run.start_time))
+        return {k: v for k, v in wire.items() if k != "task" or v is not None}
 
 
 @dataclass(frozen=True)
@@ -285,8 +240,8 @@ class Training:
 
 
 class EmulatorState:
-    """The whole emulated world. Public methods take the lock; changes take records
-    already validated (``schema.Reader``)."""
+    """The whole emulated world, under one re-entrant ``lock``. Changes take records
+    already validated (``schema``)."""
 
     def __init__(self, clock: SimClock | None = None) -> None:
         self.clock = clock if clock is not None else SimClock()
@@ -300,79 +255,50 @@ class EmulatorState:
 
     def advance_clock(self, seconds: float) -> int:
         with self.lock:
-            now = self.clock.advance(seconds)
-            self._settle(now)
-            return now
+            self._settle(self.clock.advance(seconds))
+            return self.now_ms()
 
-    def instances(self) -> Iterator[Instance]:
-        for functions in self.app_groups.values():
-            for instances in functions.values():
-                yield from instances.values()
+    def instances(self) -> list[Instance]:
+        return [i for fs in self.app_groups.values() for f in fs.values() for i in f.values()]
 
     def _settle(self, now_ms: int) -> None:
-        due = []
-        for inst in self.instances():
-            task = inst.tasks.running()
-            end = task.ends_at if task is not None else None
-            if task is not None and end is not None and end <= now_ms:
-                due.append((end, inst.name, inst, task))
+        runs = [(i, i.tasks.running()) for i in self.instances()]
+        due = [
+            (t.ends_at, i.name, i, t) for i, t in runs if t and (t.ends_at or now_ms + 1) <= now_ms
+        ]
         for _, _, inst, task in sorted(due, key=lambda d: d[:2]):
             task.settle()
-            inst.tasks.invalidate()
+            inst.tasks.add()  # its views are out of date
             inst.task = task.summary()
             if task.status == "success":
-                inst.version_id += 1
-                inst.status = "available"
+                inst.version_id, inst.status = inst.version_id + 1, "available"
 
-    def _instance(self, app: str, function: str, name: str) -> tuple[Instance, int]:
-        """The instance, after settling runs that ended by now; and now."""
-        now = self.now_ms()
-        self._settle(now)
-        functions = self.app_groups.get(app)
-        if functions is None:
-            raise OpenSearchError("App.NotFound", f"app group '{app}' not found")
-        inst = functions.get(function, {}).get(name)
-        if inst is None:
-            raise OpenSearchError("Instance.NotExist", "instance not exist.")
-        return inst, now
+    @contextmanager
+    def instance(self, app: str, function: str, name: str) -> Iterator[tuple[Instance, int]]:
+        """Under the lock, runs that ended settled: the instance (OpenSearchError when
+        there is none) and now."""
+        with self.lock:
+            now = self.now_ms()
+            self._settle(now)
+            if app not in self.app_groups:
+                raise OpenSearchError("App.NotFound", f"app group '{app}' not found")
+            inst = self.app_groups[app].get(function, {}).get(name)
+            if inst is None:
+                raise OpenSearchError("Instance.NotExist", "instance not exist.")
+            yield inst, now
 
     def get_instance(self, app: str, function: str, name: str) -> dict[str, Any]:
-        """The instance as the API shows it (camelCase, every field, its task if any)."""
-        with self.lock:
-            inst, now = self._instance(app, function, name)
+        with self.instance(app, function, name) as (inst, now):
             return inst.to_wire(now)
 
-    def list_tasks(
-        self,
-        app: str,
-        function: str,
-        name: str,
-        *,
-        status: str | None = None,
-        start_time: int | None = None,
-        end_time: int | None = None,
-        page_number: int = 1,
-        page_size: int = 1,
-    ) -> tuple[int, list[dict[str, Any]]]:
-        """(totalCount, one page of tasks newest first)."""
-        with self.lock:
-            inst, now = self._instance(app, function, name)
-            found = inst.tasks.query(status, start_time, end_time)
-            page = found[(page_number - 1) * page_size :][:page_size]
-            return len(found), [t.to_wire(inst.function_name, now) for t in page]
-
     def get_task(self, app: str, function: str, name: str, generation: str) -> dict[str, Any]:
-        with self.lock:
-            inst, now = self._instance(app, function, name)
+        with self.instance(app, function, name) as (inst, now):
             numeric = generation.isascii() and generation.isdecimal()
             if numeric and len(generation) > MAX_GENERATION_DIGITS:
                 # int() of thousands of digits is slow or refused outright.
-                raise OpenSearchError(
-                    "InvalidParameter",
-                    f"generation must have at most {MAX_GENERATION_DIGITS} digits",
-                    400,
-                )
-            task = inst.tasks.get(int(generation)) if numeric else None
+                message = f"generation must have at most {MAX_GENERATION_DIGITS} digits"
+                raise OpenSearchError("InvalidParameter", message, 400)
+            task = inst.tasks.by_generation.get(int(generation)) if numeric else None
             if task is None:
                 raise OpenSearchError("Task.NotExist", "task not exist.")
             return task.to_wire(inst.function_name, now)
@@ -381,8 +307,10 @@ class EmulatorState:
         """Every credential secret it accepts: what answers and logs must not show."""
         with self.lock:
             keys = [k.secret for k in self.access_keys.values()]
-            tokens = [part for t in self.sts_tokens.values() for part in (t.token, t.secret)]
-        return (*keys, *tokens)
+            return (
+                *keys,
+                *(part for t in self.sts_tokens.values() for part in (t.token, t.secret)),
+            )
 
     def access_key(self, access_key_id: str) -> AccessKey | None:
         with self.lock:
@@ -396,13 +324,12 @@ class EmulatorState:
         with self.lock:
             return any(t.access_key_id == access_key_id for t in self.sts_tokens.values())
 
-    def add_access_key(self, key: AccessKey) -> None:
+    def add_credential(self, credential: AccessKey | StsToken) -> None:
         with self.lock:
-            self.access_keys[key.access_key_id] = key
-
-    def add_sts_token(self, token: StsToken) -> None:
-        with self.lock:
-            self.sts_tokens[token.token] = token
+            if isinstance(credential, StsToken):
+                self.sts_tokens[credential.token] = credential
+            else:
+                self.access_keys[credential.access_key_id] = credential
 
     def add_app_group(self, app: str) -> None:
         with self.lock:
@@ -413,8 +340,7 @@ class EmulatorState:
         app: str,
         function: str,
         name: str,
-        fields: Mapping[str, Any] | None = None,
-        *,
+        fields: Mapping[str, Any] = {},
         create: bool = True,
     ) -> None:
         """Set ``fields`` (Instance attributes) of the instance, creating it (and its app
@@ -422,81 +348,72 @@ class EmulatorState:
         with self.lock:
             if create:
                 instances = self.app_groups.setdefault(app, {}).setdefault(function, {})
-                if name not in instances:
-                    instances[name] = Instance(name, function, create_time=self.now_ms())
-            inst, _ = self._instance(app, function, name)
-            for attr, value in (fields or {}).items():
-                setattr(inst, attr, value)
+                instances.setdefault(name, Instance(name, function, create_time=self.now_ms()))
+            with self.instance(app, function, name) as (inst, _):
+                for attr, value in fields.items():
+                    setattr(inst, attr, value)
 
-    def _idle(self, app: str, function: str, name: str, conflict: str) -> tuple[Instance, int]:
-        inst, now = self._instance(app, function, name)
-        if inst.tasks.running() is not None:
-            raise ConflictError(conflict)
-        return inst, now
+    @contextmanager
+    def _idle(
+        self, app: str, function: str, name: str, conflict: str
+    ) -> Iterator[tuple[Instance, int]]:
+        with self.instance(app, function, name) as (inst, now):
+            if inst.tasks.running() is not None:
+                raise ConflictError(conflict)
+            yield inst, now
 
     def add_tasks(self, app: str, function: str, name: str, batch: TaskBatch) -> tuple[int, int]:
         """Append finished tasks; returns their (first, last) generation."""
-        with self.lock:
-            conflict = "the instance has a running task; add history before starting one"
-            inst, now = self._idle(app, function, name, conflict)
-            count, latest = batch.count, inst.tasks.latest()
-            interval = 3_600_000 if batch.interval_s is None else round(batch.interval_s * 1000)
+        conflict = "the instance has a running task; add history before starting one"
+        with self._idle(app, function, name, conflict) as (inst, now):
+            count, latest = batch.count, next(iter(inst.tasks.newest), None)
+            step = 3_600_000 if batch.interval_s is None else round(batch.interval_s * 1000)
             if latest is not None and batch.start_time is None and batch.interval_s is None:
                 room = now - max(latest.start_time, latest.end_time or 0)
-                interval = max(1, min(interval, room // (count + 1)))
-            start = now - count * interval if batch.start_time is None else batch.start_time
-            first = inst.tasks.next_generation()
-            duration = round(batch.duration_s * 1000)
-            tasks = [
-                Task(
-                    start + i * interval,
-                    first + i,
-                    status=batch.status,
-                    end_time=start + i * interval + duration,
-                    metrics=dict(batch.metrics),
-                    errors=list(batch.errors),
-                )
-                for i in range(count)
-            ]
-            inst.tasks.add(*tasks)
-            inst.task = inst.tasks.latest().summary()  # type: ignore[union-attr]
+                step = max(1, min(step, room // (count + 1)))
+            start = now - count * step if batch.start_time is None else batch.start_time
+            first, duration = (
+                max(inst.tasks.by_generation, default=0) + 1,
+                round(batch.duration_s * 1000),
+            )
+            batch_tasks = [
+                Task(at, first + i, status=batch.status, end_time=at + duration,
+                     metrics=dict(batch.metrics), errors=list(batch.errors))
+                for i, at in enumerate(range(start, start + count * step, step))
+            ]  # fmt: skip
+            inst.tasks.add(*batch_tasks)
+            inst.task = inst.tasks.newest[0].summary()
             return first, first + count - 1
 
     def start_task(self, app: str, function: str, name: str, run: Training) -> int:
         """Start a training run now; returns its generation."""
-        with self.lock:
-            conflict = "the instance already has a running task"
-            inst, now = self._idle(app, function, name, conflict)
-            task = Task(
-                now,
-                inst.tasks.next_generation(),
-                run.run_id,
-                "running",
-                duration_s=run.duration_s,
-                outcome=run.outcome,
-                metrics=dict(run.metrics),
-                errors=list(run.errors),
-            )
+        with self._idle(app, function, name, "the instance already has a running task") as (
+            inst,
+            now,
+        ):
+            generation = max(inst.tasks.by_generation, default=0) + 1
+            metrics, errors = dict(run.metrics), list(run.errors)
+            task = Task(now, generation, run.run_id, "running", duration_s=run.duration_s)
+            task.outcome, task.metrics, task.errors = run.outcome, metrics, errors
             inst.tasks.add(task)
             inst.task = TaskSummary("running", 0, now)
-            return task.generation
+            return generation
 
     def replace_with(self, other: EmulatorState) -> None:
         """Take over another state's contents, keeping this object (servers hold it)."""
         with self.lock, other.lock:
-            self.app_groups = other.app_groups
-            self.access_keys = other.access_keys
+            self.app_groups, self.access_keys = other.app_groups, other.access_keys
             self.sts_tokens = other.sts_tokens
             self.clock.set_offset(other.clock.offset_ms)
 
     def counts(self) -> dict[str, int]:
         with self.lock:
-            instances = list(self.instances())
+            instances = self.instances()
             return {
                 "appGroups": len(self.app_groups),
                 "functions": sum(len(f) for f in self.app_groups.values()),
                 "instances": len(instances),
-                "tasks": sum(len(i.tasks) for i in instances),
+                "tasks": sum(len(i.tasks.by_generation) for i in instances),
                 "accessKeys": len(self.access_keys),
                 "stsTokens": len(self.sts_tokens),
             }

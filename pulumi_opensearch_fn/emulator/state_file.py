@@ -112,9 +112,8 @@ def _instance(read: Reader, name: str, function: str, value: Any, where: str) ->
         return None
     inst = Instance(name, function, **fields)
     inst.tasks.add(*tasks.values())
-    latest = inst.tasks.latest()
-    if "task" not in value and latest is not None:
-        inst.task = latest.summary()
+    if "task" not in value and inst.tasks.newest:
+        inst.task = inst.tasks.newest[0].summary()
     return inst
 
 
@@ -158,7 +157,15 @@ def dump_state(state: EmulatorState, *, secrets: bool = True) -> dict[str, Any]:
                 "functions": {
                     fn: {
                         "instances": {
-                            n: {**dump(i), "tasks": dump(list(i.tasks))} for n, i in insts.items()
+                            n: {
+                                **dump(i),
+                                "tasks": dump(
+                                    sorted(
+                                        i.tasks.by_generation.values(), key=lambda t: t.generation
+                                    )
+                                ),
+                            }
+                            for n, i in insts.items()
                         }
                     }
                     for fn, insts in functions.items()
