@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qsl, unquote
@@ -31,15 +29,7 @@ from urllib.parse import parse_qsl, unquote
 from .clock import ClockStep
 from .faults import FaultSpec
 from .schema import SECONDS, Check, InvalidInput, Reader, dump, parse, read_json
-from .state import (
-    AccessKey,
-    ConflictError,
-    Instance,
-    OpenSearchError,
-    StsToken,
-    TaskBatch,
-    Training,
-)
+from .state import AccessKey, Instance, OpenSearchError, StsToken, TaskBatch, Training
 from .state_file import dump_state, parse_state
 
 if TYPE_CHECKING:
@@ -63,22 +53,12 @@ class CasingChoice:
 # -- who may ask --------------------------------------------------------------------
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def check_token(token: str) -> str:
     """The token as given by a harness; ValueError when it is too easy to guess."""
     if len(token) < MIN_TOKEN_LENGTH or not token.isprintable() or " " in token:
-        raise ValueError(
-            f"the admin token must be at least {MIN_TOKEN_LENGTH} printable characters "
-            "without spaces"
-        )
+        wanted = f"at least {MIN_TOKEN_LENGTH} printable characters without spaces"
+        raise ValueError(f"the admin token must be {wanted}")
     return token
-
-
-def token_from_env() -> str | None:
-    return os.environ.get(TOKEN_ENV) or None
 
 
 def is_loopback_address(host: str) -> bool:
@@ -131,12 +111,6 @@ def refusal(
 # -- what it does -------------------------------------------------------------------
 
 
-class AdminError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 def handle_admin(
     emulator: EmulatorServer, method: str, raw_path: str, raw_query: str, body: bytes
 ) -> tuple[int, Any]:
@@ -151,15 +125,17 @@ def handle_admin(
         return 200, _route(emulator, method, parts, query, data)
     except InvalidInput as exc:
         return 400, {"error": str(exc), "problems": exc.problems}
-    except OpenSearchError as exc:
+    except OpenSearchError as exc:  # conflicts and unknown routes too
         return exc.status, {"error": exc.message, "code": exc.code}
-    except (AdminError, ConflictError) as exc:
-        return getattr(exc, "status", 409), {"error": str(exc)}
     except (ValueError, OverflowError) as exc:
         return 400, {"error": str(exc)}
 
 
 CLEARED = {"cleared": True}
+
+
+def _no_route(message: str) -> OpenSearchError:
+    return OpenSearchError("NoSuchRoute", message, 404)
 
 
 def _route(
@@ -189,7 +165,7 @@ def _route(
         case "GET", "casing":
             return {"casing": emu.casing}
         case "PUT", "casing":
-            emu.casing = parse(CasingChoice, data, now).casing  # type: ignore[assignment]
+            emu.casing = parse(CasingChoice, data, now).casing
             return {"casing": emu.casing}
         case "POST", "access-keys":
             secured = isinstance(data, dict) and data.get("securityToken")
@@ -213,7 +189,7 @@ def _route(
             kept |= {"requests": emu.log, "nonces": emu.verifier.nonces}
             kept[what].clear()
             return CLEARED
-    raise AdminError(404, f"no admin route {method} /_admin/{'/'.join(parts)}")
+    raise _no_route(f"no admin route {method} /_admin/{'/'.join(parts)}")
 
 
 def _app_groups(emu: EmulatorServer, method: str, parts: list[str], data: Any) -> Any:
@@ -222,9 +198,7 @@ def _app_groups(emu: EmulatorServer, method: str, parts: list[str], data: Any) -
         state.add_app_group(parts[1])
         return {"appGroup": parts[1]}
     if len(parts) < 6 or parts[2] != "functions" or parts[4] != "instances":
-        raise AdminError(
-            404, "expected /_admin/app-groups/{app}/functions/{fn}/instances/{instance}"
-        )
+        raise _no_route("expected /_admin/app-groups/{app}/functions/{fn}/instances/{instance}")
     names, now = (parts[1], parts[3], parts[5]), state.now_ms()
     match method, "/".join(parts[6:]):
         case "PUT" | "PATCH", "":
@@ -239,4 +213,4 @@ def _app_groups(emu: EmulatorServer, method: str, parts: list[str], data: Any) -
             return {"first": first, "last": last}
         case "POST", "training":
             return {"generation": state.start_task(*names, parse(Training, data, now))}
-    raise AdminError(404, f"no admin route {method} /_admin/{'/'.join(parts)}")
+    raise _no_route(f"no admin route {method} /_admin/{'/'.join(parts)}")

@@ -1,4 +1,4 @@
-"""``opensearch-fn emulator``: serve the emulator until SIGINT or SIGTERM (exit status 0).
+"""``opensearch-fn emulator``: serve the emulator until SIGINT or SIGTERM (then exit 0).
 
 The base URL is the first line on stdout and the admin token the second, so scripts can
 read both; everything else goes to stderr. The token is random per run unless given
@@ -8,12 +8,13 @@ with ``--admin-token`` or ``OPENSEARCH_FN_EMULATOR_ADMIN_TOKEN``.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from typing import Any
 
-from .admin_api import CASINGS, MIN_TOKEN_LENGTH, TOKEN_ENV, check_token, token_from_env
+from .admin_api import CASINGS, MIN_TOKEN_LENGTH, TOKEN_ENV, check_token
 from .schema import InvalidInput, parse
 from .server import EmulatorServer
 from .state import AccessKey, StsToken
@@ -49,22 +50,21 @@ def _admin_token(text: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the emulator's options to ``parser``."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=_port, default=0, help="port to bind; 0 picks a free one (default 0)"
-    )
-    parser.add_argument(
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    add("--port", type=_port, default=0, help="port to bind; 0 picks a free one (default 0)")
+    add(
         "--state",
         metavar="FILE",
         help="JSON state file (default: the bundled sample with my_app/ctr/ctr_test)",
     )
-    parser.add_argument(
+    add(
         "--casing",
         choices=CASINGS,
         default="camel",
         help="response key casing: camel (the service's docs) or pascal (the official SDK)",
     )
-    parser.add_argument(
+    add(
         "--access-key",
         dest="access_keys",
         metavar="ID:SECRET[:TOKEN]",
@@ -73,14 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="accept this access key (with TOKEN: an STS credential); repeatable",
     )
-    parser.add_argument(
-        "--admin-token",
-        metavar="TOKEN",
-        type=_admin_token,
+    add("--admin-token", metavar="TOKEN", type=_admin_token,
         help=f"the admin API's token, at least {MIN_TOKEN_LENGTH} characters (default: "
         f"${TOKEN_ENV}, which other local users cannot read from the process list, else a "
-        "random one); printed as the second line on stdout",
-    )
+        "random one); printed as the second line on stdout")  # fmt: skip
 
 
 def _fail(message: str, status: int = 2) -> int:
@@ -92,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; returns the exit status (2: bad input, 1: cannot listen)."""
     try:
         state = load_state_file(args.state) if args.state else sample_state()
-        token = args.admin_token or token_from_env()
+        token = args.admin_token or os.environ.get(TOKEN_ENV) or None
         token = check_token(token) if token is not None else None
     except InvalidInput as exc:
         return _fail(str(exc))
@@ -111,8 +107,7 @@ def run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
     try:
-        print(server.url, flush=True)
-        print(server.admin_token, flush=True)
+        print(server.url, server.admin_token, sep="\n", flush=True)
         keys = ", ".join(sorted(state.access_keys)) or "none"
         print(
             f"OpenSearch function API emulator at {server.url} ({args.casing}Case); "

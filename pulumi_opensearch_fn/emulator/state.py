@@ -38,8 +38,11 @@ class OpenSearchError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-class ConflictError(ValueError):
+class ConflictError(OpenSearchError):
     """An admin request that contradicts the current state."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("Conflict", message, 409)
 
 
 def extend_info(metrics: Mapping[str, Any], errors: list[Any]) -> str:
@@ -151,6 +154,9 @@ class TaskBook:
         by_start = sorted(self.by_generation.values(), key=lambda t: (t.start_time, t.generation))
         self.newest = by_start[::-1]
         self._views.clear()
+
+    def items(self) -> list[tuple[int, Task]]:
+        return list(self.by_generation.items())
 
     def running(self) -> Task | None:
         return next(iter(self.query("running", None, None)), None)

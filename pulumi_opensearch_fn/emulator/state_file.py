@@ -1,16 +1,13 @@
-"""The state file: human-editable JSON, read by ``load_state_file``, written by ``dump_state``.
+"""The state file: JSON, read by ``load_state_file`` and written by ``dump_state``.
 
-Its records are those of ``state``, their fields in camelCase (keys starting with ``_``
-are comments)::
+Its records are ``state``'s, keyed by their fields in camelCase (``_keys`` are comments)::
 
-    {"version": 1, "clock": {"offsetMs": 0},
-     "accessKeys": [AccessKey], "stsTokens": [StsToken],
+    {"version": 1, "clock": {"offsetMs": 0}, "accessKeys": [AccessKey], "stsTokens": [StsToken],
      "appGroups": {APP: {"functions": {FN: {"instances": {NAME: Instance + "tasks": [Task]}}}}}}
 
 Times are epoch ms, ISO 8601 (no zone: UTC) or relative to loading (``now``, ``now-3d``,
 ``now+90s``): task times on the simulated clock, token expirations on real time. An
-instance's ``task`` defaults to its latest task's. Every problem is reported, each with
-its location, in one :class:`StateFileError`.
+instance's ``task`` defaults to its latest task's. Every problem is reported at once.
 """
 
 from __future__ import annotations
@@ -24,8 +21,6 @@ from typing import Annotated, Any
 from .clock import SimClock
 from .schema import MAX_STATE_BYTES, Check, InvalidInput, Reader, dump, kind, read_json
 from .state import AccessKey, EmulatorState, Instance, StsToken, Task
-
-FORMAT_VERSION = 1
 
 
 class StateFileError(InvalidInput):
@@ -43,9 +38,9 @@ class Clock:
 
 @dataclass
 class Document:
-    """The top level; app groups are read on their own, once the clock is set."""
+    """The top level; app groups are read once the clock is set."""
 
-    version: Annotated[int, Check(low=FORMAT_VERSION, high=FORMAT_VERSION)] = FORMAT_VERSION
+    version: Annotated[int, Check(low=1, high=1)] = 1
     clock: Clock = field(default_factory=Clock)
     access_keys: list[AccessKey] = field(default_factory=list)
     sts_tokens: list[StsToken] = field(default_factory=list)
@@ -57,22 +52,22 @@ def parse_state(data: Any, source: str = "<state>", clock: SimClock | None = Non
     state = EmulatorState(clock)
     read = Reader(state.now_ms())
     doc = read.record(Document, data, "")
-    if doc is not None:  # else app groups are still read, to report all problems at once
+    if doc is not None:  # else app groups are read all the same, for their problems
         state.clock.set_offset(doc.clock.offset_ms)
         read.now_ms = state.now_ms()
         state.access_keys = {k.access_key_id: k for k in doc.access_keys}
         state.sts_tokens = {t.token: t for t in doc.sts_tokens}
-    groups = data.get("appGroups", {}) if isinstance(data, dict) else {}
+    groups = data.get("appGroups") if isinstance(data, dict) else None
     for app, functions in (
         read.names(groups, "appGroups") if isinstance(groups, dict) else {}
     ).items():
-        where = f"appGroups.{app}.functions"
+        where = f"appGroups.{app}"
         state.app_groups[app] = {}
-        for function, instances in read.names(_inner(read, functions, where), where).items():
-            here = f"{where}.{function}.instances"
+        for function, instances in _names(read, functions, where, "functions").items():
+            here = f"{where}.functions.{function}"
             found = state.app_groups[app].setdefault(function, {})
-            for name, value in read.names(_inner(read, instances, here), here).items():
-                inst = _instance(read, name, function, value, f"{here}.{name}")
+            for name, value in _names(read, instances, here, "instances").items():
+                inst = _instance(read, name, function, value, f"{here}.instances.{name}")
                 if inst is not None:
                     found[name] = inst
     if read.problems:
@@ -80,10 +75,9 @@ def parse_state(data: Any, source: str = "<state>", clock: SimClock | None = Non
     return state
 
 
-def _inner(read: Reader, value: Any, where: str) -> Any:
-    """``value[key]`` of an object holding only that key: ``functions``, ``instances``."""
-    parent, key = where.rsplit(".", 1)
-    return (read.obj(value, parent, (key,)) or {}).get(key, {})
+def _names(read: Reader, value: Any, where: str, key: str) -> dict[str, Any]:
+    """The names map at ``value[key]``, in an object holding only that key."""
+    return read.names((read.obj(value, where, (key,)) or {}).get(key, {}), f"{where}.{key}")
 
 
 def _instance(read: Reader, name: str, function: str, value: Any, where: str) -> Instance | None:
@@ -91,21 +85,16 @@ def _instance(read: Reader, name: str, function: str, value: Any, where: str) ->
     raw = value.get("tasks", []) if isinstance(value, dict) else []
     if not isinstance(raw, list):
         read.fail(f"{where}.tasks", f"must be a list, got {kind(raw)}")
-        raw = []
     tasks: dict[int, Task] = {}
-    previous = 0
-    for i, item in enumerate(raw):
+    previous = 0  # a task's generation defaults to the previous one's plus 1
+    for i, item in enumerate(raw if isinstance(raw, list) else []):
         task = read.record(Task, item, f"{where}.tasks[{i}]")
-        if task is None:
-            continue
-        task.generation = task.generation or previous + 1
-        if task.generation in tasks:
-            read.fail(
-                f"{where}.tasks[{i}].generation", f"generation {task.generation} appears twice"
-            )
-            continue
-        tasks[task.generation] = task
-        previous = task.generation
+        if task is not None:
+            task.generation = task.generation or previous + 1
+            if task.generation in tasks:
+                problem = f"generation {task.generation} appears twice"
+                read.fail(f"{where}.tasks[{i}].generation", problem)
+            previous = tasks.setdefault(task.generation, task).generation
     if sum(t.status == "running" for t in tasks.values()) > 1:
         read.fail(f"{where}.tasks", "at most one task may be running")
     if fields is None:
@@ -120,26 +109,23 @@ def _instance(read: Reader, name: str, function: str, value: Any, where: str) ->
 def load_state_file(path: str | Path, clock: SimClock | None = None) -> EmulatorState:
     """Read and validate a state file; every problem becomes a StateFileError. At most
     MAX_STATE_BYTES are read (``/dev/zero`` ends there), see ``schema.read_json``."""
-    source = str(path)
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_STATE_BYTES + 1)
-    except OSError as exc:
-        raise StateFileError(source, [f"cannot read the file ({exc.strerror or exc})"]) from None
-    if len(raw) > MAX_STATE_BYTES:
-        raise StateFileError(source, [f"larger than {MAX_STATE_BYTES // 2**20} MiB"])
-    try:
+        if len(raw) > MAX_STATE_BYTES:
+            raise InvalidInput("", [f"larger than {MAX_STATE_BYTES // 2**20} MiB"])
         data = read_json(raw)
+    except OSError as exc:
+        raise StateFileError(str(path), [f"cannot read the file ({exc.strerror or exc})"]) from None
     except InvalidInput as exc:
-        raise StateFileError(source, exc.problems) from None
-    return parse_state(data, source, clock)
+        raise StateFileError(str(path), exc.problems) from None
+    return parse_state(data, str(path), clock)
 
 
 def sample_state_data() -> dict[str, Any]:
     """The bundled sample state file, as parsed JSON."""
-    sample = resources.files("pulumi_opensearch_fn.emulator").joinpath("sample_state.json")
-    data: dict[str, Any] = json.loads(sample.read_text(encoding="utf-8"))
-    return data
+    sample = resources.files("pulumi_opensearch_fn.emulator") / "sample_state.json"
+    return dict(json.loads(sample.read_text(encoding="utf-8")))
 
 
 def sample_state(clock: SimClock | None = None) -> EmulatorState:
@@ -153,26 +139,13 @@ def dump_state(state: EmulatorState, *, secrets: bool = True) -> dict[str, Any]:
     with state.lock:
         state.advance_clock(0)  # settle finished runs first
         apps = {
-            app: {
-                "functions": {
-                    fn: {
-                        "instances": {
-                            n: {
-                                **dump(i),
-                                "tasks": dump(
-                                    sorted(
-                                        i.tasks.by_generation.values(), key=lambda t: t.generation
-                                    )
-                                ),
-                            }
-                            for n, i in insts.items()
-                        }
-                    }
-                    for fn, insts in functions.items()
-                }
-            }
+            app: {"functions": {fn: {"instances": {
+                name: {**dump(inst), "tasks": dump([t for _, t in sorted(inst.tasks.items())])}
+                for name, inst in instances.items()
+            }} for fn, instances in functions.items()}}
             for app, functions in state.app_groups.items()
-        }
+        }  # fmt: skip
         keys, tokens = list(state.access_keys.values()), list(state.sts_tokens.values())
-        doc = Document(FORMAT_VERSION, Clock(state.clock.offset_ms), keys, tokens, apps)
-        return dict(dump(doc, secrets=secrets))
+        return dict(
+            dump(Document(1, Clock(state.clock.offset_ms), keys, tokens, apps), secrets=secrets)
+        )
