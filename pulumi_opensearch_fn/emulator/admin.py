@@ -65,9 +65,9 @@ class EmulatorAdmin:
         return payload
 
     @staticmethod
-    def _instance(app: str, function: str, instance: str, then: str = "") -> str:
-        app, function, instance = (quote(n, safe="~") for n in (app, function, instance))
-        return f"/app-groups/{app}/functions/{function}/instances/{instance}{then}"
+    def _path(app: str, fn: str, inst: str, then: str = "") -> str:
+        app, fn, inst = (quote(name, safe="~") for name in (app, fn, inst))
+        return f"/app-groups/{app}/functions/{fn}/instances/{inst}{then}"
 
     def health(self) -> bool:
         return bool(self._call("GET", "/health").get("ok"))
@@ -113,47 +113,35 @@ class EmulatorAdmin:
         """An empty app group: lookups in it answer Instance.NotExist, not App.NotFound."""
         self._call("PUT", f"/app-groups/{quote(app, safe='~')}")
 
-    def upsert_instance(
-        self, app: str, function: str, instance: str, **fields: Any
-    ) -> dict[str, Any]:
+    def upsert_instance(self, app: str, fn: str, inst: str, **fields: Any) -> dict[str, Any]:
         """Create the instance (and its app group and function) or merge ``fields`` (of
         ``state.Instance``: ``status``, ``version_id``...); returns it as the API shows it."""
-        path = self._instance(app, function, instance)
-        return dict(self._call("PUT", path, body(Instance, **fields)))
+        return dict(self._call("PUT", self._path(app, fn, inst), body(Instance, **fields)))
 
-    def set_instance_fields(
-        self, app: str, function: str, instance: str, **fields: Any
-    ) -> dict[str, Any]:
+    def set_instance_fields(self, app: str, fn: str, inst: str, **fields: Any) -> dict[str, Any]:
         """Like ``upsert_instance``, but the instance must exist (404 otherwise)."""
-        path = self._instance(app, function, instance)
-        return dict(self._call("PATCH", path, body(Instance, **fields)))
+        return dict(self._call("PATCH", self._path(app, fn, inst), body(Instance, **fields)))
 
-    def set_instance_status(
-        self, app: str, function: str, instance: str, status: str
-    ) -> dict[str, Any]:
-        return self.set_instance_fields(app, function, instance, status=status)
+    def set_instance_status(self, app: str, fn: str, inst: str, status: str) -> dict[str, Any]:
+        return self.set_instance_fields(app, fn, inst, status=status)
 
     def add_tasks(
-        self, app: str, function: str, instance: str, count: int = 1, **options: Any
+        self, app: str, fn: str, inst: str, count: int = 1, **options: Any
     ) -> tuple[int, int]:
         """Append ``count`` finished tasks; returns their (first, last) generation.
         ``options``: ``state.TaskBatch``'s ``status``, ``start_time`` (epoch ms, ISO 8601
         or ``now-3d``), ``interval_s``, ``duration_s``, ``metrics``, ``errors``."""
-        path = self._instance(app, function, instance, "/tasks")
-        answer = self._call("POST", path, body(TaskBatch, count=count, **options))
+        batch = body(TaskBatch, count=count, **options)
+        answer = self._call("POST", self._path(app, fn, inst, "/tasks"), batch)
         return int(answer["first"]), int(answer["last"])
 
-    def start_task(
-        self, app: str, function: str, instance: str, duration_s: float, **options: Any
-    ) -> int:
+    def start_task(self, app: str, fn: str, inst: str, duration_s: float, **options: Any) -> int:
         """Start a training run now; returns its generation. It is ``running`` until the
         simulated clock passes its end, then its ``outcome`` (``success``) with its
         ``metrics`` and ``errors`` (``state.Training``); on success the instance's
         versionId goes up by one and it becomes ``available``."""
-        path = self._instance(app, function, instance, "/training")
-        return int(
-            self._call("POST", path, body(Training, duration_s=duration_s, **options))["generation"]
-        )
+        run = body(Training, duration_s=duration_s, **options)
+        return int(self._call("POST", self._path(app, fn, inst, "/training"), run)["generation"])
 
     def add_access_key(
         self,
@@ -166,12 +154,10 @@ class EmulatorAdmin:
         """Accept a key pair, or with ``security_token`` an STS credential expiring at
         ``expiration`` (epoch ms, ISO 8601, ``now+1h``; None: never). ``actions`` limits
         what it may call (others get Forbidden.RAM)."""
-        key = body(
-            AccessKey, access_key_id=access_key_id, secret=access_key_secret, actions=actions
-        )
+        key = body(AccessKey, access_key_id=access_key_id, secret=access_key_secret)
         if security_token is not None:
             key = body(StsToken, token=security_token, expires_ms=expiration, **key)
-        self._call("POST", "/access-keys", key)
+        self._call("POST", "/access-keys", {**key, "actions": actions})
 
     def reset_nonces(self) -> None:
         """Forget every signature nonce seen (so a captured request may be replayed)."""
@@ -192,8 +178,10 @@ class EmulatorAdmin:
     def requests(self, limit: int | None = None, *, headers: bool = False) -> list[dict[str, Any]]:
         """The request log, oldest first (the last ``limit``): ``faults.LogEntry``'s
         fields, ``headers`` (cut, credentials redacted) only when asked."""
-        params = {"headers": "1" if headers else "0"}
-        params |= {} if limit is None else {"limit": str(limit)}
+        params = {
+            "headers": "1" if headers else "0",
+            **({} if limit is None else {"limit": str(limit)}),
+        }
         return list(self._call("GET", "/requests", **params))
 
     def clear_requests(self) -> None:
@@ -201,6 +189,6 @@ class EmulatorAdmin:
         self._call("DELETE", "/requests")
 
     def counts(self) -> dict[str, Any]:
-        """``{"requests": {"total", "status:200", "code:...", "action:...", ...},
-        "state": {sizes}, "nonces": n}``."""
+        """``{"requests": {"total", "status:200", "code:...", ...}, "state": {sizes},
+        "nonces": n}``."""
         return dict(self._call("GET", "/counts"))

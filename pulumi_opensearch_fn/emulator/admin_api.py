@@ -1,21 +1,16 @@
 """The admin API under ``/_admin``: JSON routes that change what the emulator answers.
 
 It can rewrite every answer, so an emulator left running must not be steerable by a web
-page (DNS rebinding, cross-origin ``text/plain`` POSTs) or by a local user without the
+page (DNS rebinding, cross-origin ``text/plain`` POSTs) or a local user without the
 run's token: each request needs a loopback peer and ``Host`` name, ``Authorization:
 Bearer TOKEN`` and, with a body or a state-changing method, ``application/json``.
+Bodies are records (``state.Instance``, ``TaskBatch``, ``Training``, ``AccessKey``,
+``StsToken``, ``FaultSpec``, ``ClockStep``); errors answer ``{"error", "problems"?}``::
 
-Bodies are records (``state.Instance``, ``TaskBatch``, ``Training``, ``AccessKey`` or
-``StsToken``, ``faults.FaultSpec``, ``clock.ClockStep``), fields in camelCase; path
-segments are percent-encoded; errors answer ``{"error", "problems"?}``::
-
-    GET health                 GET state[?secrets=1]      PUT state (a state file)
-    GET clock                  POST clock/advance {"seconds"}
-    GET|POST|DELETE clock/steps                           GET|PUT casing {"casing"}
-    PUT app-groups/APP         PUT|PATCH app-groups/APP/functions/FN/instances/I (fields)
-    POST .../instances/I/tasks (TaskBatch)                POST .../instances/I/training
-    POST access-keys           GET|POST|DELETE faults     GET|DELETE requests[?limit=N&headers=1]
-    GET counts                 DELETE nonces
+    GET health, counts | GET, PUT state[?secrets=1] | GET clock | POST clock/advance
+    GET, POST, DELETE clock/steps, faults | GET, PUT casing | POST access-keys
+    GET, DELETE requests[?limit=N&headers=1] | DELETE nonces | PUT app-groups/APP
+    PUT, PATCH app-groups/APP/functions/FN/instances/I[/tasks (POST) | /training (POST)]
 """
 
 from __future__ import annotations
@@ -48,9 +43,6 @@ class Advance:
 @dataclass
 class CasingChoice:
     casing: Annotated[str, Check(choices=CASINGS)]
-
-
-# -- who may ask --------------------------------------------------------------------
 
 
 def check_token(token: str) -> str:
@@ -106,9 +98,6 @@ def refusal(
     if (body or method in ("POST", "PUT", "PATCH")) and not is_json:
         return 415, "admin request bodies must be sent as application/json"
     return None
-
-
-# -- what it does -------------------------------------------------------------------
 
 
 def handle_admin(

@@ -76,9 +76,6 @@ def gateway_error(
     return response
 
 
-# -- the operations -----------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Route:
     action: str
@@ -136,9 +133,6 @@ def run_operation(state: EmulatorState, r: Route, params: dict[str, str]) -> dic
         found = inst.tasks.query(status, after, before)
         page = [t.to_wire(inst.function_name, now) for t in found[(number - 1) * size :][:size]]
         return {"totalCount": len(found), "result": page}
-
-
-# -- the server ---------------------------------------------------------------------
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):

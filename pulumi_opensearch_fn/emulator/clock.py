@@ -1,10 +1,7 @@
-"""The simulated clock that drives training runs, and clock steps tied to API traffic.
-
-The clock is real time (or a frozen instant) plus a forward-only offset, so tests jump
-ahead by hours without sleeping; signature time windows use real time, as the gateway
-does. A step says "the N-th matching API request from now on is answered with the clock
-moved forward by S seconds": every earlier request sees the old time and every later
-one the new, on any machine (a timer could not promise that).
+"""The simulated clock that drives training runs (signature windows use real time, as
+the gateway does), and clock steps: "the N-th matching API request from now on is
+answered with the clock moved forward by S seconds", so every earlier request sees the
+old time and every later one the new, on any machine (a timer could not promise that).
 """
 
 from __future__ import annotations
@@ -21,27 +18,21 @@ class SimClock:
     """Real time (or a frozen instant) plus a forward-only offset, in epoch ms."""
 
     def __init__(self, offset_ms: int = 0, frozen_ms: int | None = None) -> None:
-        self._offset_ms = 0
+        self.offset_ms = 0
         self._frozen_ms = frozen_ms  # frozen: progress is exactly reproducible
         self._lock = threading.Lock()
         self.set_offset(offset_ms)
 
-    @property
-    def offset_ms(self) -> int:
-        with self._lock:
-            return self._offset_ms
-
     def now_ms(self) -> int:
-        with self._lock:
-            base = self._frozen_ms if self._frozen_ms is not None else int(time.time() * 1000)
-            return base + self._offset_ms
+        base = self._frozen_ms if self._frozen_ms is not None else int(time.time() * 1000)
+        return base + self.offset_ms
 
     def advance(self, seconds: float) -> int:
         """Move the clock forward; returns the new simulated time (ms)."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
-            self._offset_ms += round(seconds * 1000)
+            self.offset_ms += round(seconds * 1000)
         return self.now_ms()
 
     def fresh(self) -> SimClock:
@@ -52,7 +43,7 @@ class SimClock:
         if offset_ms < 0:
             raise ValueError("offset_ms must not be negative")
         with self._lock:
-            self._offset_ms = offset_ms
+            self.offset_ms = offset_ms
 
 
 @dataclass

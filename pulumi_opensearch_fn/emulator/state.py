@@ -158,6 +158,9 @@ class TaskBook:
     def items(self) -> list[tuple[int, Task]]:
         return list(self.by_generation.items())
 
+    def next_generation(self) -> int:
+        return max(self.by_generation, default=0) + 1
+
     def running(self) -> Task | None:
         return next(iter(self.query("running", None, None)), None)
 
@@ -268,11 +271,9 @@ class EmulatorState:
         return [i for fs in self.app_groups.values() for f in fs.values() for i in f.values()]
 
     def _settle(self, now_ms: int) -> None:
-        runs = [(i, i.tasks.running()) for i in self.instances()]
-        due = [
-            (t.ends_at, i.name, i, t) for i, t in runs if t and (t.ends_at or now_ms + 1) <= now_ms
-        ]
-        for _, _, inst, task in sorted(due, key=lambda d: d[:2]):
+        runs = [(t.ends_at, i.name, i, t) for i in self.instances() if (t := i.tasks.running())]
+        due = [run for run in runs if run[0] is not None and run[0] <= now_ms]
+        for _, _, inst, task in sorted(due, key=lambda run: run[:2]):
             task.settle()
             inst.tasks.add()  # its views are out of date
             inst.task = task.summary()
@@ -312,23 +313,8 @@ class EmulatorState:
     def secret_values(self) -> tuple[str, ...]:
         """Every credential secret it accepts: what answers and logs must not show."""
         with self.lock:
-            keys = [k.secret for k in self.access_keys.values()]
-            return (
-                *keys,
-                *(part for t in self.sts_tokens.values() for part in (t.token, t.secret)),
-            )
-
-    def access_key(self, access_key_id: str) -> AccessKey | None:
-        with self.lock:
-            return self.access_keys.get(access_key_id)
-
-    def sts_token(self, token: str) -> StsToken | None:
-        with self.lock:
-            return self.sts_tokens.get(token)
-
-    def is_sts_key_id(self, access_key_id: str) -> bool:
-        with self.lock:
-            return any(t.access_key_id == access_key_id for t in self.sts_tokens.values())
+            tokens = [part for t in self.sts_tokens.values() for part in (t.token, t.secret)]
+            return (*(k.secret for k in self.access_keys.values()), *tokens)
 
     def add_credential(self, credential: AccessKey | StsToken) -> None:
         with self.lock:
@@ -359,29 +345,20 @@ class EmulatorState:
                 for attr, value in fields.items():
                     setattr(inst, attr, value)
 
-    @contextmanager
-    def _idle(
-        self, app: str, function: str, name: str, conflict: str
-    ) -> Iterator[tuple[Instance, int]]:
-        with self.instance(app, function, name) as (inst, now):
-            if inst.tasks.running() is not None:
-                raise ConflictError(conflict)
-            yield inst, now
-
     def add_tasks(self, app: str, function: str, name: str, batch: TaskBatch) -> tuple[int, int]:
         """Append finished tasks; returns their (first, last) generation."""
-        conflict = "the instance has a running task; add history before starting one"
-        with self._idle(app, function, name, conflict) as (inst, now):
+        with self.instance(app, function, name) as (inst, now):
+            if inst.tasks.running() is not None:
+                raise ConflictError(
+                    "the instance has a running task; add history before starting one"
+                )
             count, latest = batch.count, next(iter(inst.tasks.newest), None)
             step = 3_600_000 if batch.interval_s is None else round(batch.interval_s * 1000)
             if latest is not None and batch.start_time is None and batch.interval_s is None:
                 room = now - max(latest.start_time, latest.end_time or 0)
                 step = max(1, min(step, room // (count + 1)))
             start = now - count * step if batch.start_time is None else batch.start_time
-            first, duration = (
-                max(inst.tasks.by_generation, default=0) + 1,
-                round(batch.duration_s * 1000),
-            )
+            first, duration = inst.tasks.next_generation(), round(batch.duration_s * 1000)
             batch_tasks = [
                 Task(at, first + i, status=batch.status, end_time=at + duration,
                      metrics=dict(batch.metrics), errors=list(batch.errors))
@@ -393,11 +370,10 @@ class EmulatorState:
 
     def start_task(self, app: str, function: str, name: str, run: Training) -> int:
         """Start a training run now; returns its generation."""
-        with self._idle(app, function, name, "the instance already has a running task") as (
-            inst,
-            now,
-        ):
-            generation = max(inst.tasks.by_generation, default=0) + 1
+        with self.instance(app, function, name) as (inst, now):
+            if inst.tasks.running() is not None:
+                raise ConflictError("the instance already has a running task")
+            generation = inst.tasks.next_generation()
             metrics, errors = dict(run.metrics), list(run.errors)
             task = Task(now, generation, run.run_id, "running", duration_s=run.duration_s)
             task.outcome, task.metrics, task.errors = run.outcome, metrics, errors

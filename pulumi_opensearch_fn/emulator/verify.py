@@ -46,9 +46,7 @@ class AuthError(Exception):
 
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
+        self.code, self.message, self.status = code, message, status
 
 
 def _incomplete(message: str) -> AuthError:
@@ -76,21 +74,14 @@ class Verified:
     actions: frozenset[str] | None  # RAM: what the credential may call; None = all
 
 
-# -- canonical forms (pure; tested against the published vectors) -----------------
-
-
-def rfc3986(text: str) -> str:
-    """Only unreserved characters stay literal: space %20, * %2A, / %2F, + %2B."""
-    return quote(text, safe="~", encoding="utf-8")
-
-
 def query_pairs(raw_query: str) -> list[tuple[str, str]]:
     """Decode a wire query; form encoding sends a space as '+'."""
     return parse_qsl(raw_query, keep_blank_values=True)
 
 
 def v3_canonical_query(pairs: list[tuple[str, str]]) -> str:
-    return "&".join(f"{rfc3986(k)}={rfc3986(v)}" for k, v in sorted(pairs))
+    """RFC 3986: only unreserved characters stay literal (space %20, * %2A, / %2F, + %2B)."""
+    return "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in sorted(pairs))
 
 
 def v3_canonical_request(
@@ -137,9 +128,6 @@ def roa_signature(secret: str, string_to_sign: str) -> str:
     return base64.b64encode(mac.digest()).decode("ascii")
 
 
-# -- the verifier -------------------------------------------------------------------
-
-
 class NonceCache:
     """Nonces seen in the last ``window_s`` seconds (real time), per access key."""
 
@@ -172,18 +160,9 @@ class NonceCache:
 class Verifier:
     """Checks a request the way the gateway does, raising :class:`AuthError`."""
 
-    def __init__(
-        self,
-        credentials: EmulatorState,
-        nonces: NonceCache | None = None,
-        *,
-        window_s: float = WINDOW_S,
-        now: Callable[[], float] = time.time,
-    ) -> None:
-        self.credentials = credentials
-        self.nonces = nonces if nonces is not None else NonceCache(window_s, now)
-        self.window_s = window_s
-        self._now = now
+    def __init__(self, credentials: EmulatorState, now: Callable[[], float] = time.time) -> None:
+        self.credentials, self._now = credentials, now
+        self.nonces = NonceCache(WINDOW_S, now)
 
     def verify(self, req: WireRequest, action: str) -> Verified:
         auth = req.header("authorization")
@@ -296,25 +275,25 @@ class Verifier:
                 "InvalidTimeStamp.Format", f"the date {value!r} is not {expected}"
             ) from None
         skew = abs(stamp.timestamp() - self._now())
-        if skew > self.window_s:
+        if skew > WINDOW_S:
             message = f"the request date {value} is {int(skew)} s away from the server time"
-            message += f" (at most {int(self.window_s)} s allowed)"
+            message += f" (at most {int(WINDOW_S)} s allowed)"
             raise AuthError("InvalidTimeStamp.Expired", message)
 
     def _secret(
         self, req: WireRequest, access_key_id: str, token: str | None
     ) -> tuple[str, frozenset[str] | None]:
         creds = self.credentials
+        with creds.lock:
+            key, sts = creds.access_keys.get(access_key_id), creds.sts_tokens.get(token or "")
+            temporary = any(t.access_key_id == access_key_id for t in creds.sts_tokens.values())
         if token is None:
-            key = creds.access_key(access_key_id)
             if key is None:
-                hint = " (a temporary key: send its security token)"
-                hint = hint if creds.is_sts_key_id(access_key_id) else ""
+                hint = " (a temporary key: send its security token)" if temporary else ""
                 message = f"Specified access key is not found{hint}."
                 raise AuthError("InvalidAccessKeyId.NotFound", message, 404)
             return key.secret, key.actions
-        sts = creds.sts_token(token) if _TOKEN_SHAPE.fullmatch(token) else None
-        if sts is None:
+        if sts is None or not _TOKEN_SHAPE.fullmatch(token):
             word = "not valid" if _TOKEN_SHAPE.fullmatch(token) else "malformed"
             raise AuthError("InvalidSecurityToken.Malformed", f"The security token is {word}.")
         if sts.expires_ms is not None and sts.expires_ms <= self._now() * 1000:
