@@ -50,6 +50,7 @@ class Response:
     body: bytes
     code: str = ""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    length: int | None = None  # a Content-Length to claim instead of the body's (truncated)
 
 
 def pascalize(value: Any) -> Any:
@@ -184,16 +185,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return  # the request log replaces stderr access lines
 
-    def _send(
-        self, response: Response, declared: int | None = None, cut: int | None = None
-    ) -> None:
-        body = response.body[:cut]
+    def _send(self, response: Response) -> None:
+        body, length = response.body, response.length
         self.send_response(response.status)
         self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(body) if declared is None else declared))
+        self.send_header("Content-Length", str(len(body) if length is None else length))
         for name, value in response.headers:
             self.send_header(name, value)
-        self.close_connection = self.close_connection or declared is not None
+        self.close_connection = self.close_connection or length is not None
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
@@ -249,7 +248,6 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         latency_ms, fault, label = emu.faults.decide(action)
         time.sleep(latency_ms / 1000)
         verified: Verified | None = None
-        declared = cut = None
         try:
             if fault is not None and fault.kind == "drop":
                 response = Response(0, b"")
@@ -260,7 +258,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             else:
                 response, verified = self._respond(wire, found, rid, started)
                 if fault is not None and fault.kind in POST_KINDS:
-                    response, declared, cut = _mangle(fault, response)
+                    response = _mangle(fault, response)
         except Exception:
             log.exception("emulator: unexpected error")  # a bug must not kill the thread silently
             self.close_connection = True
@@ -279,7 +277,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         )  # fmt: skip
         emu.log.add(entry, emu.redactor())
         if response.status:
-            self._send(response, declared, cut)
+            self._send(response)
         self.close_connection = self.close_connection or not response.status
 
     def _respond(
@@ -320,12 +318,10 @@ def new_id() -> str:
     return str(uuid.uuid4()).upper()  # the service's samples show upper-case UUIDs
 
 
-def _mangle(fault: FaultSpec, response: Response) -> tuple[Response, int | None, int | None]:
-    """(response, declared Content-Length, bytes actually sent) for body faults."""
+def _mangle(fault: FaultSpec, response: Response) -> Response:
+    """The answer with a body fault: malformed, truncated or cut."""
     if fault.kind == "malformed":
         body = b'{"status":"OK","result":{"instanceName":<!-- upstream error -->'
-        return Response(fault.status or 200, body, "", response.headers), None, None
-    half = max(1, len(response.body) // 2)
-    if fault.kind == "truncated":
-        return response, len(response.body), half
-    return replace(response, body=response.body[:half]), None, None
+        return Response(fault.status or 200, body, "", response.headers)
+    length = len(response.body) if fault.kind == "truncated" else None
+    return replace(response, body=response.body[: max(1, len(response.body) // 2)], length=length)

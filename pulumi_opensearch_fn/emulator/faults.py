@@ -1,12 +1,10 @@
 """Fault injection, the request log, and the redaction of secrets from both.
 
-Fault kinds: ``throttle`` (a gateway ``Throttling.User``, status 400 or 429), ``error``
-(a 5xx gateway error), ``latency`` (extra delay; stacks with others), ``drop`` (close
-without answering), ``malformed`` (the body replaced by invalid JSON), ``truncated``
-(a Content-Length beyond the bytes sent), ``cut`` (the JSON cut in half). A fault hits
+Faults: ``throttle`` (gateway ``Throttling.User``, 400 or 429), ``error`` (gateway 5xx),
+``latency`` (stacks with others), ``drop`` (no answer), ``malformed`` (invalid JSON),
+``truncated`` (Content-Length beyond the bytes sent), ``cut`` (JSON cut in half). One hits
 the next ``count`` matching requests, or each with probability ``rate`` (seeded by
-``seed``; with ``count``, at most ``count`` times), or with neither all until cleared;
-``action`` limits it to one API action; ``retry_after_ms`` adds ``x-acs-retry-after``.
+``seed``), or with neither all until cleared; ``action`` limits it to one API action.
 """
 
 from __future__ import annotations
@@ -18,14 +16,14 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import quote, quote_plus
 
 from .schema import Check, dump, parse
 
 FAULT_KINDS = ("throttle", "error", "latency", "drop", "malformed", "truncated", "cut")
-ERROR_CODES = {500: "InternalError", 502: "BadGateway", 503: "ServiceUnavailable"}
-ERROR_CODES[504] = "GatewayTimeout"
+ERROR_CODES = {502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
 POST_KINDS = ("malformed", "truncated", "cut")  # faults that alter a handled request's answer
 MAX_LATENCY_MS = 60_000
 
@@ -126,6 +124,12 @@ REDACTED = "<redacted>"
 MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
 
 
+@lru_cache(maxsize=4)
+def redactor(secrets: tuple[str, ...]) -> Redactor:
+    """One per set of credentials: built again only when they change."""
+    return Redactor(secrets)
+
+
 class Redactor:
     """Replaces every secret in every form a header or query might carry (plain, base64,
     hex, percent-encoded); longest first, so none is left half-shown."""
@@ -162,8 +166,7 @@ class LogEntry:
     headers: tuple[tuple[str, str], ...] = ()
 
     def to_json(self, *, headers: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = dump(self)
-        return out if headers else {k: v for k, v in out.items() if k != "headers"}
+        return {k: v for k, v in dump(self).items() if headers or k != "headers"}
 
 
 # Values are cut and the log capped in (estimated) bytes as well as entries, so a
@@ -213,8 +216,7 @@ class RequestLog:
     @property
     def size_bytes(self) -> int:
         """The estimated bytes the kept entries hold."""
-        with self._lock:
-            return self._bytes
+        return self._bytes
 
     def entries(self, limit: int | None = None) -> list[LogEntry]:
         with self._lock:
@@ -222,8 +224,7 @@ class RequestLog:
         return items if limit is None else items[-limit:] if limit > 0 else []
 
     def counts(self) -> dict[str, int]:
-        """Totals since the last clear: ``total``, ``status:200``, ``code:Throttling.User``,
-        ``action:...``, ``scheme:v3``, ``fault:drop``."""
+        """Since the last clear: ``total``, ``status:200``, ``code:...``, ``action:...``..."""
         with self._lock:
             return dict(self._counts)
 

@@ -13,7 +13,7 @@ from .admin import EmulatorAdmin
 from .admin_api import CASINGS, check_token
 from .app import EmulatorHTTPServer
 from .clock import ClockSteps
-from .faults import FaultInjector, Redactor, RequestLog
+from .faults import FaultInjector, Redactor, RequestLog, redactor
 from .state import EmulatorState
 from .verify import Verifier
 
@@ -41,7 +41,6 @@ class EmulatorServer:
         self.admin_token = check_token(token)
         self.clock_steps, self.faults, self.log = ClockSteps(), FaultInjector(), RequestLog()
         self.verifier = Verifier(self.state)
-        self._redactor: tuple[tuple[str, ...], Redactor] = ((), Redactor(()))
         self.host, self._port = host, port
         self._httpd: EmulatorHTTPServer | None = None
 
@@ -57,11 +56,8 @@ class EmulatorServer:
         self._casing = value
 
     def redactor(self) -> Redactor:
-        """Removes every secret the state holds now; rebuilt only when credentials change."""
-        secrets = self.state.secret_values()
-        if secrets != self._redactor[0]:
-            self._redactor = (secrets, Redactor(secrets))
-        return self._redactor[1]
+        """Removes every secret the state holds now."""
+        return redactor(self.state.secret_values())
 
     def admin(self, *, timeout: float = 30.0) -> EmulatorAdmin:
         """An admin client for this server (close it, or use it as a context manager)."""

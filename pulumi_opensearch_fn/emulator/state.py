@@ -155,9 +155,6 @@ class TaskBook:
         self.newest = by_start[::-1]
         self._views.clear()
 
-    def items(self) -> list[tuple[int, Task]]:
-        return list(self.by_generation.items())
-
     def next_generation(self) -> int:
         return max(self.by_generation, default=0) + 1
 

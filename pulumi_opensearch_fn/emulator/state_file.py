@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from importlib import resources
+from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -138,14 +139,15 @@ def dump_state(state: EmulatorState, *, secrets: bool = True) -> dict[str, Any]:
     ``secrets``, key secrets and STS tokens are left out (it cannot be loaded back)."""
     with state.lock:
         state.advance_clock(0)  # settle finished runs first
-        apps = {
-            app: {"functions": {fn: {"instances": {
-                name: {**dump(inst), "tasks": dump([t for _, t in sorted(inst.tasks.items())])}
-                for name, inst in instances.items()
-            }} for fn, instances in functions.items()}}
-            for app, functions in state.app_groups.items()
-        }  # fmt: skip
         keys, tokens = list(state.access_keys.values()), list(state.sts_tokens.values())
-        return dict(
-            dump(Document(1, Clock(state.clock.offset_ms), keys, tokens, apps), secrets=secrets)
-        )
+        doc = dump(Document(1, Clock(state.clock.offset_ms), keys, tokens), secrets=secrets)
+        for app, functions in state.app_groups.items():
+            doc["appGroups"][app] = {"functions": {}}
+            for function, instances in functions.items():
+                entries = {name: _entry(inst) for name, inst in instances.items()}
+                doc["appGroups"][app]["functions"][function] = {"instances": entries}
+        return dict(doc)
+
+
+def _entry(inst: Instance) -> dict[str, Any]:
+    return {**dump(inst), "tasks": dump(sorted(inst.tasks.newest, key=attrgetter("generation")))}
