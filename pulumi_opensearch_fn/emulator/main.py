@@ -51,32 +51,21 @@ def _admin_token(text: str) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the emulator's options to ``parser``."""
     add = parser.add_argument
+    # fmt: off
     add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     add("--port", type=_port, default=0, help="port to bind; 0 picks a free one (default 0)")
-    add(
-        "--state",
-        metavar="FILE",
-        help="JSON state file (default: the bundled sample with my_app/ctr/ctr_test)",
-    )
-    add(
-        "--casing",
-        choices=CASINGS,
-        default="camel",
-        help="response key casing: camel (the service's docs) or pascal (the official SDK)",
-    )
-    add(
-        "--access-key",
-        dest="access_keys",
-        metavar="ID:SECRET[:TOKEN]",
-        type=_access_key,
-        action="append",
-        default=[],
-        help="accept this access key (with TOKEN: an STS credential); repeatable",
-    )
+    add("--state", metavar="FILE",
+        help="JSON state file (default: the bundled sample with my_app/ctr/ctr_test)")
+    add("--casing", choices=CASINGS, default="camel",
+        help="response key casing: camel (the service's docs) or pascal (the official SDK)")
+    add("--access-key", dest="access_keys", metavar="ID:SECRET[:TOKEN]", type=_access_key,
+        action="append", default=[],
+        help="accept this access key (with TOKEN: an STS credential); repeatable")
     add("--admin-token", metavar="TOKEN", type=_admin_token,
         help=f"the admin API's token, at least {MIN_TOKEN_LENGTH} characters (default: "
         f"${TOKEN_ENV}, which other local users cannot read from the process list, else a "
-        "random one); printed as the second line on stdout")  # fmt: skip
+        "random one); printed as the second line on stdout")
+    # fmt: on
 
 
 def _fail(message: str, status: int = 2) -> int:
@@ -109,13 +98,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         print(server.url, server.admin_token, sep="\n", flush=True)
         keys = ", ".join(sorted(state.access_keys)) or "none"
-        print(
-            f"OpenSearch function API emulator at {server.url} ({args.casing}Case); "
-            f"access keys: {keys}; admin API under /_admin with 'Authorization: Bearer TOKEN' "
-            "(TOKEN: the second line on stdout); Ctrl-C to stop",
-            file=sys.stderr,
-            flush=True,
-        )
+        banner = f"OpenSearch function API emulator at {server.url} ({args.casing}Case); "
+        banner += f"access keys: {keys}; admin API under /_admin with 'Authorization: Bearer "
+        print(banner + "TOKEN' (TOKEN: the second line on stdout); Ctrl-C to stop", file=sys.stderr)
         while not stop.wait(0.2):
             pass
     finally:

@@ -1,5 +1,5 @@
-"""The emulator as a child process: its CPU stays apart from the caller's (benchmarks,
-load tests), and its command line and signals can be tested as users run it."""
+"""The emulator as a child process (tests and benchmarks): its CPU stays apart from the
+caller's, and its command line and signals can be tested as users run it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from .admin import EmulatorAdmin
+from pulumi_opensearch_fn.emulator import EmulatorAdmin
 
 COMMAND = (sys.executable, "-m", "pulumi_opensearch_fn.emulator")
 
