@@ -120,86 +120,68 @@ def handle_admin(
         return 400, {"error": str(exc)}
 
 
-CLEARED = {"cleared": True}
-
-
-def _no_route(message: str) -> OpenSearchError:
-    return OpenSearchError("NoSuchRoute", message, 404)
-
-
 def _route(
     emu: EmulatorServer, method: str, parts: list[str], query: dict[str, str], data: Any
 ) -> Any:
-    state = emu.state
-    now = state.now_ms()
-    if parts[:1] == ["app-groups"]:
-        return _app_groups(emu, method, parts, data)
-    match method, "/".join(parts):
-        case "GET", "health":
+    state, now = emu.state, emu.state.now_ms()
+    match method, parts:
+        case "GET", ["health"]:
             return {"ok": True}
-        case "GET", "state":
+        case "GET", ["state"]:
             return dump_state(state, secrets=query.get("secrets") in ("1", "true", "yes"))
-        case "PUT", "state":  # everything, the clock offset too (0 when not given)
+        case "PUT", ["state"]:  # everything, the clock offset too (0 when not given)
             state.replace_with(parse_state(data, "(request body)", state.clock.fresh()))
             return state.counts()
-        case "POST", "clock/advance":
+        case "POST", ["clock", "advance"]:
             state.advance_clock(parse(Advance, data, now).seconds)
             return {"nowMs": state.now_ms(), "offsetMs": state.clock.offset_ms}
-        case "GET", "clock":
+        case "GET", ["clock"]:
             return {"nowMs": now, "offsetMs": state.clock.offset_ms}
-        case "GET", "clock/steps":
+        case "GET", ["clock", "steps"]:
             return dump(emu.clock_steps.list())
-        case "POST", "clock/steps":
+        case "POST", ["clock", "steps"]:
             return {"id": emu.clock_steps.add(parse(ClockStep, data, now))}
-        case "GET", "casing":
+        case "GET", ["casing"]:
             return {"casing": emu.casing}
-        case "PUT", "casing":
+        case "PUT", ["casing"]:
             emu.casing = parse(CasingChoice, data, now).casing
             return {"casing": emu.casing}
-        case "POST", "access-keys":
+        case "POST", ["access-keys"]:
             secured = isinstance(data, dict) and data.get("securityToken")
             record: type[AccessKey | StsToken] = StsToken if secured else AccessKey
             state.add_credential(key := parse(record, data, now))
             return {"accessKeyId": key.access_key_id}
-        case "GET", "faults":
+        case "GET", ["faults"]:
             return emu.faults.list()
-        case "POST", "faults":
+        case "POST", ["faults"]:
             return {"id": emu.faults.add(parse(FaultSpec, data, now))}
-        case "GET", "requests":
+        case "GET", ["requests"]:
             limit = query.get("limit", "")
             entries = emu.log.entries(int(limit) if limit.isdecimal() else None)
             headers = query.get("headers") in ("1", "true", "yes")
             return [e.to_json(headers=headers) for e in entries]
-        case "GET", "counts":
+        case "GET", ["counts"]:
             nonces = len(emu.verifier.nonces)
             return {"requests": emu.log.counts(), "state": state.counts(), "nonces": nonces}
-        case "DELETE", "clock/steps" | "faults" | "requests" | "nonces" as what:
+        case "DELETE", ["clock", "steps"] | ["faults"] | ["requests"] | ["nonces"]:
             kept: dict[str, Any] = {"clock/steps": emu.clock_steps, "faults": emu.faults}
             kept |= {"requests": emu.log, "nonces": emu.verifier.nonces}
-            kept[what].clear()
-            return CLEARED
-    raise _no_route(f"no admin route {method} /_admin/{'/'.join(parts)}")
-
-
-def _app_groups(emu: EmulatorServer, method: str, parts: list[str], data: Any) -> Any:
-    state = emu.state
-    if len(parts) == 2 and method == "PUT":
-        state.add_app_group(parts[1])
-        return {"appGroup": parts[1]}
-    if len(parts) < 6 or parts[2] != "functions" or parts[4] != "instances":
-        raise _no_route("expected /_admin/app-groups/{app}/functions/{fn}/instances/{instance}")
-    names, now = (parts[1], parts[3], parts[5]), state.now_ms()
-    match method, "/".join(parts[6:]):
-        case "PUT" | "PATCH", "":
+            kept["/".join(parts)].clear()
+            return {"cleared": True}
+        case "PUT", ["app-groups", app]:
+            state.add_app_group(app)
+            return {"appGroup": app}
+        case "PUT" | "PATCH", ["app-groups", app, "functions", fn, "instances", name]:
             read = Reader(now)
             fields = read.fields(Instance, data, "", partial=True)
             if fields is None:
                 raise InvalidInput("request body", read.problems)
-            state.upsert_instance(*names, fields, create=method == "PUT")
-            return state.get_instance(*names)
-        case "POST", "tasks":
-            first, last = state.add_tasks(*names, parse(TaskBatch, data, now))
+            state.upsert_instance(app, fn, name, fields, create=method == "PUT")
+            return state.get_instance(app, fn, name)
+        case "POST", ["app-groups", app, "functions", fn, "instances", name, "tasks"]:
+            first, last = state.add_tasks(app, fn, name, parse(TaskBatch, data, now))
             return {"first": first, "last": last}
-        case "POST", "training":
-            return {"generation": state.start_task(*names, parse(Training, data, now))}
-    raise _no_route(f"no admin route {method} /_admin/{'/'.join(parts)}")
+        case "POST", ["app-groups", app, "functions", fn, "instances", name, "training"]:
+            return {"generation": state.start_task(app, fn, name, parse(Training, data, now))}
+    message = f"no admin route {method} /_admin/{'/'.join(parts)}"
+    raise OpenSearchError("NoSuchRoute", message, 404)

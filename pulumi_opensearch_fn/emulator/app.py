@@ -1,9 +1,8 @@
 """HTTP: the three read operations behind the gateway's checks, and the admin API.
 
-An API request goes as through the real gateway: route -> clock steps -> injected
-faults -> signature -> RAM -> the operation, and is logged with secrets redacted.
-Service answers are camelCase or PascalCase; gateway errors are always PascalCase.
-``/_admin`` requests pass ``admin_api.refusal`` instead and are not logged.
+An API request goes as through the gateway: route -> clock steps -> faults -> signature
+-> RAM -> the operation (camelCase or PascalCase; gateway errors always PascalCase), and
+is logged, secrets redacted. ``/_admin`` requests pass ``admin_api.refusal`` instead.
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
-"""The emulator's model, apart from HTTP: app groups hold functions, functions hold
-instances, instances hold training tasks; access keys and STS tokens. Each record is its
-own description (``schema``): the state file and the admin API use its fields as keys.
+"""The model: app groups hold functions, functions instances, instances training tasks;
+and credentials. Its records describe themselves (``schema``) to the state file and API.
 
 A running task with ``duration_s`` is a training run: its progress is the elapsed share
-of its duration (at most 99) on the simulated clock. When the clock passes its end it
-is settled, in end-time order, and the instance follows (its task summary, and on
-success ``versionId + 1`` and ``available``). Settling happens before every read.
-"""
+of its duration (at most 99) on the simulated clock. Before every read, runs whose end
+passed settle in end-time order, and the instance follows (task summary; on success
+``versionId + 1`` and ``available``)."""
 
 from __future__ import annotations
 
@@ -73,18 +71,17 @@ class TaskSummary:
 
 @dataclass
 class Task:
-    """A training task. Defaults: ``generation`` 0 is the previous one's plus 1 (see
-    ``state_file``); a finished task ends ``duration_s`` (600) after it started; the
-    extendInfo is ``metrics`` plus ``errors``; a run's ``outcome`` is success."""
+    """A training task; a finished one ends ``duration_s`` (600) after its start, and its
+    extendInfo is ``metrics`` plus ``errors`` unless given (``extend_info``)."""
 
     start_time: Annotated[int, TIME]
-    generation: Annotated[int, Check(low=1, digits=True)] = 0
-    run_id: str = ""  # default: trigger__2021-03-05T12:18:41, from the start
+    generation: Annotated[int, Check(low=1, digits=True)] = 0  # 0: the previous one's + 1
+    run_id: str = ""  # default from the start: trigger__2021-03-05T12:18:41
     status: Annotated[str, Check(choices=TASK_STATUSES)] = "success"
     progress: Annotated[int | None, PERCENT] = None  # default: 0 while running, else 100
     end_time: Annotated[int | None, TIME] = None
     duration_s: Annotated[float | None, DURATION] = None
-    outcome: Annotated[str | None, Check(choices=OUTCOMES)] = None
+    outcome: Annotated[str | None, Check(choices=OUTCOMES)] = None  # of a run; success
     metrics: Annotated[dict[str, Any], METRICS] = field(default_factory=dict)
     errors: list[Any] = field(default_factory=list)
     extend_info: Annotated[str | None, JSON_TEXT] = None  # verbatim
@@ -246,8 +243,7 @@ class Training:
 
 
 class EmulatorState:
-    """The whole emulated world, under one re-entrant ``lock``. Changes take records
-    already validated (``schema``)."""
+    """The whole emulated world, under one re-entrant ``lock``; changes take valid records."""
 
     def __init__(self, clock: SimClock | None = None) -> None:
         self.clock = clock if clock is not None else SimClock()
@@ -279,8 +275,7 @@ class EmulatorState:
 
     @contextmanager
     def instance(self, app: str, function: str, name: str) -> Iterator[tuple[Instance, int]]:
-        """Under the lock, runs that ended settled: the instance (OpenSearchError when
-        there is none) and now."""
+        """The instance (else OpenSearchError) and now, under the lock, runs settled."""
         with self.lock:
             now = self.now_ms()
             self._settle(now)

@@ -1,11 +1,10 @@
 """Signature verification for both schemes the gateway accepts, written from the published
 description (not from a client signer, so a bug on one side cannot hide the same on the other).
 
-* V3 ``ACS3-HMAC-SHA256``: the canonical request is rebuilt from the ``SignedHeaders``
-  the client declares, the path exactly as sent and the query decoded (``+`` is a
-  space) then re-encoded RFC 3986 style.
-* Legacy ROA ``acs AK:signature``: HMAC-SHA1 over method, accept, content-md5,
-  content-type, date, every ``x-acs-*`` header and the resource.
+* V3 ``ACS3-HMAC-SHA256``: the canonical request from the ``SignedHeaders`` declared, the
+  path as sent and the query decoded (``+`` is a space) then re-encoded RFC 3986 style.
+* ROA ``acs AK:signature``: HMAC-SHA1 over method, accept, content-md5, content-type,
+  date, every ``x-acs-*`` header and the resource.
 """
 
 from __future__ import annotations
