@@ -24,8 +24,7 @@ class EmulatorAdminError(Exception):
     def __init__(self, status: int, payload: Any) -> None:
         message = payload.get("error") if isinstance(payload, dict) else None
         super().__init__(f"admin API answered {status}: {message or payload}")
-        self.status = status
-        self.payload = payload
+        self.status, self.payload = status, payload
 
 
 class EmulatorAdmin:
@@ -35,8 +34,7 @@ class EmulatorAdmin:
 
     def __init__(self, url: str, token: str, *, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
-        headers = {"Authorization": f"Bearer {token}"}
-        # No proxy: the emulator is always local.
+        headers = {"Authorization": f"Bearer {token}"}  # and no proxy: the emulator is local
         self._client = httpx.Client(
             base_url=self.url + "/_admin", timeout=timeout, trust_env=False, headers=headers
         )
@@ -56,8 +54,6 @@ class EmulatorAdmin:
         self.close()
 
     def _call(self, method: str, path: str, sent: Any = None, **params: str) -> Any:
-        if sent is None and method in ("POST", "PUT", "PATCH"):
-            sent = {}  # the admin API wants every state change typed as JSON
         response = self._client.request(method, path, json=sent, params=params or None)
         payload = response.json() if response.content else None
         if response.status_code >= 400:
@@ -111,7 +107,7 @@ class EmulatorAdmin:
 
     def add_app_group(self, app: str) -> None:
         """An empty app group: lookups in it answer Instance.NotExist, not App.NotFound."""
-        self._call("PUT", f"/app-groups/{quote(app, safe='~')}")
+        self._call("PUT", f"/app-groups/{quote(app, safe='~')}", {})  # typed as JSON, as all
 
     def upsert_instance(self, app: str, fn: str, inst: str, **fields: Any) -> dict[str, Any]:
         """Create the instance (and its app group and function) or merge ``fields`` (of

@@ -31,12 +31,11 @@ if TYPE_CHECKING:
     from .server import EmulatorServer
 
 log = logging.getLogger(__name__)
-OUTPUT_LEVELS = ("simple", "normal", "detail")
 FAULT_MESSAGES = {
     "throttle": "Request was denied due to user flow control.",
     "error": "The request processing has failed due to some unknown error, exception or failure.",
 }
-_LEFT_OUT = {"simple": ("createParameters", "cron", "task"), "normal": ("task",)}
+_LEFT_OUT = {"simple": ("createParameters", "cron", "task"), "normal": ("task",), "detail": ()}
 MAX_INT_CHARS = 20  # a signed 64-bit integer with its sign
 _API = re.compile(
     r"/v4/openapi/app-groups/([^/]+)/functions/([^/]+)/instances/([^/]+)(/tasks(?:/([^/]+))?)?"
@@ -118,10 +117,10 @@ def run_operation(state: EmulatorState, r: Route, params: dict[str, str]) -> dic
     """The answer's ``result`` (and ``totalCount``); raises OpenSearchError."""
     if r.action == "GetFunctionInstance":
         output = params.get("output", "normal")
-        if output not in OUTPUT_LEVELS:
-            raise _bad(f"output must be one of {', '.join(OUTPUT_LEVELS)}, got {output!r}")
+        if output not in _LEFT_OUT:
+            raise _bad(f"output must be one of {', '.join(_LEFT_OUT)}, got {output!r}")
         shown = state.get_instance(*r.names)
-        return {"result": {k: v for k, v in shown.items() if k not in _LEFT_OUT.get(output, ())}}
+        return {"result": {k: v for k, v in shown.items() if k not in _LEFT_OUT[output]}}
     if r.action == "GetFunctionTask":
         return {"result": state.get_task(*r.names, r.generation)}
     status = params.get("status")

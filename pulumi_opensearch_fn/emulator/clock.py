@@ -63,22 +63,18 @@ class ClockSteps:
 
     def add(self, step: ClockStep) -> int:
         with self._lock:
-            step.id, step.seen = self._next_id, 0
-            self._next_id += 1
+            step.id, step.seen, self._next_id = self._next_id, 0, self._next_id + 1
             self._steps.append(step)
             return step.id
 
     def due(self, action: str | None) -> float:
         """Counts one request of ``action``; the seconds to advance before answering it."""
-        total = 0.0
         with self._lock:
-            for step in list(self._steps):
-                if step.action is None or step.action == action:
-                    step.seen += 1
-                    if step.seen >= step.at_request:
-                        total += step.seconds
-                        self._steps.remove(step)
-        return total
+            for step in self._steps:
+                step.seen += step.action in (None, action)
+            due = [step for step in self._steps if step.seen >= step.at_request]
+            self._steps = [step for step in self._steps if step not in due]
+        return sum(step.seconds for step in due)
 
     def list(self) -> list[ClockStep]:
         with self._lock:

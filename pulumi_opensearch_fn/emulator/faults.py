@@ -73,7 +73,7 @@ class Fault:
 
     def to_json(self) -> dict[str, Any]:
         shown = {k: v for k, v in dump(self.spec).items() if v is not None}
-        return {**shown, "id": self.id, "remaining": self.remaining, "applied": self.applied}
+        return shown | {"id": self.id, "remaining": self.remaining, "applied": self.applied}
 
 
 class FaultInjector:
@@ -175,10 +175,7 @@ MAX_LOGGED_VALUE = 2048
 MAX_LOGGED_HEADERS = 64
 DEFAULT_LOG_BYTES = 16 * 1024 * 1024
 _ENTRY_OVERHEAD = 512  # the object, its numbers and short fields
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_LOGGED_VALUE else text[:MAX_LOGGED_VALUE] + "...(cut)"
+SECRET_HEADER = "x-acs-security-token"  # noqa: S105 (a header's name)
 
 
 class RequestLog:
@@ -193,14 +190,16 @@ class RequestLog:
 
     def add(self, entry: LogEntry, redact: Callable[[str], str] = str) -> None:
         """Keeps ``entry`` with its texts passed through ``redact`` and cut."""
+
+        def cut(text: str) -> str:
+            text = redact(text)
+            return text if len(text) <= MAX_LOGGED_VALUE else text[:MAX_LOGGED_VALUE] + "...(cut)"
+
+        shown = entry.headers[:MAX_LOGGED_HEADERS]
         headers = tuple(
-            (
-                _cut(redact(name)),
-                REDACTED if name.lower() == "x-acs-security-token" else _cut(redact(value)),
-            )
-            for name, value in entry.headers[:MAX_LOGGED_HEADERS]
+            (cut(n), REDACTED if n.lower() == SECRET_HEADER else cut(v)) for n, v in shown
         )
-        path, query = _cut(redact(entry.path)), _cut(redact(entry.query))
+        path, query = cut(entry.path), cut(entry.query)
         entry = dataclasses.replace(entry, path=path, query=query, headers=headers)
         texts = [entry.method, path, query, entry.action or "", entry.code, *sum(headers, ())]
         size = _ENTRY_OVERHEAD + sum(map(len, texts))

@@ -239,7 +239,7 @@ def _text(check: Check, value: Any) -> str:
         raise _Bad(f"must be one of {', '.join(check.choices)} (got {short(value)})")
     if check.not_empty and not value:
         raise _Bad("must not be empty")
-    if check.key is not None and (not _PRINTABLE.fullmatch(value) or set(check.key) & set(value)):
+    if check.key is not None and (not PRINTABLE.fullmatch(value) or set(check.key) & set(value)):
         unwanted = f" nor any of {check.key!r}" if check.key else ""
         raise _Bad(f"must be printable ASCII without spaces{unwanted}")
     if check.json:
@@ -267,7 +267,7 @@ def _finite(value: float) -> bool:
         return False
 
 
-_PRINTABLE = re.compile(r"[\x21-\x7e]+")
+PRINTABLE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
 _RELATIVE = re.compile(r"now(?:\s*([+-])\s*(\d+(?:\.\d+)?)\s*([smhd]))?")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 

@@ -1,4 +1,4 @@
-"""``EmulatorServer``: the emulator on a loopback port, serving from a thread."""
+"""``EmulatorServer``: the emulator in a thread, with its state, faults and request log."""
 
 from __future__ import annotations
 
@@ -19,13 +19,9 @@ from .verify import Verifier
 
 
 class EmulatorServer:
-    """The emulator on ``host:port`` (port 0 picks a free one). Its parts are shared, not
-    copied: change ``state``, ``faults``, ``log``, ``casing`` in-process or through the
-    admin API (``admin()``: a client with this run's ``admin_token``, random unless given)::
-
-        with EmulatorServer(sample_state(), casing="pascal") as server, server.admin() as admin:
-            admin.advance_clock(600)  # server.url is http://127.0.0.1:PORT
-    """
+    """The emulator on ``host:port`` (port 0 picks a free one), serving from a thread. Its
+    parts are shared: change ``state``, ``faults``, ``log``, ``casing`` in-process or with
+    ``admin()`` (a client with this run's ``admin_token``: random unless given)."""
 
     def __init__(
         self,

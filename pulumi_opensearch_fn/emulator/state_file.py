@@ -29,7 +29,6 @@ class StateFileError(InvalidInput):
 
     def __init__(self, source: str, problems: list[str]) -> None:
         super().__init__(f"state file {source}", problems)
-        self.source = source
 
 
 @dataclass
@@ -39,29 +38,26 @@ class Clock:
 
 @dataclass
 class Document:
-    """The top level; app groups are read once the clock is set."""
+    """The top level; ``appGroups`` are read on their own, once the clock is set."""
 
     version: Annotated[int, Check(low=1, high=1)] = 1
     clock: Clock = field(default_factory=Clock)
     access_keys: list[AccessKey] = field(default_factory=list)
     sts_tokens: list[StsToken] = field(default_factory=list)
-    app_groups: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_state(data: Any, source: str = "<state>", clock: SimClock | None = None) -> EmulatorState:
     """A state from parsed JSON; StateFileError lists every problem."""
     state = EmulatorState(clock)
     read = Reader(state.now_ms())
-    doc = read.record(Document, data, "")
+    doc = read.record(Document, data, "", extra=("appGroups",))
     if doc is not None:  # else app groups are read all the same, for their problems
         state.clock.set_offset(doc.clock.offset_ms)
         read.now_ms = state.now_ms()
         state.access_keys = {k.access_key_id: k for k in doc.access_keys}
         state.sts_tokens = {t.token: t for t in doc.sts_tokens}
-    groups = data.get("appGroups") if isinstance(data, dict) else None
-    for app, functions in (
-        read.names(groups, "appGroups") if isinstance(groups, dict) else {}
-    ).items():
+    top = data if isinstance(data, dict) else {}
+    for app, functions in read.names(top.get("appGroups", {}), "appGroups").items():
         where = f"appGroups.{app}"
         state.app_groups[app] = {}
         for function, instances in _names(read, functions, where, "functions").items():
@@ -141,6 +137,7 @@ def dump_state(state: EmulatorState, *, secrets: bool = True) -> dict[str, Any]:
         state.advance_clock(0)  # settle finished runs first
         keys, tokens = list(state.access_keys.values()), list(state.sts_tokens.values())
         doc = dump(Document(1, Clock(state.clock.offset_ms), keys, tokens), secrets=secrets)
+        doc["appGroups"] = {}
         for app, functions in state.app_groups.items():
             doc["appGroups"][app] = {"functions": {}}
             for function, instances in functions.items():

@@ -24,6 +24,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, quote
 
 from .faults import REDACTED
+from .schema import PRINTABLE
 from .state import EmulatorState
 
 API_VERSION = "2017-12-25"
@@ -35,7 +36,6 @@ V3_REQUIRED += ("x-acs-signature-nonce", "x-acs-version")
 ROA_REQUIRED = ("date", "x-acs-signature-method", "x-acs-signature-version", "x-acs-version")
 _V3_FIELD = re.compile(r"\s*(Credential|SignedHeaders|Signature)=([^,]*)")
 _V3_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
-_TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
 
 Headers = Mapping[str, list[str]]  # lowercase name -> values in arrival order
 
@@ -236,12 +236,6 @@ class Verifier:
             raise AuthError(
                 "SignatureDoesNotMatch", f"{message}server string to sign is:{printable}"
             )
-        # Without a nonce a captured request could be sent again for 15 minutes.
-        if not req.header("x-acs-signature-nonce"):
-            raise _incomplete(
-                "the required header x-acs-signature-nonce is missing: "
-                "a request without one can be replayed"
-            )
         self._check_nonce(access_key_id, req.header("x-acs-signature-nonce"))
         return Verified("roa", access_key_id, token is not None, actions)
 
@@ -292,8 +286,8 @@ class Verifier:
                 message = f"Specified access key is not found{hint}."
                 raise AuthError("InvalidAccessKeyId.NotFound", message, 404)
             return key.secret, key.actions
-        if sts is None or not _TOKEN_SHAPE.fullmatch(token):
-            word = "not valid" if _TOKEN_SHAPE.fullmatch(token) else "malformed"
+        if sts is None or not PRINTABLE.fullmatch(token):
+            word = "not valid" if PRINTABLE.fullmatch(token) else "malformed"
             raise AuthError("InvalidSecurityToken.Malformed", f"The security token is {word}.")
         if sts.expires_ms is not None and sts.expires_ms <= self._now() * 1000:
             raise AuthError("InvalidSecurityToken.Expired", "The security token has expired.")
@@ -306,7 +300,7 @@ class Verifier:
         return sts.secret, sts.actions
 
     def _check_nonce(self, access_key_id: str, nonce: str | None) -> None:
-        if not nonce:
-            raise _incomplete("x-acs-signature-nonce must not be empty")
+        if not nonce:  # without one, a captured request could be sent again for 15 minutes
+            raise _incomplete("x-acs-signature-nonce is missing: the request could be replayed")
         if not self.nonces.check_and_add(access_key_id, nonce):
             raise AuthError("SignatureNonceUsed", "The signature nonce has been used.")
