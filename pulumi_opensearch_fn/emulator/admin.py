@@ -107,7 +107,7 @@ class EmulatorAdmin:
 
     def add_app_group(self, app: str) -> None:
         """An empty app group: lookups in it answer Instance.NotExist, not App.NotFound."""
-        self._call("PUT", f"/app-groups/{quote(app, safe='~')}", {})  # typed as JSON, as all
+        self._call("PUT", f"/app-groups/{quote(app, safe='~')}", {})  # a change: sent as JSON
 
     def upsert_instance(self, app: str, fn: str, inst: str, **fields: Any) -> dict[str, Any]:
         """Create the instance (and its app group and function) or merge ``fields`` (of
@@ -185,6 +185,5 @@ class EmulatorAdmin:
         self._call("DELETE", "/requests")
 
     def counts(self) -> dict[str, Any]:
-        """``{"requests": {"total", "status:200", "code:...", ...}, "state": {sizes},
-        "nonces": n}``."""
+        """``{"requests": {"total", "status:200", ...}, "state": {sizes}, "nonces": n}``."""
         return dict(self._call("GET", "/counts"))

@@ -107,10 +107,7 @@ def handle_admin(
     parts = [unquote(p, errors="replace") for p in raw_path.split("/")[2:] if p != ""]
     query = dict(parse_qsl(raw_query, keep_blank_values=True))
     try:
-        try:
-            data = read_json(body) if body.strip() else {}
-        except InvalidInput as exc:
-            raise InvalidInput("request body", exc.problems) from None
+        data = read_json(body) if body.strip() else {}
         return 200, _route(emulator, method, parts, query, data)
     except InvalidInput as exc:
         return 400, {"error": str(exc), "problems": exc.problems}

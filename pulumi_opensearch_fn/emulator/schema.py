@@ -193,24 +193,18 @@ class Reader:
                 raise _Bad("")
             return made
         if origin in (list, frozenset) and isinstance(value, list):
-            (item,) = get_args(hint)
-            before, field = len(self.problems), Field("", "", item, NONE)
-            items = (
-                value
-                if item is Any
-                else [self.value_at(field, v, f"{where}[{i}]") for i, v in enumerate(value)]
-            )
+            before, item = len(self.problems), Field("", "", get_args(hint)[0], NONE)
+            if item.hint is not Any:
+                value = [self.value_at(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
             if len(self.problems) > before:
                 raise _Bad("")
-            return origin(items)
+            return origin(value)
         if origin is dict and isinstance(value, dict):
             if check.no_errors and "errors" in value:
                 raise _Bad("put errors in 'errors', not in 'metrics'")
             return value
         if origin is not None:
-            raise _Bad(
-                f"must be {'a list' if origin is not dict else 'an object'}, got {kind(value)}"
-            )
+            raise _Bad(f"must be {'an object' if origin is dict else 'a list'}, got {kind(value)}")
         if hint is str:
             return _text(check, value)
         if check.time:
@@ -254,10 +248,8 @@ def _bounded(check: Check, value: float) -> float:
     low, high = check.low, check.high
     if (low is None or value >= low) and (high is None or value <= high):
         return value
-    wanted = (
-        f"{low}" if low == high else f"at least {low}" if high is None else f"from {low} to {high}"
-    )
-    raise _Bad(f"must be {wanted} (got {short(value)})")
+    wanted = f"at least {low}" if high is None else f"from {low} to {high}"
+    raise _Bad(f"must be {low if low == high else wanted} (got {short(value)})")
 
 
 def _finite(value: float) -> bool:
