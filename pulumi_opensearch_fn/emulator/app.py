@@ -244,7 +244,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if step := emu.clock_steps.due(action):
             emu.state.advance_clock(step)
         latency_ms, fault, label = emu.faults.decide(action)
-        time.sleep(latency_ms / 1000)
+        if latency_ms:
+            time.sleep(latency_ms / 1000)
         verified: Verified | None = None
         try:
             if fault is not None and fault.kind == "drop":

@@ -201,8 +201,8 @@ class RequestLog:
         )
         path, query = cut(entry.path), cut(entry.query)
         entry = dataclasses.replace(entry, path=path, query=query, headers=headers)
-        texts = [entry.method, path, query, entry.action or "", entry.code, *sum(headers, ())]
-        size = _ENTRY_OVERHEAD + sum(map(len, texts))
+        texts = [entry.method, path, query, entry.action or "", entry.code]
+        size = _ENTRY_OVERHEAD + sum(map(len, texts)) + sum(len(n) + len(v) for n, v in headers)
         marks = {"action": entry.action, "code": entry.code, "fault": entry.fault}
         with self._lock:
             self._entries.append((entry, size))
