@@ -107,7 +107,7 @@ class EmulatorAdmin:
 
     def add_app_group(self, app: str) -> None:
         """An empty app group: lookups in it answer Instance.NotExist, not App.NotFound."""
-        self._call("PUT", f"/app-groups/{quote(app, safe='~')}", {})  # a change: sent as JSON
+        self._call("PUT", f"/app-groups/{quote(app, safe='~')}", {})  # every change is JSON
 
     def upsert_instance(self, app: str, fn: str, inst: str, **fields: Any) -> dict[str, Any]:
         """Create the instance (and its app group and function) or merge ``fields`` (of

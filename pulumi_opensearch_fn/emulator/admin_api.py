@@ -5,7 +5,7 @@ page (DNS rebinding, cross-origin ``text/plain`` POSTs) or a local user without 
 run's token: each request needs a loopback peer and ``Host`` name, ``Authorization:
 Bearer TOKEN`` and, with a body or a state-changing method, ``application/json``.
 Bodies are records (``state.Instance``, ``TaskBatch``, ``Training``, ``AccessKey``,
-``StsToken``, ``FaultSpec``, ``ClockStep``); errors answer ``{"error", "problems"?}``::
+``StsToken``, ``FaultSpec``, ``ClockStep``); errors: ``{"error", "problems"?, "code"?}``::
 
     GET health, counts | GET, PUT state[?secrets=1] | GET clock | POST clock/advance
     GET, POST, DELETE clock/steps, faults | GET, PUT casing | POST access-keys

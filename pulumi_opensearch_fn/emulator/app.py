@@ -130,7 +130,8 @@ def run_operation(state: EmulatorState, r: Route, params: dict[str, str]) -> dic
     number, size = (_int_param(params, name, 1, 1) or 1 for name in ("pageNumber", "pageSize"))
     with state.instance(*r.names) as (inst, now):
         found = inst.tasks.query(status, after, before)
-        page = [t.to_wire(inst.function_name, now) for t in found[(number - 1) * size :][:size]]
+        first = (number - 1) * size
+        page = [t.to_wire(inst.function_name, now) for t in found[first : first + size]]
         return {"totalCount": len(found), "result": page}
 
 
