@@ -46,10 +46,10 @@ from pulumi_opensearch_fn.api.validation import check_generation
 from pulumi_opensearch_fn.cli import main as cli_main
 from pulumi_opensearch_fn.cli import render
 from pulumi_opensearch_fn.cli.parser import build
-from pulumi_opensearch_fn.durations import parse_duration
+from pulumi_opensearch_fn.core.durations import parse_duration
+from pulumi_opensearch_fn.core.expectations import Observation, Result, evaluate, progress_line
+from pulumi_opensearch_fn.core.printable import printable
 from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
-from pulumi_opensearch_fn.expectations import Observation, Result, evaluate, progress_line
-from pulumi_opensearch_fn.printable import printable
 
 ORACLE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
           "==": operator.eq, "!=": operator.ne}  # fmt: skip
@@ -93,7 +93,7 @@ def _verdict(expect: Expect | None, value: str) -> bool:
     task = FunctionTask.from_body(
         {"generation": 3, "status": "success", "extendInfo": '{"m": ' + value + "}"}
     )
-    [result] = evaluate(expect, Observation(None, task, task))
+    [result] = evaluate(expect.parse(), Observation(None, task, task))
     return result.met
 
 
@@ -141,7 +141,7 @@ def regression(rounds: int, rng: random.Random) -> tuple[int, int]:
             for g, v in ((2, now), (1, before))
         )
         seen = Observation(None, latest, latest, previous_success_task=previous, previous_read=True)
-        [result] = evaluate(Expect(max_regression=[text]), seen)
+        [result] = evaluate(Expect(max_regression=[text]).parse(), seen)
         # Values too far apart for exact decimal arithmetic are refused, never rounded.
         held += result.met is truth or (not result.met and "compare exactly" in result.seen)
     return held, rounds

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .lazy import lazy_names
+from .core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from .api import OpenSearchFnError, OpenSearchFunctionClient
-    from .expectations import Expect, Wait
+    from .core.expectations import Expect, Wait
     from .functions import (
         DataSourceError,
         GetFunctionInstanceResult,
@@ -28,13 +28,14 @@ if TYPE_CHECKING:
         get_latest_function_task,
         get_latest_function_task_output,
     )
-    from .resources import FunctionInstance, FunctionTask
+    from .resources import FunctionInstance, FunctionTask, GateFailedError
 
 _EXPORTS = {
-    "Expect": ".expectations",
-    "Wait": ".expectations",
+    "Expect": ".core.expectations",
+    "Wait": ".core.expectations",
     "FunctionInstance": ".resources",
     "FunctionTask": ".resources",
+    "GateFailedError": ".resources",
     "DataSourceError": ".functions",
     "GetFunctionInstanceResult": ".functions",
     "GetFunctionTaskResult": ".functions",
@@ -56,6 +57,7 @@ __all__ = [
     "Expect",
     "FunctionInstance",
     "FunctionTask",
+    "GateFailedError",
     "GetFunctionInstanceResult",
     "GetFunctionTaskResult",
     "GetFunctionTasksResult",

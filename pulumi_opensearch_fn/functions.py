@@ -4,31 +4,32 @@ Each `get_x(...)` returns its result at once; each `get_x_output(...)` takes
 Inputs and returns an Output, stays unknown while an input is unknown, and runs
 its request in a worker thread so the calls of one program overlap.
 Failures raise `DataSourceError`, a `pulumi.RunError`: the run ends with its
-message and no traceback; `__cause__` holds the original error.
+message and no traceback; `__cause__` holds the original error. Each takes `opts`
+as generated functions do (`invoking`); under Pulumi's unit-test mocks each read is
+a `Mocks.call` instead of a request (`mocked`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pulumi
 
-from . import program_exit
+from . import invoking, mocked, program_exit
 from .api.errors import OpenSearchFnError
 from .api.safe_text import safe
 from .api.validation import check_generation
-from .clients import client_for
-from .config import resolve_settings
-from .expectations import Expect, Observation, evaluate
-from .identity import Identity
-from .observe import observe_instance, observe_task
-from .outputs import (
+from .core.clients import client_for
+from .core.config import resolve_settings
+from .core.expectations import Expect, Observation, ParsedExpect
+from .core.identity import Identity
+from .core.observe import observe_instance, observe_task
+from .core.outputs import (
     IdentityView,
     InstanceView,
     TaskView,
@@ -36,10 +37,11 @@ from .outputs import (
     instance_fields,
     task_fields,
 )
-from .verdict import judge
+from .core.verdict import Verdict, judge
 
 if TYPE_CHECKING:
     from .api.client import OpenSearchFunctionClient
+    from .api.models import FunctionTask
 
 program_exit.install()  # a program the engine stops ends without tracebacks
 
@@ -83,17 +85,22 @@ def get_function_instance(
     expect: Expect | Mapping[str, Any] | None = None,
     region: str | None = None,
     endpoint: str | None = None,
+    opts: pulumi.InvokeOptions | None = None,
 ) -> GetFunctionInstanceResult:
     """GetFunctionInstance (detail); the latest tasks are read only when `expect` needs them."""
     subject = f"get_function_instance({app_group}/{function_name}/{instance_name})"
     with _failures_as(subject):
         identity = Identity.checked(app_group, function_name, instance_name)
         wanted = _expect(expect)
-        client = _client(region, endpoint)
-        if wanted is not None and (wanted.task_status or wanted.needs_success_task):
-            seen = observe_instance(client, identity, wanted)
+        opts = invoking.checked(opts, output=False)
+        if mocked.active():  # a unit test: Mocks.call answers, no request leaves
+            seen = mocked.instance(
+                identity, Expect.from_value(expect), region=region, endpoint=endpoint, opts=opts
+            )
+        elif wanted is not None and (wanted.task_status or wanted.needs_success_task):
+            seen = observe_instance(_client(region, endpoint), identity, wanted)
         else:
-            instance = client.get_function_instance(
+            instance = _client(region, endpoint).get_function_instance(
                 app_group, function_name, instance_name, output="detail"
             )
             seen = Observation(instance=instance, task=None, success_task=None)
@@ -102,7 +109,7 @@ def get_function_instance(
             id=identity.resource_id,
             **identity.fields(),
             **instance_fields(seen.instance),
-            **_verdict(subject, wanted, seen),
+            **_verdict(subject, wanted, seen, opts),
         )
 
 
@@ -115,6 +122,7 @@ def get_function_task(
     expect: Expect | Mapping[str, Any] | None = None,
     region: str | None = None,
     endpoint: str | None = None,
+    opts: pulumi.InvokeOptions | None = None,
 ) -> GetFunctionTaskResult:
     """GetFunctionTask for one generation."""
     subject = f"get_function_task({app_group}/{function_name}/{instance_name}/{generation})"
@@ -123,8 +131,12 @@ def get_function_task(
             app_group, function_name, instance_name, check_generation(generation)
         )
         wanted = _expect(expect)
-        seen = observe_task(_client(region, endpoint), identity)
-        return _task_result(identity, seen, subject, wanted)
+        opts = invoking.checked(opts, output=False)
+        if mocked.active():
+            seen = mocked.task(identity, region=region, endpoint=endpoint, opts=opts)
+        else:
+            seen = observe_task(_client(region, endpoint), identity)
+        return _task_result(identity, seen, subject, wanted, opts)
 
 
 def get_latest_function_task(
@@ -136,23 +148,27 @@ def get_latest_function_task(
     expect: Expect | Mapping[str, Any] | None = None,
     region: str | None = None,
     endpoint: str | None = None,
+    opts: pulumi.InvokeOptions | None = None,
 ) -> GetFunctionTaskResult | None:
     """The newest task (optionally the newest with `status`) in one request; None if none."""
     subject = f"get_latest_function_task({app_group}/{function_name}/{instance_name})"
     with _failures_as(subject):
         identity = Identity.checked(app_group, function_name, instance_name)
         wanted = _expect(expect)
-        task = _client(region, endpoint).get_latest_function_task(
-            app_group, function_name, instance_name, status=status
-        )
+        opts = invoking.checked(opts, output=False)
+        if mocked.active():
+            task = mocked.latest_task(identity, status, region=region, endpoint=endpoint, opts=opts)
+        else:
+            task = _client(region, endpoint).get_latest_function_task(
+                app_group, function_name, instance_name, status=status
+            )
         if task is None:
-            if wanted is not None and not wanted.is_empty and wanted.enforce:
-                raise DataSourceError(f"{subject}: expectations not met: the instance has no task")
+            _act(judge(subject, wanted, None))  # no task: unmet, if anything is expected
             return None
         seen = Observation(
             instance=None, task=task, success_task=task if task.status == "success" else None
         )
-        return _task_result(identity, seen, subject, wanted)
+        return _task_result(identity, seen, subject, wanted, opts)
 
 
 def get_function_tasks(
@@ -166,6 +182,7 @@ def get_function_tasks(
     limit: int | None = None,
     region: str | None = None,
     endpoint: str | None = None,
+    opts: pulumi.InvokeOptions | None = None,
 ) -> GetFunctionTasksResult:
     """ListFunctionTasks, every page (or the newest `limit`), newest first.
 
@@ -173,16 +190,23 @@ def get_function_tasks(
     subject = f"get_function_tasks({app_group}/{function_name}/{instance_name})"
     with _failures_as(subject):
         identity = Identity.checked(app_group, function_name, instance_name)
-        tasks = _client(region, endpoint).list_function_tasks(
-            app_group,
-            function_name,
-            instance_name,
-            status=status,
-            start_time=start_time,
-            end_time=end_time,
-            page_size=100,
-            limit=limit,
-        )
+        opts = invoking.checked(opts, output=False)
+        tasks: Iterable[FunctionTask]
+        if mocked.active():
+            tasks = mocked.tasks(identity, status=status, start_time=start_time,
+                                 end_time=end_time, limit=limit, region=region,
+                                 endpoint=endpoint, opts=opts)  # fmt: skip
+        else:
+            tasks = _client(region, endpoint).list_function_tasks(
+                app_group,
+                function_name,
+                instance_name,
+                status=status,
+                start_time=start_time,
+                end_time=end_time,
+                page_size=100,
+                limit=limit,
+            )
         return GetFunctionTasksResult(
             id=identity.resource_id,
             **identity.fields(),
@@ -207,8 +231,9 @@ def get_function_instance_output(
     expect: Expect | Mapping[str, Any] | None = None,
     region: pulumi.Input[str] | None = None,
     endpoint: pulumi.Input[str] | None = None,
+    opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[GetFunctionInstanceResult]:
-    return _lift(get_function_instance, app_group, function_name, instance_name,
+    return _lift(get_function_instance, app_group, function_name, instance_name, opts=opts,
                  expect=expect, region=region, endpoint=endpoint)  # fmt: skip
 
 
@@ -221,8 +246,9 @@ def get_function_task_output(
     expect: Expect | Mapping[str, Any] | None = None,
     region: pulumi.Input[str] | None = None,
     endpoint: pulumi.Input[str] | None = None,
+    opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[GetFunctionTaskResult]:
-    return _lift(get_function_task, app_group, function_name, instance_name,
+    return _lift(get_function_task, app_group, function_name, instance_name, opts=opts,
                  generation=generation, expect=expect,
                  region=region, endpoint=endpoint)  # fmt: skip
 
@@ -236,8 +262,9 @@ def get_latest_function_task_output(
     expect: Expect | Mapping[str, Any] | None = None,
     region: pulumi.Input[str] | None = None,
     endpoint: pulumi.Input[str] | None = None,
+    opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[GetFunctionTaskResult | None]:
-    return _lift(get_latest_function_task, app_group, function_name, instance_name,
+    return _lift(get_latest_function_task, app_group, function_name, instance_name, opts=opts,
                  status=status, expect=expect, region=region, endpoint=endpoint)  # fmt: skip
 
 
@@ -252,8 +279,10 @@ def get_function_tasks_output(
     limit: pulumi.Input[int] | None = None,
     region: pulumi.Input[str] | None = None,
     endpoint: pulumi.Input[str] | None = None,
+    opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[GetFunctionTasksResult]:
-    return _lift(get_function_tasks, app_group, function_name, instance_name, status=status,
+    return _lift(get_function_tasks, app_group, function_name, instance_name, opts=opts,
+                 status=status,
                  start_time=start_time, end_time=end_time, limit=limit,
                  region=region, endpoint=endpoint)  # fmt: skip
 
@@ -268,47 +297,69 @@ def _client(region: str | None, endpoint: str | None) -> OpenSearchFunctionClien
     return client_for(settings)
 
 
-def _lift(fn: Callable[..., R], *args: Any, **kwargs: Any) -> pulumi.Output[R]:
-    """Runs `fn` once every Input is known, in a worker thread."""
+def _lift(fn: Callable[..., R], *args: Any, opts: object = None, **kwargs: Any) -> pulumi.Output[R]:
+    """Runs `fn` once every Input is known and every resource of `opts.depends_on` exists,
+    in a worker thread (under mocks, in the program's, where `Mocks.call` answers)."""
+    try:
+        options = invoking.checked(opts, output=True)
+    except OpenSearchFnError as error:
+        raise error.about(f"{fn.__name__}_output", DataSourceError) from None
     names = list(kwargs)
     inputs = [*args, *(kwargs[n] for n in names if not isinstance(kwargs[n], Expect))]
     plain = {n: kwargs[n] for n in names if isinstance(kwargs[n], Expect)}
     dynamic = [n for n in names if n not in plain]
+    ready = invoking.dependencies(options)
+    gates = [ready] if ready is not None else []
+    passed = invoking.plain(options)
 
-    def call(values: list[Any]) -> Any:
+    async def call(values: list[Any]) -> Any:
+        values = values[len(gates) :]
         resolved = dict(zip(dynamic, values[len(args) :], strict=True)) | plain
-        bound = functools.partial(fn, *values[: len(args)], **resolved)
-        # The worker thread needs the program's context: Pulumi keeps config set in-process
-        # (Automation API inline programs) in a context variable.
-        context = contextvars.copy_context()
-        return asyncio.get_running_loop().run_in_executor(None, context.run, bound)
+        bound = functools.partial(fn, *values[: len(args)], **resolved, opts=passed)
+        if mocked.active():
+            return bound()
+        context = await invoking.worker_context(passed)
+        return await asyncio.get_running_loop().run_in_executor(None, context.run, bound)
 
-    return pulumi.Output.all(*inputs).apply(call)
+    return pulumi.Output.all(*gates, *inputs).apply(call)
 
 
-def _expect(value: Expect | Mapping[str, Any] | None) -> Expect | None:
+def _expect(value: Expect | Mapping[str, Any] | None) -> ParsedExpect | None:
     expect = Expect.from_value(value)
-    return expect.validated() if expect is not None else None
+    return expect.parse() if expect is not None else None
 
 
-def _verdict(subject: str, expect: Expect | None, seen: Observation) -> dict[str, Any]:
-    verdict = judge(subject, expect, evaluate(expect, seen))
+def _verdict(
+    subject: str,
+    expect: ParsedExpect | None,
+    seen: Observation,
+    opts: pulumi.InvokeOptions | None = None,
+) -> dict[str, Any]:
+    return _act(judge(subject, expect, seen), opts).fields()
+
+
+def _act(verdict: Verdict, opts: pulumi.InvokeOptions | None = None) -> Verdict:
+    """A data source's translation of the verdict: fail raises, warn logs."""
     if verdict.action == "fail":
         raise DataSourceError(str(verdict.message))
     if verdict.action == "warn":
-        pulumi.log.warn(safe(str(verdict.message)))
-    return verdict.fields()
+        invoking.warn(safe(str(verdict.message)), opts)
+    return verdict
 
 
 def _task_result(
-    identity: Identity, seen: Observation, subject: str, expect: Expect | None = None
+    identity: Identity,
+    seen: Observation,
+    subject: str,
+    expect: ParsedExpect | None = None,
+    opts: pulumi.InvokeOptions | None = None,
 ) -> GetFunctionTaskResult:
     assert seen.task is not None
     return GetFunctionTaskResult(
         id=identity.at(seen.task.generation).resource_id,
         **identity.instance.fields(),
         **task_fields(seen.task),
-        **_verdict(subject, expect, seen),
+        **_verdict(subject, expect, seen, opts),
     )
 
 

@@ -39,25 +39,22 @@ from pulumi.dynamic import (
 from .api.errors import InstanceNotFoundError, OpenSearchFnError, TaskNotFoundError
 from .api.safe_text import safe
 from .api.validation import check_generation
-from .config import CONFIG_KEYS
-from .drift import drift_line, moved
-from .expectations import evaluate
-from .identity import INSTANCE, TASK, Identity, Kind
-from .outputs import (
+from .core.config import CONFIG_KEYS
+from .core.drift import drift_line, moved
+from .core.identity import INSTANCE, TASK, Identity, Kind
+from .core.outputs import (
     REQUESTED_GENERATION,
     TRACKED_INSTANCE_FIELDS,
     TRACKED_TASK_FIELDS,
     VOLATILE_FIELDS,
     for_engine,
-    observation_fields,
 )
-from .request import check_inputs, identity_inputs, parse_request
+from .core.request import GATE, check_inputs, identity_inputs, parse_request
+from .core.verdict import judge
 from .server_errors import install as _install_server_errors
-from .verdict import judge
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for unknown values
 PROVIDER_FORMAT = 1
-GATE = "gate"  # the program's verdict: read by check, never stored
 # Inputs of earlier releases, dropped wherever they are found.
 LEGACY_INPUTS = ("observed", "dry_run")
 SETTINGS_INPUTS = ("expect", "wait", "region", "endpoint")
@@ -87,10 +84,6 @@ def say(message: str, *, warning: bool = False) -> None:
 
 class GateError(OpenSearchFnError):
     """Expectations unmet for a `.get` resource read in preview or up."""
-
-
-class NotSentError(OpenSearchFnError):
-    """The program sent no observation (a resource registered without its read)."""
 
 
 class _ReadOnlyProvider(ResourceProvider):
@@ -176,8 +169,8 @@ class _ReadOnlyProvider(ResourceProvider):
         """Forget only: the instance stays in the cloud."""
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from .clients import client_for
-        from .observe import observe
+        from .core.clients import client_for
+        from .core.observe import observe
 
         refreshing = "ready" in props  # prior outputs on refresh; only inputs on `.get`
         inputs = self.inputs_for_read(id_, props)
@@ -193,14 +186,12 @@ class _ReadOnlyProvider(ResourceProvider):
             return ReadResult("", {})
         except OpenSearchFnError as error:  # state is kept; the message names the resource
             raise error.about(subject) from error
-        verdict = judge(
-            subject, request.expect, evaluate(request.expect, seen), gate=not refreshing
-        )
+        verdict = judge(subject, request.expect, seen, gate=not refreshing)
         if verdict.action == "fail":
             raise GateError(str(verdict.message))
         if verdict.action == "warn":
             say(str(verdict.message), warning=True)
-        outs = for_engine(inputs | observation_fields(seen) | verdict.fields())
+        outs = for_engine(inputs) | verdict.outputs()
         if not refreshing:
             return ReadResult(self.resource_id(outs), outs)
         _keep_volatile(outs, props, self.tracked)
@@ -230,8 +221,7 @@ class _ReadOnlyProvider(ResourceProvider):
         """How messages name the resource whose last outputs are `olds`."""
         inputs = self.inputs_for_read(id_, olds)
         asked = inputs.get(REQUESTED_GENERATION) if self.kind == TASK else None
-        names = (inputs["app_group"], inputs["function_name"], inputs["instance_name"])
-        return Identity(*names, asked).subject
+        return Identity.from_fields(inputs, asked).subject
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
         raise NotImplementedError
@@ -246,7 +236,7 @@ class FunctionInstanceProvider(_ReadOnlyProvider):
     gone = InstanceNotFoundError
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
-        return Identity(outs["app_group"], outs["function_name"], outs["instance_name"]).resource_id
+        return Identity.from_fields(outs).resource_id
 
     def inputs_for_read(self, id_: str, props: Mapping[str, Any]) -> dict[str, Any]:
         return _settings_of(props) | Identity.from_id(INSTANCE, id_).fields()
@@ -260,7 +250,7 @@ class FunctionTaskProvider(_ReadOnlyProvider):
     gone = TaskNotFoundError
 
     def resource_id(self, outs: Mapping[str, Any]) -> str:
-        identity = Identity(outs["app_group"], outs["function_name"], outs["instance_name"])
+        identity = Identity.from_fields(outs)
         # Exactly: text beyond 2**53 - 1, and never a float that may have been rounded.
         return identity.at(check_generation(outs["generation"])).resource_id
 

@@ -13,31 +13,33 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-import time
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pulumi
 from pulumi.runtime.proto import engine_pb2
 
 from .api.errors import OpenSearchFnError
 from .api.safe_text import safe
-from .clients import client_for
-from .config import max_concurrent_reads
-from .expectations import Expect, Observation, Result, Wait, evaluate, hopeless, progress_line
-from .identity import Kind
-from .observe import observe
-from .outputs import for_engine, observation_fields
-from .request import ConfigSource, ReadRequest, parse_request
-from .verdict import judge
+from .core.clients import client_for, close_clients
+from .core.config import max_concurrent_reads
+from .core.expectations import Observation, Result, all_met, progress_line
+from .core.identity import Kind
+from .core.observe import observe
+from .core.polling import read_failed_line, wait_until
+from .core.request import ConfigSource, ReadRequest, parse_request
+from .core.verdict import Verdict, failed, judge
+
+if TYPE_CHECKING:
+    from .api.client import OpenSearchFunctionClient
+    from .core.config import Settings
 
 T = TypeVar("T")
 A = TypeVar("A")
 B = TypeVar("B")
-# The transient input that carries the action to the provider's check (never stored).
-GATE = "gate"
 
 
 class ReadPool:
@@ -45,6 +47,7 @@ class ReadPool:
 
     A read runs in one of `limit` threads; the second of two requests it makes at once
     (`both`) runs in one of `limit` more, which never wait for anything but a slot.
+    The clients it hands out are its own: `close` closes them with its threads.
     """
 
     def __init__(self, limit: int) -> None:
@@ -53,9 +56,15 @@ class ReadPool:
         self._threads = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read")
         self._seconds = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read-2")
 
-    def start(self, read: Callable[[], T]) -> asyncio.Future[T]:
-        """Runs `read` in a thread from now on."""
-        return asyncio.wrap_future(self._threads.submit(read))
+    def client(self, settings: Settings) -> OpenSearchFunctionClient:
+        """The cached client for `settings` whose requests hold this pool's slots."""
+        return client_for(settings, max_connections=self.limit, request_slots=self.slots)
+
+    def start(
+        self, read: Callable[[], T], loop: asyncio.AbstractEventLoop | None = None
+    ) -> asyncio.Future[T]:
+        """Runs `read` in a thread from now on; its answer lands on `loop` (the running one)."""
+        return asyncio.wrap_future(self._threads.submit(read), loop=loop)
 
     def both(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
         """Both answers; `first`'s error wins, as if they had run one after the other."""
@@ -68,36 +77,39 @@ class ReadPool:
         return answer, later.result()
 
     def close(self) -> None:
-        self._threads.shutdown(wait=False)
-        self._seconds.shutdown(wait=False)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        self._seconds.shutdown(wait=False, cancel_futures=True)
+        close_clients(request_slots=self.slots)
 
 
-_pools: dict[int, tuple[asyncio.AbstractEventLoop, ReadPool]] = {}
+# Each program's pool, by its event loop; a loop is held weakly, so a finished
+# program (its loop closed, stopped or gone) keeps nothing alive.
+_pools: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], ReadPool]] = {}
+_pools_lock = threading.Lock()
 
 
-def read_pool(config: ConfigSource) -> ReadPool:
-    """The program's pool: one per event loop (a program runs on one)."""
-    loop = asyncio.get_running_loop()
-    found = _pools.get(id(loop))
-    if found is None or found[0] is not loop:
-        for _, done in _pools.values():  # an earlier loop's (tests run one program after another)
-            done.close()
-        _pools.clear()
-        found = _pools[id(loop)] = (loop, ReadPool(max_concurrent_reads(config)))
-    return found[1]
+def read_pool(config: ConfigSource, loop: asyncio.AbstractEventLoop | None = None) -> ReadPool:
+    """The program's pool: one per event loop (a program runs on one).
+
+    A new program's first read closes the pools (threads, clients, connections) of
+    programs that have finished; programs still running (on other threads, as the
+    Automation API may run them) keep theirs."""
+    loop = loop or asyncio.get_running_loop()
+    with _pools_lock:
+        found = _pools.get(id(loop))
+        if found is not None and found[0]() is loop:
+            return found[1]
+        pool = ReadPool(max_concurrent_reads(config))  # a refused setting changes nothing
+        finished = [key for key, (ref, _) in _pools.items() if _finished(ref())]
+        closing = [_pools.pop(key)[1] for key in finished]
+        _pools[id(loop)] = (weakref.ref(loop), pool)
+    for done in closing:
+        done.close()
+    return pool
 
 
-@dataclass(frozen=True)
-class Reading:
-    """What a resource sends its provider: the fields seen and the action to take."""
-
-    fields: Mapping[str, Any]
-    action: str
-    message: str | None = None
-
-    @property
-    def gate(self) -> dict[str, Any]:
-        return {"action": self.action, "message": self.message}
+def _finished(loop: asyncio.AbstractEventLoop | None) -> bool:
+    return loop is None or loop.is_closed() or not loop.is_running()
 
 
 class Log(Protocol):
@@ -138,29 +150,33 @@ def begin_read(
     dry_run: bool,
     log: Log,
     config: ConfigSource = pulumi.runtime.get_config,
-) -> asyncio.Future[Reading]:
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> asyncio.Future[Verdict]:
     """Parses the inputs once, reads (and on `up` waits), and judges; never raises.
 
-    The first requests go out now, so a program constructing many resources has
-    their reads in flight before it finishes. Needs a running event loop."""
-    loop = asyncio.get_running_loop()
+    The verdict carries what was read (`Verdict.outputs`) and the action the provider's
+    check takes (`Verdict.gate`). The first requests go out now, so a program
+    constructing many resources has their reads in flight before it finishes. The rest
+    runs on `loop` (default: the running one), whenever it runs."""
+    loop = loop or asyncio.get_running_loop()
     request, problems = parse_request(kind, inputs, config)
     if request is None:
         why = "; ".join(f"{prop}: {reason}" if prop else reason for prop, reason in problems)
-        return _done(loop, Reading({}, "fail", f"invalid input: {why}"))
+        return _done(loop, Verdict(action="fail", message=f"invalid input: {why}"))
     try:
-        pool = read_pool(config)
-        client = client_for(request.settings, max_connections=pool.limit, request_slots=pool.slots)
+        pool = read_pool(config, loop)
+        client = pool.client(request.settings)
     except OpenSearchFnError as error:
-        return _done(loop, Reading({}, "fail", f"{request.subject}: {error}"))
+        return _done(loop, failed(request.subject, error))
     read = functools.partial(observe, client, request.identity, request.expect, both=pool.both)
-    first = pool.start(read)
-    return asyncio.ensure_future(_finish(pool, request, read, first, dry_run=dry_run, log=log))
+    first = pool.start(read, loop)
+    finish = _finish(pool, request, read, first, dry_run=dry_run, log=log)
+    return asyncio.ensure_future(finish, loop=loop)
 
 
-def _done(loop: asyncio.AbstractEventLoop, reading: Reading) -> asyncio.Future[Reading]:
-    future: asyncio.Future[Reading] = loop.create_future()
-    future.set_result(reading)
+def _done(loop: asyncio.AbstractEventLoop, verdict: Verdict) -> asyncio.Future[Verdict]:
+    future: asyncio.Future[Verdict] = loop.create_future()
+    future.set_result(verdict)
     return future
 
 
@@ -172,49 +188,38 @@ async def _finish(
     *,
     dry_run: bool,
     log: Log,
-) -> Reading:
+) -> Verdict:
     """Waits for the first read (and on `up` polls), judges, and logs the verdict."""
+    expect, wait, subject = request.expect, request.wait, request.subject
+    waiting = wait is not None and expect is not None and not dry_run
     try:
-        seen = await first
-        expect, wait = request.expect, request.wait
-        results = evaluate(expect, seen)
-        waiting = wait is not None and not dry_run
-        if waiting and expect is not None and wait is not None and not all(r.met for r in results):
-            seen, results = await wait_until(pool, read, expect, wait, seen, request.subject, log)
+        if waiting and expect is not None and wait is not None:
+            shown = False  # a first read that passes has nothing to report
+
+            def report(seen: Observation, results: list[Result], elapsed: float) -> None:
+                nonlocal shown
+                if shown or not all_met(results):
+                    log.info(progress_line(subject, seen, elapsed))
+                    shown = True
+
+            def retrying(error: OpenSearchFnError, elapsed: float) -> None:
+                nonlocal shown
+                log.info(read_failed_line(subject, error, elapsed))
+                shown = True
+
+            seen = await wait_until(
+                lambda: pool.start(read), expect, wait, first=first,
+                report=report, retrying=retrying,
+            )  # fmt: skip
+        else:
+            seen = await first
     except OpenSearchFnError as error:
-        return Reading({}, "fail", f"{request.subject}: {error}")
-    verdict = judge(request.subject, expect, results, wait=wait, waited=waiting)
+        return failed(subject, error)
+    verdict = judge(subject, expect, seen, wait=wait, waited=waiting)
     if verdict.note:
         log.info(verdict.note)
     if verdict.action == "warn" and verdict.message:
         log.warn(verdict.message)
     # The message is shown on the resource's row: made safe here, where the
     # credentials (and so the secrets to mask) are known.
-    message = safe(verdict.message) if verdict.message else None
-    fields = for_engine(observation_fields(seen) | verdict.fields())
-    return Reading(fields, verdict.action, message)
-
-
-async def wait_until(
-    pool: ReadPool,
-    read: Callable[[], Observation],
-    expect: Expect,
-    wait: Wait,
-    first: Observation,
-    subject: str,
-    log: Log,
-) -> tuple[Observation, list[Result]]:
-    """Reads until every expectation holds, a task fails, or the timeout passes;
-    each read's progress goes to the resource's row."""
-    started = time.monotonic()
-    deadline = started + wait.timeout_delta.total_seconds()
-    interval = wait.interval_delta.total_seconds()
-    seen = first
-    while True:
-        results = evaluate(expect, seen)
-        log.info(progress_line(subject, seen, time.monotonic() - started))
-        remaining = deadline - time.monotonic()
-        if all(r.met for r in results) or hopeless(expect, seen) or remaining <= 0:
-            return seen, results
-        await asyncio.sleep(min(interval, remaining))
-        seen = await pool.start(read)
+    return replace(verdict, message=safe(verdict.message) if verdict.message else None)

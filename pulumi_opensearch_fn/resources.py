@@ -17,11 +17,11 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from . import program_exit
+from . import mocked, program_exit
 from .api.errors import OpenSearchFnError
-from .expectations import Expect, Wait
-from .identity import INSTANCE, TASK, Generation, Kind
-from .outputs import (
+from .core.expectations import Expect, Wait
+from .core.identity import INSTANCE, TASK, Generation, Kind
+from .core.outputs import (
     INSTANCE_OUTPUTS,
     REQUESTED_GENERATION,
     TASK_OUTPUTS,
@@ -29,9 +29,12 @@ from .outputs import (
     engine_whole,
     for_engine,
 )
+from .core.request import GATE, identity_inputs
+from .core.verdict import Verdict
+from .event_loop import program_loop
+from .pickler_guard import pickle_restored
 from .provider import FunctionInstanceProvider, FunctionTaskProvider
-from .reads import GATE, LogTarget, Reading, begin_read
-from .request import identity_inputs
+from .reads import LogTarget, begin_read
 
 program_exit.install()  # a program the engine stops ends without tracebacks
 
@@ -41,12 +44,19 @@ _FILLING: set[asyncio.Future[None]] = set()
 
 class GateFailedError(OpenSearchFnError, program_exit.ShownError):
     """A resource failed its expectations, its input or its read: it is not registered,
-    so nothing that depends on it (by `depends_on`, `parent` or its outputs) can be."""
+    so nothing that depends on it (by `depends_on`, `parent` or its outputs) can be.
+
+    `reason` is the line its row shows: the unmet expectations, or the input or read
+    error (`FunctionInstance my_app/ctr/ctr_test: expectations not met: ...`)."""
+
+    reason: str = ""
 
 
 def _settings_inputs(expect: Any, wait: Any, region: Any, endpoint: Any) -> dict[str, Any]:
+    """The settings inputs; an `Expect` stays one (`_registered` makes it a dict) so the
+    read parses the object whose parse `to_dict` made: once per resource."""
     return {
-        "expect": expect.to_dict() if isinstance(expect, Expect) else expect,
+        "expect": expect,
         "wait": wait.to_dict() if isinstance(wait, Wait) else ({} if wait is True else wait),
         "region": region,
         "endpoint": endpoint,
@@ -80,34 +90,50 @@ def _with_reading(
     """`inputs` plus every output field, each a future of the read that starts now.
 
     Plain inputs send the read's first requests at once; inputs that are Outputs wait
-    for their values, and while one is unknown (preview) the fields stay unknown.
+    for their values, and while one is unknown (preview) the fields stay unknown. Under
+    Pulumi's unit-test mocks the read is a `Mocks.call` (`mocked`). With no running
+    loop (a program imported by a unit test) the read ends when the loop runs.
     """
+    loop = program_loop(f"{kind} {resource_name!r}")
     inputs = _exact_inputs(inputs)
+    expect = inputs.get("expect")
     parent = opts.parent if opts is not None else None
     urn = pulumi.resource.create_urn(
         resource_name, f"pulumi-python:dynamic/opensearch:{kind}", parent
     )
     log = LogTarget(urn)
     dry_run = pulumi.runtime.is_dry_run()
-    found: Awaitable[Reading | Any]
+    read = mocked.begin_read if mocked.active() else begin_read
+    found: Awaitable[Verdict | Any]
     secret: Awaitable[bool] | bool
     if _is_plain(inputs):
-        found, secret = begin_read(kind, inputs, dry_run=dry_run, log=log), False
+        found, secret = read(kind, inputs, dry_run=dry_run, log=log, loop=loop), False
     else:
 
-        async def start(values: dict[str, Any]) -> Reading:
-            return await begin_read(kind, values, dry_run=dry_run, log=log)
+        async def start(values: dict[str, Any]) -> Verdict:
+            if isinstance(expect, Expect):  # the object itself: its parse is made once
+                values = values | {"expect": expect}
+            return await read(kind, values, dry_run=dry_run, log=log, loop=loop)
 
-        reading: pulumi.Output[Reading] = pulumi.Output.all(**inputs).apply(start)
+        reading: pulumi.Output[Verdict] = pulumi.Output.all(**_registered(inputs)).apply(start)
         found, secret = reading.future(with_unknowns=True), reading.is_secret()
     names = [name for name in (*OUTPUTS[kind], GATE) if name not in inputs]
     # One future per field, all set when the read ends: much cheaper than an Output each.
-    loop = asyncio.get_event_loop()
     fields = {name: loop.create_future() for name in names}
-    filling = asyncio.ensure_future(_fill(found, secret, fields, log, f"{kind} {resource_name!r}"))
+    filling = asyncio.ensure_future(
+        _fill(found, secret, fields, log, f"{kind} {resource_name!r}"), loop=loop
+    )
     _FILLING.add(filling)  # the loop keeps only a weak reference to a task
     filling.add_done_callback(_FILLING.discard)
-    return {**_sendable(inputs), **fields}
+    return {**_sendable(_registered(inputs)), **fields}
+
+
+def _registered(inputs: dict[str, Any]) -> dict[str, Any]:
+    """`inputs` as registered: an `Expect` as its dict (from the parse the read uses)."""
+    expect = inputs.get("expect")
+    if not isinstance(expect, Expect):
+        return inputs
+    return inputs | for_engine({"expect": expect.to_dict()})
 
 
 def _sendable(value: Any) -> Any:
@@ -134,7 +160,7 @@ def _is_plain(value: Any) -> bool:
 
 
 async def _fill(
-    found: Awaitable[Reading | Any],
+    found: Awaitable[Verdict | Any],
     secret: Awaitable[bool] | bool,
     fields: dict[str, asyncio.Future[Any]],
     log: LogTarget,
@@ -153,17 +179,20 @@ async def _fill(
     except Exception as error:  # an input failed: the resource's registration reports it
         _fail(fields, error)
         return
-    if isinstance(reading, Reading) and reading.action == "fail":
+    if isinstance(reading, Verdict) and reading.action == "fail":
         await log.error(str(reading.message))  # on the resource's row, as a failed check shows
         why = "failed (see above): nothing that depends on it goes ahead"
-        _fail(fields, GateFailedError(f"{resource} {why}"))
+        failed = GateFailedError(f"{resource} {why}")
+        failed.reason = str(reading.message)
+        _fail(fields, failed)
         _quiet_unread_copies(asyncio.get_running_loop())
         return
+    outputs = reading.outputs() if isinstance(reading, Verdict) else {}
     for name, future in fields.items():
-        if not isinstance(reading, Reading):
+        if not isinstance(reading, Verdict):
             future.set_result(pulumi.output.UNKNOWN)
             continue
-        value = reading.gate if name == GATE else reading.fields.get(name)
+        value = reading.gate if name == GATE else outputs.get(name)
         future.set_result(pulumi.Output.secret(value) if is_secret and value is not None else value)
 
 
@@ -253,7 +282,8 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
             **_settings_inputs(expect, wait, region, endpoint),
         }
         props = _with_reading(INSTANCE, resource_name, inputs, opts)
-        super().__init__(FunctionInstanceProvider(), resource_name, props, opts)
+        with pickle_restored():  # pulumi.dynamic leaves pickle changed (see pickler_guard)
+            super().__init__(FunctionInstanceProvider(), resource_name, props, opts)
 
     @staticmethod
     def get(
@@ -270,9 +300,10 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
         The provider reads it (and checks its expectations) on every preview and up;
         refresh only warns.
         """
+        program_loop(f"{INSTANCE} {resource_name!r}")  # a clear error in a thread with none
         instance = FunctionInstance.__new__(FunctionInstance)
         props = {
-            **_exact_inputs(_settings_inputs(expect, None, region, endpoint)),
+            **_exact_inputs(_registered(_settings_inputs(expect, None, region, endpoint))),
             # An output exists on the resource only when it is passed (as None) here.
             **dict.fromkeys((*identity_inputs(INSTANCE), *INSTANCE_OUTPUTS)),
         }
@@ -333,4 +364,5 @@ class FunctionTask(pulumi.dynamic.Resource, module="opensearch", name="FunctionT
             **_settings_inputs(expect, wait, region, endpoint),
         }
         props = _with_reading(TASK, resource_name, inputs, opts)
-        super().__init__(FunctionTaskProvider(), resource_name, props, opts)
+        with pickle_restored():  # pulumi.dynamic leaves pickle changed (see pickler_guard)
+            super().__init__(FunctionTaskProvider(), resource_name, props, opts)

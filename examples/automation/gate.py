@@ -53,7 +53,7 @@ from typing import Any, NoReturn
 
 import pulumi.automation as auto
 
-from pulumi_opensearch_fn.outputs import TRACKED_INSTANCE_FIELDS, TRACKED_TASK_FIELDS
+from pulumi_opensearch_fn.core.outputs import TRACKED_INSTANCE_FIELDS, TRACKED_TASK_FIELDS
 
 READY, NOT_MET, USAGE, ERROR, DRIFTED, INTERRUPTED = 0, 1, 2, 3, 7, 130
 # The JSON's version, as in `opensearch-fn check --json`: bumped only when a key

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..lazy import lazy_names
+from ..core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from .client import OpenSearchFunctionClient
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         AuthenticationError,
         BadRequestError,
         BadResponseError,
+        ClientClosedError,
         CredentialsError,
         DeadlineExceededError,
         InstanceNotFoundError,
@@ -54,6 +55,7 @@ _MODULES = {
         "AuthenticationError",
         "BadRequestError",
         "BadResponseError",
+        "ClientClosedError",
         "CredentialsError",
         "DeadlineExceededError",
         "InstanceNotFoundError",
@@ -89,6 +91,7 @@ __all__ = [
     "BadResponseError",
     "Belongs",
     "ChainCredentials",
+    "ClientClosedError",
     "Credentials",
     "CredentialsError",
     "CredentialsProvider",

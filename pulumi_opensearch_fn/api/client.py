@@ -22,6 +22,7 @@ from .credentials import ChainCredentials, Credentials, CredentialsProvider, Sta
 from .endpoints import normalize_endpoint, region_endpoint
 from .errors import (
     BadResponseError,
+    ClientClosedError,
     DeadlineExceededError,
     InvalidInputError,
     NetworkError,
@@ -335,6 +336,8 @@ class OpenSearchFunctionClient:
         attempt: int,
         deadline: float,
     ) -> tuple[dict[str, Any], str]:
+        if self._closed.is_set():
+            raise _closed(action)
         headers = self._signer.sign(
             "GET",
             path,
@@ -367,6 +370,10 @@ class OpenSearchFunctionClient:
                     response.close()
         except httpx.LocalProtocolError:
             raise _unsendable(action) from None
+        except RuntimeError:  # httpx's own error for a client closed while this try started
+            if self._closed.is_set():
+                raise _closed(action) from None
+            raise
         except httpx.TimeoutException as exc:
             raise NetworkError(
                 f"{action}: timed out talking to {self.endpoint} ({type(exc).__name__})"
@@ -389,6 +396,10 @@ class OpenSearchFunctionClient:
         remaining = max(remaining, 0.001)
         limits = self._timeout.as_dict()
         return {k: remaining if t is None or t > remaining else t for k, t in limits.items()}
+
+
+def _closed(action: str) -> ClientClosedError:
+    return ClientClosedError(f"{action}: the client is closed; nothing was sent")
 
 
 def _unsendable(action: str) -> InvalidInputError:

@@ -13,12 +13,6 @@ from .validation import check_region
 # A host name is at most 253 characters; the scheme and a port add a few.
 MAX_ENDPOINT_LENGTH = 300
 
-# Regions the official SDK maps; others are allowed, this list only feeds messages.
-KNOWN_REGIONS = (
-    "us-east-1", "eu-central-1", "cn-zhangjiakou", "cn-shenzhen", "cn-shanghai", "cn-qingdao",
-    "cn-hongkong", "cn-hangzhou", "cn-beijing", "ap-southeast-5", "ap-southeast-1",
-)  # fmt: skip
-
 
 def region_endpoint(region: str, *, vpc: bool = False) -> str:
     host = "opensearch-vpc" if vpc else "opensearch"

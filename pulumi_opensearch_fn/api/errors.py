@@ -3,6 +3,7 @@
 OpenSearchFnError
 ├── InvalidInputError          bad arguments, raised before any request
 ├── CredentialsError           no usable or contradictory credentials
+├── ClientClosedError          a call on a client already closed
 ├── ApiError                   the service answered with an error
 │   ├── NotFoundError
 │   │   ├── InstanceNotFoundError   Instance.NotExist
@@ -81,6 +82,11 @@ class InvalidInputError(OpenSearchFnError, ValueError):
 
 class CredentialsError(OpenSearchFnError):
     """Credentials are missing, incomplete or contradictory."""
+
+
+class ClientClosedError(OpenSearchFnError, RuntimeError):
+    """A call on a client already closed; nothing was sent. (A RuntimeError too:
+    what httpx raises for the same mistake.)"""
 
 
 class ApiError(OpenSearchFnError):
@@ -185,3 +191,16 @@ def error_class(code: str, http_status: int) -> type[ApiError]:
     if http_status == 404:
         return NotFoundError
     return BadRequestError
+
+
+def transient(error: OpenSearchFnError) -> bool:
+    """Whether reading again later may succeed: the one rule for every wait.
+
+    Transient: throttling (`Throttling*`, 429), a server failure (any 5xx, a NotExist
+    code with a 5xx included) and no answer at all (a network error, a call's own
+    deadline). Everything else is a final answer that waiting cannot change: not
+    found, authentication, permission, any other 4xx, bad input or credentials, and
+    a broken answer (`BadResponseError`: something answers, but not with the API's
+    JSON; waiting would only hide it until the timeout).
+    """
+    return isinstance(error, ThrottledError | ServerError | NetworkError)

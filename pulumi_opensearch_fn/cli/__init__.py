@@ -164,7 +164,7 @@ def _exit_status(exc: SystemExit) -> int:
 def _say(message: str) -> None:
     """One line on stderr (never stdout, even when stderr is closed); error messages
     carry server text, made printable."""
-    from ..printable import printable
+    from ..core.printable import printable
     from . import streams
 
     streams.err(logs.redact(printable(f"{PROG}: {message}")))

@@ -10,7 +10,12 @@ import argparse
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..core.thresholds import MetricThreshold, RegressionLimit
+
+from ..core.printable import brief
 
 MAX_CONCURRENCY = 32
 # Requests in flight at once: fast for 50 instances, well under the API's throttling.
@@ -21,11 +26,6 @@ _WHOLE = re.compile(r"[+-]?[0-9]+")
 _MAX_DIGITS = 30
 # A host name (RFC 1035 lengths) or an IPv4 / IPv6 literal; checked before binding.
 _HOST = re.compile(r"[A-Za-z0-9.:%\-]{1,253}", re.ASCII)
-
-
-def _short(text: str) -> str:
-    """An argument as shown in a message: quoted, and cut when long."""
-    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def _convert(check: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -60,9 +60,9 @@ def count(kind: str, minimum: int = 1, maximum: int | None = None) -> Callable[[
     def whole(text: str) -> int:
         text = text.strip()
         if not _WHOLE.fullmatch(text):
-            raise argparse.ArgumentTypeError(f"{kind} must be a whole number, got {_short(text)}")
+            raise argparse.ArgumentTypeError(f"{kind} must be a whole number, got {brief(text)}")
         if len(text) > _MAX_DIGITS:
-            raise argparse.ArgumentTypeError(f"{kind} {_short(text)} is too large")
+            raise argparse.ArgumentTypeError(f"{kind} {brief(text)} is too large")
         value = int(text)
         if value < minimum or (maximum is not None and value > maximum):
             bounds = (
@@ -78,7 +78,7 @@ def duration(kind: str) -> Callable[[str], str]:
     """A duration such as 90s, 15m, 36h, 2d, 1h30m; kept as text for Expect / Wait."""
 
     def check(text: str) -> str:
-        from ..durations import parse_duration
+        from ..core.durations import parse_duration
 
         parse_duration(kind, text)
         return text
@@ -87,19 +87,19 @@ def duration(kind: str) -> Callable[[str], str]:
 
 
 @_convert
-def metric(text: str) -> str:
-    """`recall>=90`: checked now, kept as text for Expect."""
-    from ..expectations import MetricThreshold
+def metric(text: str) -> MetricThreshold:
+    """`recall>=90`: parsed now, the only parse (Expect keeps a parsed threshold)."""
+    from ..core.thresholds import MetricThreshold
 
-    return str(MetricThreshold.parse(text))
+    return MetricThreshold.parse(text)
 
 
 @_convert
-def regression(text: str) -> str:
-    """`auc 0.01`, `recall 2%`, `loss 5% lower`: checked now, kept as text for Expect."""
-    from ..regression import RegressionLimit
+def regression(text: str) -> RegressionLimit:
+    """`auc 0.01`, `recall 2%`, `loss 5% lower`: parsed now, the only parse."""
+    from ..core.thresholds import RegressionLimit
 
-    return str(RegressionLimit.parse(text))
+    return RegressionLimit.parse(text)
 
 
 @_convert
@@ -124,14 +124,14 @@ def timestamp(kind: str) -> Callable[[str], int]:
             when = datetime.fromisoformat(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{kind} {_short(text)} is neither ISO 8601 (e.g. 2024-05-01T08:00:00Z)"
+                f"{kind} {brief(text)} is neither ISO 8601 (e.g. 2024-05-01T08:00:00Z)"
                 " nor epoch milliseconds"
             ) from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         millis = int(when.timestamp() * 1000)
         if millis < 0:
-            raise argparse.ArgumentTypeError(f"{kind} {_short(text)} is before 1970")
+            raise argparse.ArgumentTypeError(f"{kind} {brief(text)} is before 1970")
         return millis
 
     return parse
@@ -141,6 +141,6 @@ def host(text: str) -> str:
     """An address to bind: a host name or an IP literal."""
     if not _HOST.fullmatch(text.strip()):
         raise argparse.ArgumentTypeError(
-            f"host {_short(text)} is not a host name or IP address, e.g. 127.0.0.1"
+            f"host {brief(text)} is not a host name or IP address, e.g. 127.0.0.1"
         )
     return text.strip()

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..expectations import Expect, Observation, Result, Wait
-from ..outputs import iso
+from ..core.expectations import Expect, Observation, Result, Wait
+from ..core.outputs import iso
 
 # Bumped only when a key changes meaning or goes away; new keys keep the version.
 SCHEMA_VERSION = 1

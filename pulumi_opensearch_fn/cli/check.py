@@ -9,14 +9,15 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..expectations import Expect, Result, Wait, unmet
-from ..identity import Identity
-from ..observe import observe_instance
-from ..outputs import observation_fields
+from ..core.expectations import Expect, Result, Wait, unmet
+from ..core.identity import Identity
+from ..core.observe import observe_instance
+from ..core.outputs import observation_fields
+from ..core.verdict import Verdict
 from . import audit, exit_codes, render, streams
 from .progress import LiveDisplay, LogLines, Silent, is_terminal
-from .runner import Outcome, run_checks
-from .targets import Target, load
+from .runner import exit_code, run_checks, state
+from .targets import load
 
 DEFAULT_TIMEOUT = "10m"
 DEFAULT_INTERVAL = "10s"
@@ -56,7 +57,7 @@ def _flag(field_name: str) -> str:
     return "--metric" if field_name == "metrics" else "--" + field_name.replace("_", "-")
 
 
-def targets_of(args: argparse.Namespace) -> list[Target]:
+def targets_of(args: argparse.Namespace) -> list[Identity]:
     return load(args.target, args.instances_file)
 
 
@@ -65,7 +66,7 @@ def run(
     client: OpenSearchFunctionClient,
     expect: Expect,
     wait: Wait | None,
-    targets: list[Target],
+    targets: list[Identity],
 ) -> int:
     stop = threading.Event()
     checked_at = datetime.now(UTC)
@@ -75,11 +76,12 @@ def run(
         reporter = LiveDisplay(sys.stderr, targets, wait.timeout_delta.total_seconds())
     else:
         reporter = LogLines(sys.stderr)
+    parsed = expect.parse()  # parsed once (and cached) by `expectations` above
     try:
-        outcomes = run_checks(
+        verdicts = run_checks(
             targets,
-            lambda t: observe_instance(client, Identity(t.app, t.function, t.instance), expect),
-            expect,
+            lambda target: observe_instance(client, target, parsed),
+            parsed,
             wait,
             concurrency=args.concurrency,
             reporter=reporter,
@@ -87,29 +89,30 @@ def run(
         )
     finally:
         reporter.close()
-    code = max((o.exit_code for o in outcomes), default=exit_codes.OK)
+    code = max((exit_code(v) for v in verdicts), default=exit_codes.OK)
+    checked = list(zip(targets, verdicts, strict=True))
     if args.json:
-        record = audit.header(expect, wait, checked_at) | document(outcomes, code)
+        record = audit.header(expect, wait, checked_at) | document(checked, code)
         render.emit(render.to_json(record))
     else:
         # Not clipped to the terminal: the details are the point of the table.
         headers = ("INSTANCE", "STATE", "STATUS", "TASK", "DETAILS")
-        render.emit(render.table(headers, [row(o) for o in outcomes]))
-    summary = summarize(outcomes)
+        render.emit(render.table(headers, [row(t, v) for t, v in checked]))
+    summary = summarize(verdicts)
     if code != exit_codes.OK:  # on stderr only: with --json, stdout is one document
         streams.err(f"opensearch-fn: {summary}")
     return code
 
 
-def summarize(outcomes: list[Outcome]) -> str:
-    ready = sum(o.ready for o in outcomes)
-    errors = sum(o.error is not None for o in outcomes)
-    text = f"{ready} of {len(outcomes)} instance{'s' * (len(outcomes) != 1)} ready"
+def summarize(verdicts: list[Verdict]) -> str:
+    ready = sum(v.ready for v in verdicts)
+    errors = sum(v.error is not None for v in verdicts)
+    text = f"{ready} of {len(verdicts)} instance{'s' * (len(verdicts) != 1)} ready"
     return text + (f", {errors} with errors" if errors else "")
 
 
-def row(outcome: Outcome) -> tuple[object, ...]:
-    seen = outcome.seen
+def row(target: Identity, verdict: Verdict) -> tuple[object, ...]:
+    seen = verdict.seen
     status = seen.instance.status if seen and seen.instance else None
     task = seen.task if seen else None
     task_text = (
@@ -118,56 +121,54 @@ def row(outcome: Outcome) -> tuple[object, ...]:
         if task
         else ("no task" if seen else None)
     )
-    if outcome.error is not None:
-        details = str(outcome.error)
+    if verdict.error is not None:
+        details = str(verdict.error)
     else:
-        failed = unmet(outcome.results)
-        count = len(outcome.results)
+        failed = unmet(verdict.results)
+        count = len(verdict.results)
         if failed:
             details = "; ".join(str(r) for r in failed)
         elif count:
             details = f"{count} expectation{'s' * (count != 1)} met"
         else:
             details = "read; no expectations given"
-        if outcome.reason:
-            details = f"{outcome.reason}; {details}"
-        elif outcome.timed_out:
-            details = f"timed out after {_seconds(outcome.elapsed)}; {details}"
-    return (outcome.target.label, outcome.state, status, task_text, details)
+        if verdict.stopped:
+            details = f"{verdict.stopped}; {details}"
+        elif verdict.timed_out:
+            details = f"timed out after {_seconds(verdict.elapsed)}; {details}"
+    return (target.path, state(verdict), status, task_text, details)
 
 
-def document(outcomes: list[Outcome], code: int) -> dict[str, Any]:
+def document(checked: list[tuple[Identity, Verdict]], code: int) -> dict[str, Any]:
     """The --json document: stable keys, snake_case like the resources' outputs."""
-    states = [o.state for o in outcomes]
+    states = [state(v) for _, v in checked]
     return {
-        "ready": all(o.ready for o in outcomes),
+        "ready": all(v.ready for _, v in checked),
         "exit_code": code,
         "counts": {
-            "total": len(outcomes),
+            "total": len(checked),
             **{
                 s.replace(" ", "_"): states.count(s)
                 for s in ("ready", "not met", "failed", "timed out", "error")
             },
         },
-        "instances": [instance_document(o) for o in outcomes],
+        "instances": [instance_document(t, v) for t, v in checked],
     }
 
 
-def instance_document(outcome: Outcome) -> dict[str, Any]:
-    error = outcome.error
-    seen = outcome.seen
+def instance_document(target: Identity, verdict: Verdict) -> dict[str, Any]:
+    error = verdict.error
+    seen = verdict.seen
     ids = audit.request_ids(seen) if seen else {}
     return {
-        "id": outcome.target.id,
-        "app_group": outcome.target.app,
-        "function_name": outcome.target.function,
-        "instance_name": outcome.target.instance,
-        "ready": outcome.ready,
-        "state": outcome.state.replace(" ", "_"),
-        "reason": outcome.reason,
-        "timed_out": outcome.timed_out,
-        "elapsed_seconds": round(outcome.elapsed, 3),
-        "expectations": [expectation_document(r, ids) for r in outcome.results],
+        "id": target.resource_id,
+        **target.fields(),
+        "ready": verdict.ready,
+        "state": state(verdict).replace(" ", "_"),
+        "reason": verdict.stopped,
+        "timed_out": verdict.timed_out,
+        "elapsed_seconds": round(verdict.elapsed, 3),
+        "expectations": [expectation_document(r, ids) for r in verdict.results],
         "judged": audit.judged(seen) if seen else None,
         "request_ids": ids or None,
         "error": None
@@ -180,7 +181,7 @@ def instance_document(outcome: Outcome) -> dict[str, Any]:
             "http_status": error.http_status,
             "exit_code": exit_codes.for_error(error),
         },
-        "observation": observation_fields(outcome.seen) if outcome.seen else None,
+        "observation": observation_fields(seen) if seen else None,
     }
 
 
@@ -197,6 +198,6 @@ def expectation_document(result: Result, ids: dict[str, str | None]) -> dict[str
 def _seconds(value: float) -> str:
     from datetime import timedelta
 
-    from ..durations import format_duration
+    from ..core.durations import format_duration
 
     return format_duration(timedelta(seconds=value))

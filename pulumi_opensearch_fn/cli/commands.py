@@ -6,9 +6,9 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import TaskNotFoundError
-from ..identity import Identity
-from ..observe import NoTaskYetError, observe_task
-from ..outputs import instance_fields, observation_fields, task_fields
+from ..core.identity import Identity
+from ..core.observe import NoTaskYetError, observe_task
+from ..core.outputs import instance_fields, observation_fields, task_fields
 from . import exit_codes, render
 
 if TYPE_CHECKING:

@@ -39,7 +39,7 @@ def redact(text: str) -> str:
 
 class _Redacting(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        from ..printable import printable
+        from ..core.printable import printable
 
         # Records carry server text (request ids, error codes): one printable line.
         return redact(printable(super().format(record)))

@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TextIO
 
-from ..durations import format_duration
-from ..expectations import Observation, Result, describe_unmet, progress_line, unmet
+from ..api.errors import OpenSearchFnError
+from ..core.durations import format_duration
+from ..core.expectations import Observation, Result, describe_unmet, progress_line, unmet
+from ..core.identity import Identity
+from ..core.polling import read_failed_line
+from ..core.verdict import Verdict
 from . import render, streams
 from .logs import redact
-from .runner import Outcome
-from .targets import Target
+from .runner import state
 
 REFRESH = 0.25  # seconds between redraws
 _UP_AND_CLEAR = "\x1b[{n}F\x1b[J"  # to the start of the line n lines up, clear below
@@ -36,11 +39,14 @@ def _elapsed(seconds: float) -> str:
 
 class Silent:
     def update(
-        self, target: Target, seen: Observation, results: list[Result], elapsed: float
+        self, target: Identity, seen: Observation, results: list[Result], elapsed: float
     ) -> None:
         pass
 
-    def finished(self, outcome: Outcome) -> None:
+    def retrying(self, target: Identity, error: OpenSearchFnError, elapsed: float) -> None:
+        pass
+
+    def finished(self, target: Identity, verdict: Verdict) -> None:
         pass
 
     def close(self) -> None:
@@ -59,35 +65,39 @@ class LogLines(Silent):
             streams.put(self._stream, redact(render.clean(line)) + "\n")
 
     def update(
-        self, target: Target, seen: Observation, results: list[Result], elapsed: float
+        self, target: Identity, seen: Observation, results: list[Result], elapsed: float
     ) -> None:
-        self._write(progress_line(target.label, seen, elapsed))
+        self._write(progress_line(target.path, seen, elapsed))
 
-    def finished(self, outcome: Outcome) -> None:
-        label, took = outcome.target.label, _elapsed(outcome.elapsed)
-        if outcome.error is not None:
-            self._write(f"{label}: error: {outcome.error}")
-        elif outcome.ready:
+    def retrying(self, target: Identity, error: OpenSearchFnError, elapsed: float) -> None:
+        self._write(read_failed_line(target.path, error, elapsed))
+
+    def finished(self, target: Identity, verdict: Verdict) -> None:
+        label, took = target.path, _elapsed(verdict.elapsed)
+        if verdict.error is not None:
+            self._write(f"{label}: error: {verdict.error}")
+        elif verdict.ready:
             self._write(f"{label}: ready after {took}")
         else:
-            why = outcome.reason or ("timed out" if outcome.timed_out else "not met")
-            self._write(f"{why} after {took}; " + describe_unmet(label, unmet(outcome.results)))
+            why = verdict.stopped or ("timed out" if verdict.timed_out else "not met")
+            self._write(f"{why} after {took}; " + describe_unmet(label, unmet(verdict.results)))
 
 
 class _Row:
-    __slots__ = ("outcome", "seen", "started")
+    __slots__ = ("failing", "seen", "started", "verdict")
 
     def __init__(self, started: float) -> None:
         self.started = started
         self.seen: Observation | None = None
-        self.outcome: Outcome | None = None
+        self.verdict: Verdict | None = None
+        self.failing = False  # the last read failed and will be made again
 
 
 class LiveDisplay(Silent):
     """A table of every instance (state, instance status, task progress, elapsed),
     redrawn in place; erased at the end, when the final table takes its place."""
 
-    def __init__(self, stream: TextIO, targets: Sequence[Target], timeout: float) -> None:
+    def __init__(self, stream: TextIO, targets: Sequence[Identity], timeout: float) -> None:
         self._stream = stream
         self._timeout = timeout
         now = time.monotonic()
@@ -101,14 +111,19 @@ class LiveDisplay(Silent):
         self._thread.start()
 
     def update(
-        self, target: Target, seen: Observation, results: list[Result], elapsed: float
+        self, target: Identity, seen: Observation, results: list[Result], elapsed: float
     ) -> None:
         with self._lock:
             self._rows[target].seen = seen
+            self._rows[target].failing = False
 
-    def finished(self, outcome: Outcome) -> None:
+    def retrying(self, target: Identity, error: OpenSearchFnError, elapsed: float) -> None:
         with self._lock:
-            self._rows[outcome.target].outcome = outcome
+            self._rows[target].failing = True
+
+    def finished(self, target: Identity, verdict: Verdict) -> None:
+        with self._lock:
+            self._rows[target].verdict = verdict
 
     def close(self) -> None:
         self._stop.set()
@@ -134,14 +149,14 @@ class LiveDisplay(Silent):
         """The current picture (call with the lock held); sets how many lines it takes."""
         size = shutil.get_terminal_size((render.DEFAULT_WIDTH, 24))
         now = time.monotonic()
-        states = [row.outcome.state if row.outcome else "waiting" for row in self._rows.values()]
+        states = [state(row.verdict) if row.verdict else "waiting" for row in self._rows.values()]
         counts = ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
         header = (
             f"checking {len(states)} instance{'s' * (len(states) != 1)}: {counts}"
             f"  ({_elapsed(now - self._started)} of {_elapsed(self._timeout)})"
         )
         # Unfinished instances first: they are what the reader is waiting for.
-        order = sorted(self._rows.items(), key=lambda item: item[1].outcome is not None)
+        order = sorted(self._rows.items(), key=lambda item: item[1].verdict is not None)
         room = max(1, size.lines - 3)
         shown = order[:room] if len(order) > room else order
         rows = [self._cells(target, row, now) for target, row in shown]
@@ -154,8 +169,8 @@ class LiveDisplay(Silent):
         return redact("\n".join(lines)) + "\n"
 
     @staticmethod
-    def _cells(target: Target, row: _Row, now: float) -> tuple[str, ...]:
-        seen = row.outcome.seen if row.outcome and row.outcome.seen else row.seen
+    def _cells(target: Identity, row: _Row, now: float) -> tuple[str, ...]:
+        seen = row.verdict.seen if row.verdict and row.verdict.seen else row.seen
         instance = seen.instance.status if seen and seen.instance else None
         task = seen.task if seen else None
         task_text = None
@@ -164,6 +179,9 @@ class LiveDisplay(Silent):
             task_text = f"gen {task.generation} {task.status}{progress}"
         elif seen is not None:
             task_text = "no task"
-        elapsed = row.outcome.elapsed if row.outcome else now - row.started
-        state = row.outcome.state if row.outcome else ("waiting" if seen else "reading")
-        return (target.label, state, instance or "-", task_text or "-", _elapsed(elapsed))
+        elapsed = row.verdict.elapsed if row.verdict else now - row.started
+        if row.verdict:
+            shown = state(row.verdict)
+        else:
+            shown = "retrying" if row.failing else ("waiting" if seen else "reading")
+        return (target.path, shown, instance or "-", task_text or "-", _elapsed(elapsed))

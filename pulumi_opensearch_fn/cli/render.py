@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TextIO
 
-from ..printable import json_safe, printable
+from ..core.printable import json_safe, printable
 from . import streams
 from .logs import redact
 
@@ -97,7 +97,7 @@ def when(value: datetime | str | None) -> str | None:
 def span(start: datetime | None, end: datetime | None) -> str | None:
     if start is None or end is None:
         return None
-    from ..durations import format_duration
+    from ..core.durations import format_duration
 
     return format_duration(end - start) if end >= start else None
 
@@ -105,7 +105,7 @@ def span(start: datetime | None, end: datetime | None) -> str | None:
 def ago(value: datetime | None, now: datetime | None = None) -> str | None:
     if value is None:
         return None
-    from ..durations import format_duration
+    from ..core.durations import format_duration
 
     delta = (now or datetime.now(UTC)) - value
     return f"{format_duration(delta)} ago" if delta >= timedelta(0) else "in the future"

@@ -1,23 +1,28 @@
 """Checks many instances at once: one thread per instance (so waiting on one never
 delays another), and a semaphore so that at most N reads are in flight.
 
+Each thread runs the one wait loop (`polling.wait_until`) on an event loop of its own,
+and `verdict.judge` says what its last read means, as for every other door.
 Threads are daemons and every pause watches a stop event, so Ctrl-C ends the run
 at once instead of waiting for reads or sleeps to finish.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Protocol
 
 from ..api.errors import OpenSearchFnError
-from ..expectations import Expect, Observation, Result, Wait, evaluate, hopeless, unmet, wait_for
+from ..core.expectations import Observation, ParsedExpect, Result, Wait
+from ..core.identity import Identity
+from ..core.polling import wait_until
+from ..core.verdict import Verdict, failed, judge
 from . import exit_codes
-from .targets import Target
 
 # How often the collecting (main) thread wakes up; it must stay responsive to Ctrl-C.
 _POLL = 0.2
@@ -27,105 +32,101 @@ class Stopped(BaseException):
     """Raised inside a worker when the run was interrupted; never escapes the worker."""
 
 
-@dataclass
-class Outcome:
-    target: Target
-    seen: Observation | None = None
-    results: list[Result] = field(default_factory=list)
-    error: OpenSearchFnError | None = None
-    reason: str | None = None  # why waiting stopped before the timeout: a failed task
-    timed_out: bool = False
-    elapsed: float = 0.0
+def state(verdict: Verdict) -> str:
+    """The word the table and the JSON document show for an instance."""
+    if verdict.error is not None:
+        return "error"
+    if verdict.ready:
+        return "ready"
+    if verdict.stopped:
+        return "failed"
+    return "timed out" if verdict.timed_out else "not met"
 
-    @property
-    def ready(self) -> bool:
-        return self.error is None and self.seen is not None and not unmet(self.results)
 
-    @property
-    def state(self) -> str:
-        if self.error is not None:
-            return "error"
-        if self.ready:
-            return "ready"
-        if self.reason:
-            return "failed"
-        return "timed out" if self.timed_out else "not met"
-
-    @property
-    def exit_code(self) -> int:
-        if self.error is not None:
-            return exit_codes.for_error(self.error)
-        return exit_codes.OK if self.ready else exit_codes.NOT_MET
+def exit_code(verdict: Verdict) -> int:
+    if verdict.error is not None:
+        return exit_codes.for_error(verdict.error)
+    return exit_codes.OK if verdict.ready else exit_codes.NOT_MET
 
 
 class Reporter(Protocol):
     """Told about each read and each finished instance; called from worker threads."""
 
     def update(
-        self, target: Target, seen: Observation, results: list[Result], elapsed: float
+        self, target: Identity, seen: Observation, results: list[Result], elapsed: float
     ) -> None: ...
 
-    def finished(self, outcome: Outcome) -> None: ...
+    def retrying(self, target: Identity, error: OpenSearchFnError, elapsed: float) -> None: ...
+
+    def finished(self, target: Identity, verdict: Verdict) -> None: ...
 
 
 def run_checks(
-    targets: Sequence[Target],
-    observe: Callable[[Target], Observation],
-    expect: Expect,
+    targets: Sequence[Identity],
+    observe: Callable[[Identity], Observation],
+    expect: ParsedExpect,
     wait: Wait | None,
     *,
     concurrency: int,
     reporter: Reporter,
     stop: threading.Event,
-) -> list[Outcome]:
-    """One Outcome per target, in the order given. Raises KeyboardInterrupt through to
+) -> list[Verdict]:
+    """One Verdict per target, in the order given. Raises KeyboardInterrupt through to
     the caller after setting `stop`; re-raises a worker's unexpected exception."""
     gate = threading.BoundedSemaphore(concurrency)
-    done: queue.Queue[Outcome | BaseException] = queue.Queue()
+    done: queue.Queue[tuple[Identity, Verdict] | BaseException] = queue.Queue()
 
-    def read(target: Target) -> Observation:
+    def read(target: Identity) -> Observation:
         with gate:
             if stop.is_set():
                 raise Stopped
             return observe(target)
 
-    def pause(seconds: float) -> None:
+    # Each worker's loop runs only its own wait: blocking it in a read or a pause
+    # delays nothing else, and a pause still ends at once on `stop`.
+    async def pause(seconds: float) -> None:
         if stop.wait(seconds):
             raise Stopped
 
-    def work(target: Target) -> None:
+    def verdict_for(target: Identity, started: float) -> Verdict:
+        if wait is None:
+            seen = read(target)
+            verdict = judge(target.path, expect, seen)
+            reporter.update(target, seen, list(verdict.results), time.monotonic() - started)
+            return verdict
+
+        async def read_async() -> Observation:
+            return read(target)
+
+        seen = asyncio.run(
+            wait_until(
+                read_async, expect, wait, sleep=pause,
+                report=lambda seen, results, elapsed: reporter.update(
+                    target, seen, results, elapsed
+                ),
+                retrying=lambda error, elapsed: reporter.retrying(target, error, elapsed),
+            )
+        )  # fmt: skip
+        return judge(target.path, expect, seen, wait=wait, waited=True)
+
+    def work(target: Identity) -> None:
         started = time.monotonic()
-        outcome = Outcome(target)
         try:
-            if wait is None:
-                outcome.seen = read(target)
-                outcome.results = evaluate(expect, outcome.seen)
-                reporter.update(target, outcome.seen, outcome.results, time.monotonic() - started)
-            else:
-                outcome.seen, outcome.results = wait_for(
-                    lambda: read(target), expect, wait,
-                    report=lambda seen, results, elapsed: reporter.update(
-                        target, seen, results, elapsed
-                    ),
-                    sleep=pause,
-                )  # fmt: skip
-                if unmet(outcome.results):
-                    outcome.reason = hopeless(expect, outcome.seen)
-                    outcome.timed_out = outcome.reason is None
+            verdict = verdict_for(target, started)
         except OpenSearchFnError as exc:
-            outcome.error = exc
+            verdict = failed(target.path, exc)
         except Stopped:
             return
         except Exception as exc:  # a bug: surface it in the main thread
             done.put(exc)
             return
-        outcome.elapsed = time.monotonic() - started
-        reporter.finished(outcome)
-        done.put(outcome)
+        verdict = replace(verdict, elapsed=time.monotonic() - started)
+        reporter.finished(target, verdict)
+        done.put((target, verdict))
 
     for index, target in enumerate(targets):
         threading.Thread(target=work, args=(target,), name=f"check-{index}", daemon=True).start()
-    found: dict[Target, Outcome] = {}
+    found: dict[Identity, Verdict] = {}
     try:
         while len(found) < len(targets):
             try:
@@ -134,7 +135,7 @@ def run_checks(
                 continue
             if isinstance(item, BaseException):
                 raise item
-            found[item.target] = item
+            found[item[0]] = item[1]
     finally:
         stop.set()  # ends any worker still sleeping or queued, whatever happened
     return [found[t] for t in targets]

@@ -15,14 +15,14 @@ from . import logs
 
 if TYPE_CHECKING:
     from ..api import OpenSearchFunctionClient
-    from ..config import Settings
+    from ..core.config import Settings
 
 log = logging.getLogger("pulumi_opensearch_fn.cli")
 
 
 def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
     """Raises CredentialsError / InvalidInputError for a bad setup, before any request."""
-    from ..config import CREDENTIAL_SOURCES, resolve_settings
+    from ..core.config import CREDENTIAL_SOURCES, resolve_settings
 
     env = dict(environ)
     logs.remember_secrets_from_env(env)
@@ -47,7 +47,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Setti
 def open_client(settings: Settings, *, max_connections: int = 8) -> OpenSearchFunctionClient:
     """The client, with credentials checked now so a bad setup fails once, up front."""
     from ..api.credentials import ChainCredentials
-    from ..clients import new_client
+    from ..core.clients import new_client
 
     if settings.credentials is not None:
         logs.remember_secrets(

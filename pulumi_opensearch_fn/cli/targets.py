@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TextIO
 
 from ..api.errors import InvalidInputError
-from ..api.validation import check_name
-from ..ids import NAMES, make_id, parse_instance_id
+from ..core.identity import INSTANCE, Identity
 
 # Each instance is waited on by its own thread; this keeps that number sane.
 MAX_TARGETS = 1000
@@ -18,29 +16,7 @@ MAX_TARGETS = 1000
 MAX_FILE_BYTES = 4 * 2**20
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    app: str
-    function: str
-    instance: str
-
-    @property
-    def label(self) -> str:
-        """For people: the names as they are."""
-        return f"{self.app}/{self.function}/{self.instance}"
-
-    @property
-    def id(self) -> str:
-        """The resource id: segments percent-encoded."""
-        return make_id(self.app, self.function, self.instance)
-
-
-def from_names(names: Sequence[str]) -> Target:
-    app, function, instance = (check_name(k, v) for k, v in zip(NAMES, names, strict=True))
-    return Target(app, function, instance)
-
-
-def parse_lines(lines: Iterable[str], source: str) -> list[Target]:
+def parse_lines(lines: Iterable[str], source: str) -> list[Identity]:
     """`app/function/instance` or `app function instance` a line; `#` starts a comment
     at the start of a line or after whitespace (a name may contain `#`)."""
     found = []
@@ -51,9 +27,9 @@ def parse_lines(lines: Iterable[str], source: str) -> list[Target]:
         words = text.split()
         try:
             if len(words) == 1:
-                found.append(Target(*parse_instance_id(words[0])))
+                found.append(Identity.from_id(INSTANCE, words[0]))
             elif len(words) == 3:
-                found.append(from_names(words))
+                found.append(Identity.checked(*words))
             else:
                 raise InvalidInputError(
                     f"expected `app/function/instance` or `app function instance`,"
@@ -73,16 +49,18 @@ def _strip_comment(line: str) -> str:
     return line
 
 
-def load(positional: Sequence[str], path: str | None, stdin: TextIO | None = None) -> list[Target]:
+def load(
+    positional: Sequence[str], path: str | None, stdin: TextIO | None = None
+) -> list[Identity]:
     """Every target once, in the order given. Raises InvalidInputError naming the
     file and line of a bad entry."""
-    found: list[Target] = []
+    found: list[Identity] = []
     if len(positional) % 3:
         raise InvalidInputError(
             f"give instances as APP FUNCTION INSTANCE (3 arguments each), got"
             f" {len(positional)}: {' '.join(positional)}; or use --instances-file"
         )
-    found += [from_names(positional[i : i + 3]) for i in range(0, len(positional), 3)]
+    found += [Identity.checked(*positional[i : i + 3]) for i in range(0, len(positional), 3)]
     if path is not None:
         listed = _read_file(path, stdin)
         if not listed:
@@ -98,7 +76,7 @@ def load(positional: Sequence[str], path: str | None, stdin: TextIO | None = Non
     return unique
 
 
-def _read_file(path: str, stdin: TextIO | None) -> list[Target]:
+def _read_file(path: str, stdin: TextIO | None) -> list[Identity]:
     if path == "-":
         return parse_lines(_bounded_text(stdin or sys.stdin, "<stdin>"), "<stdin>")
     try:

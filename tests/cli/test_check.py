@@ -107,27 +107,26 @@ def test_wait_until_a_running_task_finishes(server, admin, env):
 
 def test_wait_stops_as_soon_as_the_task_fails(server, admin, env):
     admin.start_task(APP, FN, "ctr_test", 120, outcome="failed", errors=["disk full"])
-    started = time.monotonic()
     proc = Proc("--endpoint", server.url, "--json", "check", APP, FN, "ctr_test",
                 "--task-status", "success", "--wait", "--interval", "1s", "--timeout", "10m",
                 env=env)  # fmt: skip
     proc.wait_for_stderr("task gen 4 running")
     admin.advance_clock(120)
-    ran = proc.wait(timeout=30)
+    ran = proc.wait(timeout=120)  # it ends on the failure, never at its 10 minute timeout
     assert ran.code == 1
-    assert time.monotonic() - started < 20  # not the 10 minute timeout
     (outcome,) = json.loads(ran.out)["instances"]
     assert outcome["state"] == "failed"
     assert outcome["reason"] == "training task generation 4 failed"
     assert outcome["timed_out"] is False
 
 
-def test_wait_on_an_already_failed_instance_returns_at_once(server, cli):
-    started = time.monotonic()
+def test_wait_on_an_already_failed_instance_returns_at_once(server, admin, cli):
+    admin.clear_requests()
     ran = cli("--endpoint", server.url, "check", APP, FN, "ctr_broken", "--status", "available",
               "--wait", "--timeout", "10m")  # fmt: skip
     assert ran.code == 1
-    assert time.monotonic() - started < 5
+    # One read, no polling: the failed task decided it.
+    assert [e["action"] for e in admin.requests()] == ["GetFunctionInstance", "ListFunctionTasks"]
     assert "training task generation 2 failed; status: expected available, saw unavailable" in (
         ran.out
     )
@@ -135,18 +134,19 @@ def test_wait_on_an_already_failed_instance_returns_at_once(server, cli):
 
 def test_wait_times_out_on_a_task_that_never_finishes(server, admin, cli):
     admin.start_task(APP, FN, "ctr_test", 86_400)
-    started = time.monotonic()
+    admin.clear_requests()
     ran = cli("--endpoint", server.url, "--json", "check", APP, FN, "ctr_test",
               "--task-status", "success", "--wait", "--timeout", "3s", "--interval", "1s")  # fmt: skip
-    took = time.monotonic() - started
     assert ran.code == 1
-    assert 3 <= took < 8
     (outcome,) = json.loads(ran.out)["instances"]
     assert outcome["state"] == "timed_out"
     assert outcome["timed_out"] is True
     assert outcome["expectations"][0]["seen"] == "running"
+    reads = [e for e in admin.requests() if e["action"] == "GetFunctionInstance"]
+    assert len(reads) >= 2  # it polled (how often fits in 3 s depends on the machine)
     # Not a terminal: plain progress lines, one per read.
-    assert ran.err.count("my_app/ctr/ctr_test: instance available, task gen 4 running 0%") >= 3
+    progress = "my_app/ctr/ctr_test: instance available, task gen 4 running 0%"
+    assert ran.err.count(progress) == len(reads)
 
 
 def _max_in_flight(entries: list[dict]) -> int:
@@ -170,10 +170,8 @@ def test_concurrency_cap_is_observed_at_the_emulator(server, admin, cli, tmp_pat
     listing.write_text("".join(f"fleet {FN} {n}\n" for n in names))
     admin.inject_fault("latency", latency_ms=150)
     admin.clear_requests()
-    started = time.monotonic()
     ran = cli("--endpoint", server.url, "--json", "check", "-f", str(listing),
               "--status", "available", "--concurrency", str(concurrency))  # fmt: skip
-    took = time.monotonic() - started
     assert ran.code == 0, ran.err
     doc = json.loads(ran.out)
     assert doc["counts"]["ready"] == count
@@ -182,7 +180,6 @@ def test_concurrency_cap_is_observed_at_the_emulator(server, admin, cli, tmp_pat
     peak = _max_in_flight(entries)
     assert peak <= concurrency
     assert peak >= max(1, concurrency - 1)  # and the reads really ran side by side
-    assert took < 2 * count * 0.15 / concurrency + 5
 
 
 class _Terminal(io.StringIO):
@@ -217,8 +214,8 @@ def test_sigint_while_waiting_exits_130_promptly(server, env):
                 env=env)  # fmt: skip
     proc.wait_for_stderr("running")
     proc.popen.send_signal(signal.SIGINT)
-    # Ending at all proves it: the wait would last 10 minutes, a request 20 seconds.
-    ran = proc.wait(timeout=10)
+    # Ending at all proves it: the wait would last 10 minutes.
+    ran = proc.wait(timeout=60)
     assert ran.code == 130
     assert "opensearch-fn: interrupted" in ran.err
     assert "Traceback" not in ran.err
@@ -228,13 +225,15 @@ def test_sigint_while_waiting_exits_130_promptly(server, env):
 def test_sigint_while_requests_hang_exits_130_promptly(server, admin, env):
     names = add_instances(admin, 1)
     admin.inject_fault("latency", latency_ms=20_000)
+    admin.clear_requests()
     proc = Proc("--endpoint", server.url, "--debug", "check", "fleet", FN, names[0], env=env)
     proc.wait_for_stderr("credentials from environment")  # main runs; the read comes next
     time.sleep(0.3)
     proc.popen.send_signal(signal.SIGINT)
-    # Ending at all proves it: the wait would last 10 minutes, a request 20 seconds.
-    ran = proc.wait(timeout=10)
+    ran = proc.wait(timeout=60)
     assert ran.code == 130
+    # It ended while its request still hung: the emulator logs a request once answered.
+    assert admin.requests() == []
     assert "Traceback" not in ran.err
 
 

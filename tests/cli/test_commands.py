@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from pulumi_opensearch_fn.outputs import TASK_FIELDS, instance_fields
+from pulumi_opensearch_fn.core.outputs import TASK_FIELDS, instance_fields
 
 from .conftest import APP, FN, run_cli
 

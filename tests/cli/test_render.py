@@ -6,7 +6,8 @@ import pytest
 
 from pulumi_opensearch_fn.api.errors import InvalidInputError
 from pulumi_opensearch_fn.cli import render
-from pulumi_opensearch_fn.cli.targets import Target, load, parse_lines
+from pulumi_opensearch_fn.cli.targets import load, parse_lines
+from pulumi_opensearch_fn.core.identity import Identity
 
 
 def test_table_aligns_and_fits_a_width():
@@ -33,18 +34,18 @@ def test_instances_file_lines():
         "app ctr name#with-hash\n",
     ]
     assert parse_lines(lines, "f") == [
-        Target("my_app", "ctr", "ctr_test"),
-        Target("my_app", "ctr", "ctr_two"),
-        Target("my app", "ctr", "a/b"),
-        Target("app", "ctr", "name#with-hash"),
+        Identity("my_app", "ctr", "ctr_test"),
+        Identity("my_app", "ctr", "ctr_two"),
+        Identity("my app", "ctr", "a/b"),
+        Identity("app", "ctr", "name#with-hash"),
     ]
-    assert Target("my app", "ctr", "a/b").id == "my%20app/ctr/a%2Fb"
+    assert Identity("my app", "ctr", "a/b").resource_id == "my%20app/ctr/a%2Fb"
 
 
 def test_targets_are_deduplicated_in_order(tmp_path):
     path = tmp_path / "list.txt"
     path.write_text("b/f/i\na/f/i\n")
-    assert load(["a", "f", "i"], str(path)) == [Target("a", "f", "i"), Target("b", "f", "i")]
+    assert load(["a", "f", "i"], str(path)) == [Identity("a", "f", "i"), Identity("b", "f", "i")]
 
 
 def test_bad_line_names_file_and_line():

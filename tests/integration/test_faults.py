@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import logging
 
 import pytest
 
@@ -67,24 +67,29 @@ def test_5xx_error_fields(make_client: MakeClient, admin: EmulatorAdmin, status:
 
 
 def test_latency_beyond_read_timeout_is_retried(
-    make_client: MakeClient, admin: EmulatorAdmin
+    make_client: MakeClient, admin: EmulatorAdmin, caplog: pytest.LogCaptureFixture
 ) -> None:
     admin.inject_fault("latency", count=1, latency_ms=1500)
     client = make_client(retry=FAST, read_timeout=0.3)
-    started = time.monotonic()
-    assert client.get_function_instance(APP, FN, INST).instance_name == INST
-    assert time.monotonic() - started < 1.4
+    with caplog.at_level(logging.DEBUG, logger="pulumi_opensearch_fn.api"):
+        assert client.get_function_instance(APP, FN, INST).instance_name == INST
+    # The first try gave up at its read timeout (not at the answer 1.5 s later) and the
+    # second was answered.
+    [retry] = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert "timed out talking to" in retry
+    assert "ReadTimeout" in retry
 
 
 def test_latency_beyond_read_timeout_without_retry(
     make_client: MakeClient, admin: EmulatorAdmin
 ) -> None:
     admin.inject_fault("latency", count=1, latency_ms=1500)
-    started = time.monotonic()
     with pytest.raises(NetworkError) as info:
         make_client(read_timeout=0.3).get_function_instance(APP, FN, INST)
     assert not isinstance(info.value, DeadlineExceededError)
-    assert time.monotonic() - started < 1.2
+    # Ended by the read timeout, not by the answer.
+    assert "timed out talking to" in str(info.value)
+    assert "ReadTimeout" in str(info.value)
 
 
 def test_dropped_connection_is_retried(make_client: MakeClient, admin: EmulatorAdmin) -> None:
@@ -113,12 +118,12 @@ def test_truncated_or_cut_body_is_a_clear_error(
     make_client: MakeClient, admin: EmulatorAdmin, kind: str
 ) -> None:
     admin.inject_fault(kind, count=1)
-    started = time.monotonic()
     with pytest.raises(OpenSearchFnError) as info:
         make_client().get_function_instance(APP, FN, INST)
     assert isinstance(info.value, NetworkError | BadResponseError)
     assert "GetFunctionInstance" in str(info.value)
-    assert time.monotonic() - started < 3
+    # Known from the body itself, not after waiting for the 5 s read timeout.
+    assert "timed out" not in str(info.value)
     assert len(admin.requests()) == 1
 
 
@@ -147,11 +152,9 @@ def test_total_deadline(make_client: MakeClient, admin: EmulatorAdmin, kind: str
         admin.inject_fault("latency", latency_ms=5000)
     deadline = 1.5
     policy = RetryPolicy(max_attempts=50, base_delay=0.1, max_delay=0.4, deadline=deadline)
-    started = time.monotonic()
     with pytest.raises(DeadlineExceededError) as info:
         make_client(retry=policy, read_timeout=0.5).get_function_instance(APP, FN, INST)
-    elapsed = time.monotonic() - started
-    assert elapsed <= deadline + 0.5
+    # The client itself stopped at its deadline (50 tries would have taken far longer).
     assert "1.5" in str(info.value)
     if kind == "error":  # latency-delayed requests are logged only once answered
         assert 1 < admin.counts()["requests"]["total"] < 50

@@ -365,9 +365,15 @@ def test_odd_tasks_are_bad_responses(hostile: HostileServer, connect, fields, me
         connect().get_latest_function_task(APP, FN, INST)
 
 
-def test_extend_info_nested_too_deeply_reads_as_unparseable(hostile: HostileServer, connect) -> None:
+def test_extend_info_nested_too_deeply_reads_as_unparseable(
+    hostile: HostileServer, connect
+) -> None:
     # The task itself is well formed: its metrics are unreadable, which fails any metric gate.
-    hostile.serve(json_reply(envelope(result=[task(3) | {"extendInfo": "[" * 200_000 + "]" * 200_000}], totalCount=1)))
+    hostile.serve(
+        json_reply(
+            envelope(result=[task(3) | {"extendInfo": "[" * 200_000 + "]" * 200_000}], totalCount=1)
+        )
+    )
     found = connect().get_latest_function_task(APP, FN, INST)
     assert found is not None and not found.extend_info.valid
     assert "nested" in (found.extend_info.parse_error or "")

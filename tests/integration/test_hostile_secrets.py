@@ -85,9 +85,7 @@ def test_echoed_secrets_are_masked_in_log_lines(
 ) -> None:
     echoed = echo_headers(status=503, code="ServiceUnavailable")
     hostile.serve(
-        lambda seen: Reply(
-            503, echoed(seen).body, (("x-acs-request-id", f"id-{TOKEN}-\x1b[2J"),)
-        )
+        lambda seen: Reply(503, echoed(seen).body, (("x-acs-request-id", f"id-{TOKEN}-\x1b[2J"),))
     )
     policy = RetryPolicy(max_attempts=2, base_delay=0.0, deadline=10.0)
     caplog.set_level(logging.DEBUG, logger="pulumi_opensearch_fn")

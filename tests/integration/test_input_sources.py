@@ -12,7 +12,7 @@ from pulumi_opensearch_fn.api import (
     InvalidInputError,
     OpenSearchFunctionClient,
 )
-from pulumi_opensearch_fn.config import resolve_settings
+from pulumi_opensearch_fn.core.config import resolve_settings
 
 from .conftest import APP, FN, INST, MakeClient
 

@@ -19,7 +19,7 @@ import pulumi
 import pytest
 
 from pulumi_opensearch_fn import provider as provider_module
-from pulumi_opensearch_fn.clients import close_clients
+from pulumi_opensearch_fn.core.clients import close_clients
 from pulumi_opensearch_fn.emulator import EmulatorServer
 
 from .harness import AK, SECRET, SECRET_KEYS, EngineLog, Program, RecordingMocks

@@ -1,5 +1,8 @@
-"""A Pulumi program run under `pulumi.runtime.set_mocks`: the engine and the resource
-monitor are mocked, the data sources talk HTTP to a real emulator on loopback."""
+"""A Pulumi program run under a mocked engine and resource monitor, whose resources and
+data sources read live, over HTTP, from a real emulator on loopback.
+
+The monitor is `LiveReadMonitor`, not Pulumi's `MockMonitor`: under a `MockMonitor`
+(users' unit tests) the package answers reads from `Mocks.call` instead."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import pulumi
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import MockMonitor
 
 APP, FN = "my_app", "ctr"
 READY, TRAINING, BROKEN = "ctr_test", "ctr_training", "ctr_broken"
@@ -50,6 +54,17 @@ class RecordingMocks(Mocks):
 
     def registered(self, typ: str) -> list[MockResourceArgs]:
         return [r for r in self.resources if r.typ == typ]
+
+
+class LiveReadMonitor:
+    """Pulumi's mock resource monitor, under a class of its own: the package reads live
+    under it, as under the engine's monitor, while `mocks` records what it is sent."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        self._monitor = MockMonitor(mocks)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._monitor, name)
 
 
 class Upstream(pulumi.CustomResource):
@@ -106,12 +121,21 @@ class Program:
         self.mocks = mocks
         self.logger = logger
 
-    def run(self, body: Callable[[], Awaitable[Any] | Any], *, preview: bool = False) -> Any:
+    def install(self, *, preview: bool = False) -> None:
+        """The mocked engine and monitor (see LiveReadMonitor), for a program to start."""
         pulumi.runtime.reset_options(project=PROJECT, stack=STACK, preview=preview)
         self.mocks.preview = preview
         pulumi.runtime.set_mocks(
-            self.mocks, project=PROJECT, stack=STACK, preview=preview, logger=self.logger
+            self.mocks,
+            project=PROJECT,
+            stack=STACK,
+            preview=preview,
+            logger=self.logger,
+            monitor=LiveReadMonitor(self.mocks),  # type: ignore[arg-type]
         )
+
+    def run(self, body: Callable[[], Awaitable[Any] | Any], *, preview: bool = False) -> Any:
+        self.install(preview=preview)
         box: dict[str, Any] = {}
 
         async def main() -> None:

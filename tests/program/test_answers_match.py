@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import pulumi_opensearch_fn as fn
 from pulumi_opensearch_fn import DataSourceError
-from pulumi_opensearch_fn.clients import close_clients
+from pulumi_opensearch_fn.core.clients import close_clients
 
 from ..answers import PROPERTY, attempt, instance_answers, statuses_of, task_answers, task_lists
 from ..hostile import INSTANCE, HostileServer, envelope, healthy, json_reply, task

@@ -10,7 +10,7 @@ import pytest
 
 import pulumi_opensearch_fn as fn
 from pulumi_opensearch_fn import Expect, FunctionInstance, FunctionTask
-from pulumi_opensearch_fn.clients import close_clients
+from pulumi_opensearch_fn.core.clients import close_clients
 
 from ..hostile import HostileServer, envelope, good_instance, json_reply, task
 from .harness import AK, APP, FN, READY, SECRET, provider_check, settle

@@ -11,7 +11,7 @@ import pytest
 import pulumi_opensearch_fn as fn
 from pulumi_opensearch_fn import DataSourceError
 from pulumi_opensearch_fn.api import Credentials
-from pulumi_opensearch_fn.clients import close_clients
+from pulumi_opensearch_fn.core.clients import close_clients
 
 from ..hostile import HostileServer, broken_answers, echo_headers, healthy
 from .harness import APP, FN, READY

@@ -1,4 +1,4 @@
-"""The output shape is defined once (pulumi_opensearch_fn.outputs): the resources'
+"""The output shape is defined once (pulumi_opensearch_fn.core.outputs): the resources'
 declared outputs and annotations, the data-source results and what a resource
 sends its provider all follow it."""
 
@@ -14,7 +14,7 @@ from pulumi_opensearch_fn import (
     GetFunctionInstanceResult,
     GetFunctionTaskResult,
 )
-from pulumi_opensearch_fn.outputs import (
+from pulumi_opensearch_fn.core.outputs import (
     IDENTITY_FIELDS,
     INSTANCE_FIELDS,
     INSTANCE_OUTPUTS,

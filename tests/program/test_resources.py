@@ -11,7 +11,7 @@ import pulumi
 import pytest
 
 from pulumi_opensearch_fn import Expect, FunctionInstance, FunctionTask, Wait
-from pulumi_opensearch_fn.outputs import INSTANCE_OUTPUTS, TRACKED_INSTANCE_FIELDS
+from pulumi_opensearch_fn.core.outputs import INSTANCE_OUTPUTS, TRACKED_INSTANCE_FIELDS
 from pulumi_opensearch_fn.provider import FunctionInstanceProvider, FunctionTaskProvider
 from pulumi_opensearch_fn.resources import GateFailedError
 

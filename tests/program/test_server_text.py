@@ -57,7 +57,7 @@ def reflecting(hostile: HostileServer) -> Iterator[HostileServer]:
     hostile.serve(reflecting_tasks, action="ListFunctionTasks")
     hostile.serve(reflecting_task, action="GetFunctionTask")
     yield hostile
-    from pulumi_opensearch_fn.clients import close_clients
+    from pulumi_opensearch_fn.core.clients import close_clients
 
     close_clients(hostile.url)
 

@@ -185,8 +185,9 @@ def program_inputs(
     """What the program registers for a resource with `inputs`: its read runs here, as in
     the program (`reads.begin_read`), and what it saw joins the inputs. Whole numbers
     beyond 2**53 - 1 go as text, as the resources send them (`outputs.for_engine`)."""
-    from pulumi_opensearch_fn.outputs import for_engine
-    from pulumi_opensearch_fn.reads import GATE, begin_read
+    from pulumi_opensearch_fn.core.outputs import for_engine
+    from pulumi_opensearch_fn.core.request import GATE
+    from pulumi_opensearch_fn.reads import begin_read
 
     inputs = for_engine(inputs)
 
@@ -196,5 +197,5 @@ def program_inputs(
         )
 
     reading = asyncio.run(read())
-    sent = {**inputs, **reading.fields, GATE: reading.gate}
+    sent = {**inputs, **reading.outputs(), GATE: reading.gate}
     return {k: v for k, v in sent.items() if v is not None}  # as the SDK sends them

@@ -8,10 +8,10 @@ import base64
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
+from ..hostile import HostileServer, Reply, Seen, good_instance, good_tasks, service_error
 from .harness import (
     INSTANCE_TYPE,
     TASK_TYPE,
@@ -388,26 +388,35 @@ def test_bad_settings_fail_the_program_read_and_check_before_any_request(
     assert admin.requests() == []
 
 
-def test_four_refresh_reads_overlap_in_one_provider_process(provider, admin, deploy):
+def test_four_refresh_reads_overlap_in_one_provider_process(
+    provider, config, deploy, hostile: HostileServer
+):
+    """The server answers no GetFunctionInstance before four are in flight at once."""
     id_, _, outs = deploy(provider())
-    process = provider()
-    admin.inject_fault("latency", latency_ms=800)
-    spans = []
+    together = threading.Barrier(4, timeout=60)
+
+    def held(_seen: Seen) -> Reply:
+        try:
+            together.wait()
+        except threading.BrokenBarrierError:
+            return service_error("Serial", "the four reads were never in flight at once", 500)
+        return good_instance()
+
+    hostile.serve(held, action="GetFunctionInstance")
+    hostile.serve(good_tasks(3, 2, 1), action="ListFunctionTasks")
+    process = provider({**config, "opensearch-fn:endpoint": hostile.url})
+    read = []
 
     def call():
-        started = time.monotonic()
-        process.read(INSTANCE_TYPE, id_, outs)
-        spans.append((started, time.monotonic()))
+        read.append(process.read(INSTANCE_TYPE, id_, outs))
 
     threads = [threading.Thread(target=call) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
-    assert len(spans) == 4
-    latest_start = max(s for s, _ in spans)
-    earliest_end = min(e for _, e in spans)
-    assert latest_start < earliest_end, "the four calls ran one after another"
+        thread.join(timeout=120)
+    assert len(read) == 4, "a read failed: the four reads ran one after another"
+    assert hostile.actions().count("GetFunctionInstance") == 4
 
 
 def test_no_secret_reaches_the_blob_or_outputs(emulator, admin, provider, sent):

@@ -11,7 +11,7 @@ import pulumi_opensearch_fn as fn
 from pulumi_opensearch_fn import DataSourceError, Expect, Wait
 from pulumi_opensearch_fn.api.errors import InvalidInputError
 from pulumi_opensearch_fn.api.validation import MAX_GENERATION, check_generation
-from pulumi_opensearch_fn.durations import MAX_DURATION, parse_duration
+from pulumi_opensearch_fn.core.durations import MAX_DURATION, parse_duration
 
 APP, FN, INSTANCE = "my_app", "ctr", "ctr_test"
 

@@ -19,7 +19,7 @@ from pulumi_opensearch_fn import Expect
 from pulumi_opensearch_fn.api.errors import InvalidInputError
 from pulumi_opensearch_fn.api.models import ExtendInfo, FunctionTask
 from pulumi_opensearch_fn.cli.parser import build
-from pulumi_opensearch_fn.expectations import MetricThreshold, Observation, evaluate
+from pulumi_opensearch_fn.core.expectations import MetricThreshold, Observation, evaluate
 
 ORACLE = {
     ">=": operator.ge,
@@ -71,7 +71,7 @@ def _task(extend_info: str) -> FunctionTask:
 
 def _verdict(expect: Expect, value_text: str) -> bool:
     task = _task('{"m": ' + value_text + "}")
-    [result] = evaluate(expect, Observation(instance=None, task=task, success_task=task))
+    [result] = evaluate(expect.parse(), Observation(instance=None, task=task, success_task=task))
     return result.met
 
 
@@ -111,7 +111,7 @@ def test_float_values_compare_by_their_exact_binary_value(value, op, threshold):
 @given(value=_json_numbers)
 def test_metric_values_are_shown_exactly_as_sent(value):
     task = _task('{"m": ' + value + "}")
-    [result] = evaluate(Expect(metrics=["m >= 0"]), Observation(None, task, task))
+    [result] = evaluate(Expect(metrics=["m >= 0"]).parse(), Observation(None, task, task))
     assert Fraction(result.seen) == _exact(value)
     assert task.extend_info.exact_metrics["m"] == Decimal(value)
 
@@ -131,7 +131,7 @@ def test_the_reported_cases():
 
 def _result(expect: Expect, extend_info: str):
     task = _task(extend_info)
-    [result] = evaluate(expect, Observation(None, task, task))
+    [result] = evaluate(expect.parse(), Observation(None, task, task))
     return result
 
 
@@ -207,11 +207,11 @@ def test_min_generation_is_never_truncated():
     assert crossed is not None
     assert crossed.min_generation == 3.9
     assert "min_generation must be a whole number >= 0, got 3.9" in crossed.problems()[0][1]
-    [result] = evaluate(crossed, seen)
-    assert not result.met  # even unvalidated, 3 is not >= 3.9
+    with pytest.raises(InvalidInputError, match="got 3.9"):
+        crossed.parse()  # never judged: evaluate takes only the parsed form
     whole = Expect.from_value({"minGeneration": 3.0})  # as numbers cross the engine
     assert whole is not None and whole.min_generation == 3 and not whole.problems()
-    [result] = evaluate(whole, seen)
+    [result] = evaluate(whole.parse(), seen)
     assert result.met and result.expected == ">= 3"
     for bad in (float("nan"), float("inf"), -1, "3", True):
         assert Expect(min_generation=bad).problems(), bad  # type: ignore[arg-type]
@@ -221,7 +221,7 @@ def test_min_generation_is_never_truncated():
 @given(st.integers(0, 2**63 - 1), st.integers(0, 2**70))
 def test_min_generation_verdict_is_exact(generation, minimum):
     task = FunctionTask.from_body({"generation": generation, "status": "success"})
-    [result] = evaluate(Expect(min_generation=minimum), Observation(None, task, task))
+    [result] = evaluate(Expect(min_generation=minimum).parse(), Observation(None, task, task))
     assert result.met is (generation >= minimum)
 
 

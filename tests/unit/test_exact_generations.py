@@ -12,7 +12,7 @@ from pulumi_opensearch_fn import Expect
 from pulumi_opensearch_fn.api.errors import BadResponseError, InvalidInputError
 from pulumi_opensearch_fn.api.models import FunctionTask
 from pulumi_opensearch_fn.api.validation import check_generation
-from pulumi_opensearch_fn.outputs import for_engine
+from pulumi_opensearch_fn.core.outputs import for_engine
 
 BIG = 2**53 + 1  # 9007199254740993; the nearest float64 is 2**53
 LARGEST = 2**63 - 1

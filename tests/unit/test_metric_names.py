@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from pulumi_opensearch_fn import Expect
 from pulumi_opensearch_fn.api.models import ExtendInfo, FunctionTask
-from pulumi_opensearch_fn.expectations import Observation, Result, evaluate
-from pulumi_opensearch_fn.outputs import task_fields
-from pulumi_opensearch_fn.regression import RegressionLimit
+from pulumi_opensearch_fn.core.expectations import Observation, Result, evaluate
+from pulumi_opensearch_fn.core.outputs import task_fields
+from pulumi_opensearch_fn.core.thresholds import RegressionLimit
 
 COLLIDING = "ambiguous: 2 values in extendInfo have this name (dotted and nested keys)"
 
@@ -28,7 +28,7 @@ def task_with(raw: str, generation: int = 3) -> FunctionTask:
 
 def judged(raw: str, expect: Expect) -> list[Result]:
     task = task_with(raw)
-    return evaluate(expect, Observation(None, task, task))
+    return evaluate(expect.parse(), Observation(None, task, task))
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def names(node: Obj, prefix: str = "") -> set[str]:
 def verdict_and_outputs(raw: str, expect: Expect) -> tuple[object, ...]:
     """Each verdict, what a metric gate saw, and the parsed outputs (as maps)."""
     task = task_with(raw)
-    results = evaluate(expect, Observation(None, task, task))
+    results = evaluate(expect.parse(), Observation(None, task, task))
     fields = task_fields(task)
     return (
         [(r.name, r.met) for r in results],

@@ -3,7 +3,7 @@ errors travel through gRPC and each line of theirs becomes a line of the run's o
 
 from __future__ import annotations
 
-from pulumi_opensearch_fn.expectations import Result, describe_unmet
+from pulumi_opensearch_fn.core.expectations import Result, describe_unmet
 
 
 def test_unmet_expectations_are_one_line_whatever_the_api_saw():

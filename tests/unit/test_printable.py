@@ -9,7 +9,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pulumi_opensearch_fn.printable import json_safe, printable
+from pulumi_opensearch_fn.core.printable import brief, json_safe, printable
 
 # Anything a terminal could act on: C0, DEL, C1, and Unicode format characters (Cf),
 # plus line and paragraph separators.
@@ -46,3 +46,12 @@ def test_json_safe_is_the_same_document(text):
 
 def test_a_fake_verdict_is_shown_not_obeyed():
     assert printable("\x1b[2J\x1b[Hall models ready\r\n\u202eok") == "all models ready ok"
+
+
+def test_brief_names_text_within_its_quotes_and_other_values_by_repr():
+    """One helper for library and command-line messages (the CLI's argument types use it)."""
+    assert brief("36x") == "'36x'"
+    assert brief("9" * 60) == repr("9" * 60)
+    assert brief("9" * 5000) == "'" + "9" * 57 + "...'"  # the quote closes: the cut is visible
+    assert brief(["a"] * 100) == repr(["a"] * 100)[:57] + "..."
+    assert brief(float("nan")) == "nan"

@@ -16,8 +16,8 @@ import pulumi_opensearch_fn as fn
 from pulumi_opensearch_fn import DataSourceError, Expect
 from pulumi_opensearch_fn.api.errors import InvalidInputError
 from pulumi_opensearch_fn.api.models import FunctionTask
-from pulumi_opensearch_fn.expectations import Observation, evaluate
-from pulumi_opensearch_fn.regression import RegressionLimit, parse_limits
+from pulumi_opensearch_fn.core.expectations import Observation, evaluate
+from pulumi_opensearch_fn.core.thresholds import RegressionLimit, parse_limits
 
 
 def _task(generation: int, metrics: dict[str, str] | None) -> FunctionTask:
@@ -33,7 +33,7 @@ def _judge(expect: Expect, latest: FunctionTask | None, previous: FunctionTask |
         instance=None, task=latest, success_task=latest, previous_success_task=previous,
         previous_read=True,
     )  # fmt: skip
-    [result] = evaluate(expect, seen)
+    [result] = evaluate(expect.parse(), seen)
     return result
 
 
@@ -121,7 +121,7 @@ def test_nothing_to_compare_is_said_and_passes_only_when_nothing_fell(latest, pr
 
 def test_judged_only_where_the_previous_generation_was_read():
     task = _task(3, {"auc": "0.9"})
-    [result] = evaluate(Expect(max_regression=["auc 0.01"]), Observation(None, task, task))
+    [result] = evaluate(Expect(max_regression=["auc 0.01"]).parse(), Observation(None, task, task))
     assert not result.met
     assert "judged only for an instance" in result.seen
 

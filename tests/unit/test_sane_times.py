@@ -9,7 +9,7 @@ import pytest
 
 from pulumi_opensearch_fn import Expect
 from pulumi_opensearch_fn.api.models import FunctionTask
-from pulumi_opensearch_fn.expectations import CLOCK_SKEW, Observation, evaluate
+from pulumi_opensearch_fn.core.expectations import CLOCK_SKEW, Observation, evaluate
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -22,7 +22,7 @@ def max_age(start: datetime, end: datetime, limit: str = "1h") -> tuple[str, boo
     task = FunctionTask.from_body(
         {"generation": "3", "status": "success", "startTime": ms(start), "endTime": ms(end)}
     )
-    [result] = evaluate(Expect(max_age=limit), Observation(None, task, task, read_at=NOW))
+    [result] = evaluate(Expect(max_age=limit).parse(), Observation(None, task, task, read_at=NOW))
     assert result.name == "max_age"
     return result.seen, result.met
 
