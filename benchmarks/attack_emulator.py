@@ -20,7 +20,6 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from pulumi_opensearch_fn.emulator.process import RunningEmulator, emulator_process
 from pulumi_opensearch_fn.emulator.verify import (
     roa_signature,
     roa_string_to_sign,
@@ -28,6 +27,12 @@ from pulumi_opensearch_fn.emulator.verify import (
     v3_signature,
     v3_string_to_sign,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.emulator.process import RunningEmulator, emulator_process  # noqa: E402
 
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
 STS_AK, STS_SECRET, STS_TOKEN = (

@@ -14,12 +14,17 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
 if TYPE_CHECKING:
-    from pulumi_opensearch_fn.emulator.process import RunningEmulator
+    from tests.emulator.process import RunningEmulator
 
 IMPORT_ROUNDS = 9
 CPU_BATCHES = 21
@@ -67,7 +72,7 @@ def bench_import() -> None:
 @contextmanager
 def emulator(casing: str) -> Iterator[RunningEmulator]:
     """The emulator in its own process, so its CPU time is not counted here."""
-    from pulumi_opensearch_fn.emulator.process import emulator_process
+    from tests.emulator.process import emulator_process
 
     with emulator_process("--port", "0", "--casing", casing) as running:
         if not running.url.startswith("http://"):

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from pulumi_opensearch_fn.api.errors import OpenSearchFnError
-from pulumi_opensearch_fn.emulator.responses import pascalize
+from pulumi_opensearch_fn.emulator.app import pascalize
 
 from .hostile import INSTANCE, Reply, Seen, envelope, json_reply, task
 

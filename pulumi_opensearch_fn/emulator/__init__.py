@@ -1,18 +1,8 @@
-"""A local, faithful emulator of the OpenSearch function API.
-
-* :class:`EmulatorServer`: serves GetFunctionInstance, ListFunctionTasks and
-  GetFunctionTask (both signing schemes verified, documented errors, camelCase
-  or PascalCase bodies) plus an admin API under ``/_admin`` that wants the
-  run's token, a loopback Host and JSON bodies (see ``admin_guard``).
-* :class:`EmulatorAdmin`: a typed client for that admin API
-  (``EmulatorAdmin(url, token)`` or ``server.admin()``).
-* :class:`EmulatorState`: the model (app groups, functions, instances, tasks,
-  credentials) with its simulated :class:`SimClock`.
-* :func:`load_state_file`, :func:`parse_state`, :func:`dump_state`,
-  :func:`sample_state`: the JSON state-file format (see ``state_file``).
-* :class:`FaultSpec`: fault injection, also reachable in-process as
-  ``server.faults.add(FaultSpec(...))``.
-* ``process.emulator_process``: the emulator as a child process.
+"""A local, faithful emulator of the OpenSearch function API: :class:`EmulatorServer`
+(both signing schemes, documented errors, camelCase or PascalCase, faults, a guarded
+admin API) and its admin client :class:`EmulatorAdmin`; :class:`EmulatorState`, the model
+on a :class:`SimClock`, whose records (``state``) also describe the state file and the
+admin API (``schema``); ``process.emulator_process``: the emulator as a child process.
 """
 
 from .admin import EmulatorAdmin, EmulatorAdminError

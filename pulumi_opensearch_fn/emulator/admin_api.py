@@ -1,360 +1,184 @@
-"""The admin API: JSON routes under ``/_admin``, unsigned but guarded (see ``admin_guard``).
+"""The admin API under ``/_admin``: JSON routes that change what the emulator answers.
 
-Every request carries ``Authorization: Bearer TOKEN`` (the run's admin token),
-a loopback ``Host`` and, with a body or a state-changing method,
-``Content-Type: application/json``.
+It can rewrite every answer, so an emulator left running must not be steerable by a web
+page (DNS rebinding, cross-origin ``text/plain`` POSTs) or a local user without the
+run's token: each request needs a loopback peer and ``Host`` name, ``Authorization:
+Bearer TOKEN`` and, with a body or a state-changing method, ``application/json``.
+Bodies are records (``state.Instance``, ``TaskBatch``, ``Training``, ``AccessKey``,
+``StsToken``, ``FaultSpec``, ``ClockStep``); errors: ``{"error", "problems"?, "code"?}``::
 
-===========================================================  =============================
-route                                                        body / answer
-===========================================================  =============================
-GET    /_admin/health                                        {"ok": true}
-GET    /_admin/state?secrets=1                               the state, in the file format;
-                                                             key secrets and STS tokens only
-                                                             with secrets=1
-PUT    /_admin/state                                         a state (file format)
-GET    /_admin/clock                                         {"nowMs", "offsetMs"}
-POST   /_admin/clock/advance                                 {"seconds"} -> {"nowMs", "offsetMs"}
-POST   /_admin/clock/steps                                   {"seconds", "atRequest", "action"?}
-                                                             -> {"id"}: the atRequest-th API
-                                                             request (of action) from now is
-                                                             answered with the clock advanced
-GET    /_admin/clock/steps, DELETE                           pending steps, clear them
-PUT    /_admin/casing                                        {"casing": "camel"|"pascal"}
-PUT    /_admin/app-groups/{app}                              create an empty app group
-PUT    /_admin/app-groups/{app}/functions/{fn}/instances/{i} instance fields: create or merge
-PATCH  /_admin/app-groups/{app}/functions/{fn}/instances/{i} instance fields: existing only
-POST   .../instances/{i}/tasks                               {"count", "status", "startTime",
-                                                             "intervalS", "durationS", "metrics",
-                                                             "errors"} -> {"first", "last"}
-POST   .../instances/{i}/training                            {"durationS", "outcome", "metrics",
-                                                             "errors", "runId"} -> {"generation"}
-POST   /_admin/access-keys                                   {"accessKeyId", "accessKeySecret",
-                                                             "securityToken"?, "expiration"?,
-                                                             "actions"?}
-GET    /_admin/faults, POST /_admin/faults, DELETE           list, add (FaultSpec fields in
-                                                             camelCase) -> {"id"}, clear
-GET    /_admin/requests?limit=N&headers=1, DELETE            the request log, clear it
-GET    /_admin/counts                                        request counts and state sizes
-DELETE /_admin/nonces                                        forget seen signature nonces
-===========================================================  =============================
-
-Path segments are percent-encoded like the API's. Errors answer
-``{"error": message}`` (and ``"problems"`` for state validation).
+    GET health, counts | GET, PUT state[?secrets=1] | GET clock | POST clock/advance
+    GET, POST, DELETE clock/steps, faults | GET, PUT casing | POST access-keys
+    GET, DELETE requests[?limit=N&headers=1] | DELETE nonces | PUT app-groups/APP
+    PUT, PATCH app-groups/APP/functions/FN/instances/I[/tasks (POST) | /training (POST)]
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qsl, unquote
 
-from .core import Backend, decode_json
+from .clock import ClockStep
 from .faults import FaultSpec
-from .responses import CASINGS
-from .state import ConflictError, OpenSearchError
-from .state_file import StateFileError, dump_state, parse_instance_update, parse_state, parse_time
+from .schema import SECONDS, Check, InvalidInput, Reader, dump, parse, read_json
+from .state import AccessKey, Instance, OpenSearchError, StsToken, TaskBatch, Training
+from .state_file import dump_state, parse_state
 
-Answer = tuple[int, Any]
+if TYPE_CHECKING:
+    from .server import EmulatorServer
+
+TOKEN_ENV = "OPENSEARCH_FN_EMULATOR_ADMIN_TOKEN"  # noqa: S105 (a variable name)
+MIN_TOKEN_LENGTH = 16
+CASINGS = ("camel", "pascal")
 
 
-class AdminError(Exception):
-    def __init__(self, status: int, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.problems = problems
+@dataclass
+class Advance:
+    seconds: Annotated[float, SECONDS]
+
+
+@dataclass
+class CasingChoice:
+    casing: Annotated[str, Check(choices=CASINGS)]
+
+
+def check_token(token: str) -> str:
+    """The token as given by a harness; ValueError when it is too easy to guess."""
+    if len(token) < MIN_TOKEN_LENGTH or not token.isprintable() or " " in token:
+        wanted = f"at least {MIN_TOKEN_LENGTH} printable characters without spaces"
+        raise ValueError(f"the admin token must be {wanted}")
+    return token
+
+
+def is_loopback_address(host: str) -> bool:
+    try:
+        addr = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped.is_loopback
+    return addr.is_loopback
+
+
+def is_loopback_host_header(value: str) -> bool:
+    """``localhost``, ``127.0.0.1:PORT``, ``[::1]:PORT``: names only this machine answers to."""
+    host = value.strip().lower()
+    if host.startswith("["):
+        name, closed, rest = host[1:].partition("]")
+        if not closed or (rest and not (rest.startswith(":") and rest[1:].isdecimal())):
+            return False
+        return is_loopback_address(name)
+    name, _, port = host.partition(":")
+    if port and not port.isdecimal():
+        return False
+    name = name.rstrip(".")
+    return name == "localhost" or name.endswith(".localhost") or is_loopback_address(name)
+
+
+def refusal(
+    token: str, peer: str, method: str, headers: dict[str, list[str]], body: bytes
+) -> tuple[int, str] | None:
+    """(status, why) this admin request from ``peer`` (an IP address) is refused, or None."""
+    if not is_loopback_address(peer):
+        return 403, "the admin API is loopback only"
+    hosts = headers.get("host", [])
+    if len(hosts) != 1 or not is_loopback_host_header(hosts[0]):
+        return 403, "the admin API answers only loopback Host names"
+    sent = (headers.get("authorization") or [""])[0]
+    if not sent.startswith("Bearer ") or not hmac.compare_digest(
+        sent[7:].strip().encode("utf-8", "replace"), token.encode("utf-8")
+    ):
+        return 401, "the admin API needs 'Authorization: Bearer TOKEN' with this run's admin token"
+    # Browsers send text/plain and form bodies cross-origin without a preflight.
+    types = headers.get("content-type", [])
+    is_json = len(types) == 1 and types[0].split(";", 1)[0].strip().lower() == "application/json"
+    if (body or method in ("POST", "PUT", "PATCH")) and not is_json:
+        return 415, "admin request bodies must be sent as application/json"
+    return None
 
 
 def handle_admin(
-    backend: Backend, method: str, raw_path: str, raw_query: str, body: bytes
-) -> Answer:
+    emulator: EmulatorServer, method: str, raw_path: str, raw_query: str, body: bytes
+) -> tuple[int, Any]:
+    """(status, JSON answer) of an admin request that passed ``refusal``."""
     parts = [unquote(p, errors="replace") for p in raw_path.split("/")[2:] if p != ""]
     query = dict(parse_qsl(raw_query, keep_blank_values=True))
     try:
-        try:
-            data = decode_json(body)
-        except ValueError as exc:
-            raise AdminError(400, f"the body is not JSON ({exc})") from None
-        return _dispatch(backend, method, parts, query, data)
-    except AdminError as exc:
-        payload: dict[str, Any] = {"error": str(exc)}
-        if exc.problems:
-            payload["problems"] = exc.problems
-        return exc.status, payload
-    except StateFileError as exc:
+        data = read_json(body) if body.strip() else {}
+        return 200, _route(emulator, method, parts, query, data)
+    except InvalidInput as exc:
         return 400, {"error": str(exc), "problems": exc.problems}
-    except OpenSearchError as exc:
+    except OpenSearchError as exc:  # conflicts and unknown routes too
         return exc.status, {"error": exc.message, "code": exc.code}
-    except ConflictError as exc:
-        return 409, {"error": str(exc)}
     except (ValueError, OverflowError) as exc:
         return 400, {"error": str(exc)}
 
 
-def _dispatch(
-    backend: Backend, method: str, parts: list[str], query: dict[str, str], data: Any
-) -> Answer:
-    state = backend.state
-    head = parts[0] if parts else ""
-    key = (method, head, len(parts))
-    if key == ("GET", "health", 1):
-        return 200, {"ok": True}
-    if key == ("GET", "state", 1):
-        dumped = dump_state(state)
-        return 200, dumped if _flag(query, "secrets") else without_secrets(dumped)
-    if key == ("PUT", "state", 1):
-        # Everything is replaced, the clock offset too (0 when the body has none).
-        state.replace_with(parse_state(data, "(request body)", state.clock.fresh()))
-        return 200, state.counts()
-    if key == ("GET", "clock", 1):
-        return 200, _clock(backend)
-    if key == ("POST", "clock", 2) and parts[1] == "advance":
-        state.advance_clock(_number(_obj(data), "seconds", low=0.0))
-        return 200, _clock(backend)
-    if head == "clock" and len(parts) == 2 and parts[1] == "steps":
-        return _clock_steps(backend, method, data)
-    if key == ("PUT", "casing", 1):
-        casing = _obj(data).get("casing")
-        if casing not in CASINGS:
-            raise AdminError(400, f"casing must be one of {', '.join(CASINGS)}")
-        backend.casing = casing
-        return 200, {"casing": casing}
-    if key == ("GET", "casing", 1):
-        return 200, {"casing": backend.casing}
-    if head == "app-groups":
-        return _app_groups(backend, method, parts, data)
-    if key == ("POST", "access-keys", 1):
-        return _access_key(backend, _obj(data))
-    if head == "faults" and len(parts) == 1:
-        return _faults(backend, method, data)
-    if head == "requests" and len(parts) == 1 and method in ("GET", "DELETE"):
-        if method == "DELETE":
-            backend.log.clear()
-            return 200, {"cleared": True}
-        limit = int(query["limit"]) if query.get("limit", "").isdecimal() else None
-        with_headers = _flag(query, "headers")
-        return 200, [e.to_json(headers=with_headers) for e in backend.log.entries(limit)]
-    if key == ("GET", "counts", 1):
-        nonces = len(backend.verifier.nonces)
-        return 200, {"requests": backend.log.counts(), "state": state.counts(), "nonces": nonces}
-    if key == ("DELETE", "nonces", 1):
-        backend.verifier.nonces.clear()
-        return 200, {"cleared": True}
-    raise AdminError(404, f"no admin route {method} /_admin/{'/'.join(parts)}")
-
-
-def _clock_steps(backend: Backend, method: str, data: Any) -> Answer:
-    steps = backend.clock_steps
-    if method == "GET":
-        return 200, steps.list()
-    if method == "DELETE":
-        steps.clear()
-        return 200, {"cleared": True}
-    if method != "POST":
-        raise AdminError(405, "clock/steps: GET, POST or DELETE")
-    body = _obj(data)
-    unknown = sorted(set(body) - {"seconds", "atRequest", "action"})
-    if unknown:
-        raise AdminError(400, f"unknown clock step fields: {', '.join(unknown)}")
-    at_request = body.get("atRequest")
-    if isinstance(at_request, bool) or not isinstance(at_request, int) or at_request < 1:
-        raise AdminError(400, "atRequest must be an integer >= 1")
-    action = body.get("action")
-    if action is not None and not isinstance(action, str):
-        raise AdminError(400, "action must be a string")
-    step_id = steps.add(_number(body, "seconds", low=0.0), at_request, action)
-    return 200, {"id": step_id}
-
-
-def _flag(query: dict[str, str], name: str) -> bool:
-    return query.get(name, "") in ("1", "true", "yes")
-
-
-def without_secrets(dumped: dict[str, Any]) -> dict[str, Any]:
-    """The dumped state with key secrets and STS tokens left out (ids stay, to show
-    which credentials exist); such a state cannot be loaded back."""
-    keys = [
-        {k: v for k, v in entry.items() if k != "accessKeySecret"}
-        for entry in dumped.get("accessKeys", [])
-    ]
-    tokens = [
-        {k: v for k, v in entry.items() if k not in ("accessKeySecret", "securityToken")}
-        for entry in dumped.get("stsTokens", [])
-    ]
-    return {**dumped, "accessKeys": keys, "stsTokens": tokens}
-
-
-def _clock(backend: Backend) -> dict[str, int]:
-    return {"nowMs": backend.state.now_ms(), "offsetMs": backend.state.clock.offset_ms}
-
-
-def _obj(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise AdminError(400, "the body must be a JSON object")
-    return data
-
-
-# Clock steps and durations beyond a century are mistakes, and would overflow epoch-ms math.
-MAX_SECONDS = 100 * 365 * 24 * 3600
-
-
-def _number(data: dict[str, Any], name: str, *, low: float, default: float | None = None) -> float:
-    value = data.get(name, default)
-    if (
-        not isinstance(value, int | float)
-        or isinstance(value, bool)
-        or not _finite(value)
-        or not low <= value <= MAX_SECONDS
-    ):
-        raise AdminError(
-            400, f"{name} must be a number from {low} to {MAX_SECONDS}, got {_short(value)}"
-        )
-    return float(value)
-
-
-def _finite(value: float) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _app_groups(backend: Backend, method: str, parts: list[str], data: Any) -> Answer:
-    state = backend.state
-    if len(parts) == 2 and method == "PUT":
-        state.add_app_group(parts[1])
-        return 200, {"appGroup": parts[1]}
-    shape_ok = len(parts) >= 6 and parts[2] == "functions" and parts[4] == "instances"
-    if not shape_ok:
-        raise AdminError(
-            404, "expected /_admin/app-groups/{app}/functions/{fn}/instances/{instance}"
-        )
-    app, function, name = parts[1], parts[3], parts[5]
-    rest = parts[6:]
-    body = _obj(data)
-    if not rest and method in ("PUT", "PATCH"):
-        fields = parse_instance_update(body, state.now_ms())
-        if method == "PUT":
-            state.upsert_instance(app, function, name, fields)
-        else:
-            state.set_instance_fields(app, function, name, fields)
-        return 200, state.get_instance(app, function, name)
-    if rest == ["tasks"] and method == "POST":
-        first, last = _add_tasks(backend, app, function, name, body)
-        return 200, {"first": first, "last": last}
-    if rest == ["training"] and method == "POST":
-        generation = state.start_task(
-            app,
-            function,
-            name,
-            round(_number(body, "durationS", low=0.001) * 1000),
-            outcome=str(body.get("outcome", "success")),
-            metrics=_json_obj(body, "metrics"),
-            errors=_json_list(body, "errors"),
-            run_id=str(body.get("runId", "")),
-        )
-        return 200, {"generation": generation}
-    raise AdminError(404, f"no admin route {method} for an instance's {'/'.join(rest) or 'fields'}")
-
-
-def _add_tasks(
-    backend: Backend, app: str, function: str, name: str, body: dict[str, Any]
-) -> tuple[int, int]:
-    state = backend.state
-    count = body.get("count", 1)
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1_000_000:
-        raise AdminError(400, "count must be an integer between 1 and 1000000")
-    start = None
-    if body.get("startTime") is not None:
-        start = parse_time(body["startTime"], state.now_ms())
-        if start is None:
-            raise AdminError(400, "startTime must be epoch ms, ISO 8601 or now[+-]N[smhd]")
-    interval = body.get("intervalS")
-    return state.add_tasks(
-        app,
-        function,
-        name,
-        count,
-        status=str(body.get("status", "success")),
-        start_ms=start,
-        interval_ms=None
-        if interval is None
-        else round(_number(body, "intervalS", low=0.001) * 1000),
-        duration_ms=round(_number(body, "durationS", low=0.0, default=600) * 1000),
-        metrics=_json_obj(body, "metrics"),
-        errors=_json_list(body, "errors"),
-    )
-
-
-def _json_obj(body: dict[str, Any], name: str) -> dict[str, Any]:
-    value = body.get(name) or {}
-    if not isinstance(value, dict) or "errors" in value:
-        raise AdminError(400, f"{name} must be an object (errors go in 'errors')")
-    return value
-
-
-def _json_list(body: dict[str, Any], name: str) -> list[Any]:
-    value = body.get(name) or []
-    if not isinstance(value, list):
-        raise AdminError(400, f"{name} must be a list")
-    return value
-
-
-def _access_key(backend: Backend, body: dict[str, Any]) -> Answer:
-    if body.get("securityToken"):
-        names = ("securityToken", "accessKeyId", "accessKeySecret", "expiration", "actions")
-        entry = {k: body[k] for k in names if k in body}
-        parsed = parse_state({"stsTokens": [entry]}, "(request body)")
-        for token in parsed.sts_tokens.values():
-            backend.state.add_sts_token(token)
-    else:
-        entry = {k: body[k] for k in ("accessKeyId", "accessKeySecret", "actions") if k in body}
-        parsed = parse_state({"accessKeys": [entry]}, "(request body)")
-        for key in parsed.access_keys.values():
-            backend.state.add_access_key(key)
-    return 200, {"accessKeyId": body.get("accessKeyId")}
-
-
-_FAULT_FIELDS = {
-    "kind": "kind",
-    "count": "count",
-    "rate": "rate",
-    "status": "status",
-    "code": "code",
-    "latencyMs": "latency_ms",
-    "retryAfterMs": "retry_after_ms",
-    "action": "action",
-    "seed": "seed",
-}
-
-
-def _faults(backend: Backend, method: str, data: Any) -> Answer:
-    if method == "GET":
-        return 200, backend.faults.list()
-    if method == "DELETE":
-        backend.faults.clear()
-        return 200, {"cleared": True}
-    if method != "POST":
-        raise AdminError(405, "faults: GET, POST or DELETE")
-    body = _obj(data)
-    unknown = sorted(set(body) - set(_FAULT_FIELDS))
-    if unknown:
-        raise AdminError(400, f"unknown fault fields: {', '.join(unknown)}")
-    fields = {_FAULT_FIELDS[k]: v for k, v in body.items()}
-    types = {"count": int, "status": int, "latency_ms": int, "retry_after_ms": int, "seed": int}
-    for name, kind in types.items():
-        value = fields.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
-            raise AdminError(400, f"{name} must be an integer")
-    rate = fields.get("rate")
-    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)):
-        raise AdminError(400, "rate must be a number")
-    for name in ("kind", "code", "action"):
-        if fields.get(name) is not None and not isinstance(fields[name], str):
-            raise AdminError(400, f"{name} must be a string")
-    fault_id = backend.faults.add(FaultSpec(**fields))
-    return 200, {"id": fault_id}
+def _route(
+    emu: EmulatorServer, method: str, parts: list[str], query: dict[str, str], data: Any
+) -> Any:
+    state, now = emu.state, emu.state.now_ms()
+    match method, parts:
+        case "GET", ["health"]:
+            return {"ok": True}
+        case "GET", ["state"]:
+            return dump_state(state, secrets=query.get("secrets") in ("1", "true", "yes"))
+        case "PUT", ["state"]:  # everything, the clock offset too (0 when not given)
+            state.replace_with(parse_state(data, "(request body)", state.clock.fresh()))
+            return state.counts()
+        case "POST", ["clock", "advance"]:
+            state.advance_clock(parse(Advance, data, now).seconds)
+            return {"nowMs": state.now_ms(), "offsetMs": state.clock.offset_ms}
+        case "GET", ["clock"]:
+            return {"nowMs": now, "offsetMs": state.clock.offset_ms}
+        case "GET", ["clock", "steps"]:
+            return dump(emu.clock_steps.list())
+        case "POST", ["clock", "steps"]:
+            return {"id": emu.clock_steps.add(parse(ClockStep, data, now))}
+        case "GET", ["casing"]:
+            return {"casing": emu.casing}
+        case "PUT", ["casing"]:
+            emu.casing = parse(CasingChoice, data, now).casing
+            return {"casing": emu.casing}
+        case "POST", ["access-keys"]:
+            secured = isinstance(data, dict) and data.get("securityToken")
+            record: type[AccessKey | StsToken] = StsToken if secured else AccessKey
+            state.add_credential(key := parse(record, data, now))
+            return {"accessKeyId": key.access_key_id}
+        case "GET", ["faults"]:
+            return emu.faults.list()
+        case "POST", ["faults"]:
+            return {"id": emu.faults.add(parse(FaultSpec, data, now))}
+        case "GET", ["requests"]:
+            limit = query.get("limit", "")
+            entries = emu.log.entries(int(limit) if limit.isdecimal() else None)
+            headers = query.get("headers") in ("1", "true", "yes")
+            return [e.to_json(headers=headers) for e in entries]
+        case "GET", ["counts"]:
+            nonces = len(emu.verifier.nonces)
+            return {"requests": emu.log.counts(), "state": state.counts(), "nonces": nonces}
+        case "DELETE", ["clock", "steps"] | ["faults"] | ["requests"] | ["nonces"]:
+            kept: dict[str, Any] = {"clock/steps": emu.clock_steps, "faults": emu.faults}
+            kept |= {"requests": emu.log, "nonces": emu.verifier.nonces}
+            kept["/".join(parts)].clear()
+            return {"cleared": True}
+        case "PUT", ["app-groups", app]:
+            state.add_app_group(app)
+            return {"appGroup": app}
+        case "PUT" | "PATCH", ["app-groups", app, "functions", fn, "instances", name]:
+            read = Reader(now)
+            fields = read.fields(Instance, data, "", partial=True)
+            if fields is None:
+                raise InvalidInput("request body", read.problems)
+            state.upsert_instance(app, fn, name, fields, create=method == "PUT")
+            return state.get_instance(app, fn, name)
+        case "POST", ["app-groups", app, "functions", fn, "instances", name, "tasks"]:
+            first, last = state.add_tasks(app, fn, name, parse(TaskBatch, data, now))
+            return {"first": first, "last": last}
+        case "POST", ["app-groups", app, "functions", fn, "instances", name, "training"]:
+            return {"generation": state.start_task(app, fn, name, parse(Training, data, now))}
+    message = f"no admin route {method} /_admin/{'/'.join(parts)}"
+    raise OpenSearchError("NoSuchRoute", message, 404)

@@ -1,79 +1,165 @@
-"""The HTTP layer: routes, the OpenSearch operations, faults and the request log.
+"""HTTP: the three read operations behind the gateway's checks, and the admin API.
 
-Order for an API request, as a gateway in front of the service would do it:
-route -> injected faults -> signature -> RAM -> the operation. Admin requests
-(``/_admin/...``) skip all of that and are not logged; they pass ``admin_guard``
-(loopback peer and Host, token, JSON) before ``admin_api``.
+An API request goes as through the gateway: route -> clock steps -> faults -> signature
+-> RAM -> the operation (camelCase or PascalCase; gateway errors always PascalCase), and
+is logged, secrets redacted. ``/_admin`` requests pass ``admin_api.refusal`` instead.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import json
 import logging
+import re
 import socket
 import sys
 import threading
 import time
+import uuid
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
-from . import admin_guard, responses
-from .admin_api import handle_admin
-from .core import Backend
-from .faults import POST_KINDS, Decision, FaultSpec, LogEntry
-from .operations import Route, route, run_operation
-from .responses import Response
-from .state import OpenSearchError
+from .admin_api import handle_admin, refusal
+from .faults import POST_KINDS, FaultSpec, LogEntry
+from .schema import MAX_STATE_BYTES, short
+from .state import TASK_STATUSES, EmulatorState, OpenSearchError
 from .verify import AuthError, Verified, WireRequest, query_pairs
 
+if TYPE_CHECKING:
+    from .server import EmulatorServer
+
 log = logging.getLogger(__name__)
-MAX_BODY = 64 * 1024 * 1024
+FAULT_MESSAGES = {
+    "throttle": "Request was denied due to user flow control.",
+    "error": "The request processing has failed due to some unknown error, exception or failure.",
+}
+_LEFT_OUT = {"simple": ("createParameters", "cron", "task"), "normal": ("task",), "detail": ()}
+MAX_INT_CHARS = 20  # a signed 64-bit integer with its sign
+_API = re.compile(
+    r"/v4/openapi/app-groups/([^/]+)/functions/([^/]+)/instances/([^/]+)(/tasks(?:/([^/]+))?)?"
+)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    code: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    length: int | None = None  # a Content-Length to claim instead of the body's (truncated)
+
+
+def pascalize(value: Any) -> Any:
+    """``requestId`` -> ``RequestId`` at every depth (extendInfo is a string: untouched)."""
+    if isinstance(value, dict):
+        return {k[:1].upper() + k[1:]: pascalize(v) for k, v in value.items()}
+    return [pascalize(v) for v in value] if isinstance(value, list) else value
+
+
+def json_response(status: int, payload: Any, request_id: str = "", code: str = "") -> Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(status, body, code, [("x-acs-request-id", request_id)] if request_id else [])
+
+
+def gateway_error(
+    code: str, message: str, status: int, rid: str, host: str, retry_after_ms: int | None = None
+) -> Response:
+    """An error of the API gateway in front of the service: always PascalCase."""
+    recommend = f"https://api.aliyun.com/troubleshoot?q={code}&product=OpenSearch&requestId={rid}"
+    payload = {"RequestId": rid, "HostId": host, "Code": code, "Message": message}
+    response = json_response(status, {**payload, "Recommend": recommend}, rid, code)
+    if retry_after_ms is not None:
+        response.headers.append(("x-acs-retry-after", str(retry_after_ms)))
+    return response
+
+
+@dataclass(frozen=True)
+class Route:
+    action: str
+    names: tuple[str, str, str]  # app group, function, instance (percent-decoded)
+    generation: str = ""
+
+
+def route(method: str, raw_path: str) -> Route | None:
+    match = _API.fullmatch(raw_path)
+    if match is None or method != "GET":
+        return None
+    app, function, instance, tasks, generation = (
+        unquote(g or "", errors="replace") for g in match.groups()
+    )
+    action = "ListFunctionTasks" if not generation else "GetFunctionTask"
+    return Route(action if tasks else "GetFunctionInstance", (app, function, instance), generation)
+
+
+def _bad(message: str) -> OpenSearchError:
+    return OpenSearchError("InvalidParameter", message, 400)
+
+
+def _int_param(params: dict[str, str], name: str, default: int | None, low: int) -> int | None:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if len(raw.strip()) > MAX_INT_CHARS:
+        message = f"an integer of at most {MAX_INT_CHARS} characters, got {short(raw)}"
+        raise _bad(f"{name} must be {message}")
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise _bad(f"{name} must be an integer, got {short(raw)}") from None
+    if value < low:
+        raise _bad(f"{name} must be at least {low}, got {value}")
+    return value
+
+
+def run_operation(state: EmulatorState, r: Route, params: dict[str, str]) -> dict[str, Any]:
+    """The answer's ``result`` (and ``totalCount``); raises OpenSearchError."""
+    if r.action == "GetFunctionInstance":
+        output = params.get("output", "normal")
+        if output not in _LEFT_OUT:
+            raise _bad(f"output must be one of {', '.join(_LEFT_OUT)}, got {output!r}")
+        shown = state.get_instance(*r.names)
+        return {"result": {k: v for k, v in shown.items() if k not in _LEFT_OUT[output]}}
+    if r.action == "GetFunctionTask":
+        return {"result": state.get_task(*r.names, r.generation)}
+    status = params.get("status")
+    if status is not None and status not in TASK_STATUSES:
+        raise _bad(f"status must be one of {', '.join(TASK_STATUSES)}, got {status!r}")
+    after, before = (_int_param(params, name, None, 0) for name in ("startTime", "endTime"))
+    number, size = (_int_param(params, name, 1, 1) or 1 for name in ("pageNumber", "pageSize"))
+    with state.instance(*r.names) as (inst, now):
+        found = inst.tasks.query(status, after, before)
+        first = (number - 1) * size
+        page = [t.to_wire(inst.function_name, now) for t in found[first : first + size]]
+        return {"totalCount": len(found), "result": page}
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
     """A threading server that can close its keep-alive connections on stop."""
 
     daemon_threads = True
-    # Bursts of 50+ clients connecting at once must not be refused.
-    request_queue_size = 1024
+    request_queue_size = 1024  # bursts of 50+ clients connecting at once are queued
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], backend: Backend, *, ipv6: bool = False) -> None:
-        self.backend = backend
-        self.address_family = socket.AF_INET6 if ipv6 else socket.AF_INET
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
+    def __init__(self, emulator: EmulatorServer, address: tuple[str, int]) -> None:
+        self.emulator = emulator
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
         super().__init__(address, EmulatorHandler)
-
-    def track(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(conn)
-
-    def untrack(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(conn)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that hang up mid-request are normal under load and fault tests.
-        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            return
-        log.exception("emulator: error while serving %s", client_address)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            conns = list(self._connections)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            log.exception("emulator: error while serving %s", client_address)
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "opensearch-emulator"
     sys_version = ""
-    # Idle keep-alive connections are closed after this many seconds.
-    timeout = 120
+    timeout = 120  # idle keep-alive connections are closed after this many seconds
     server: EmulatorHTTPServer
 
     def setup(self) -> None:
@@ -82,67 +168,30 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         # ACKs add ~40 ms to every keep-alive request.
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection)
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.untrack(self.connection)
+            with self.server.connections_lock:
+                self.server.connections.discard(self.connection)
 
     def version_string(self) -> str:
         return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The request log replaces stderr access lines.
-        return
+        return  # the request log replaces stderr access lines
 
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    # -- plumbing ----------------------------------------------------------
-
-    def _headers(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for name, value in self.headers.items():
-            out.setdefault(name.lower(), []).append(value)
-        return out
-
-    def _read_body(self) -> bytes | None:
-        if self.headers.get("transfer-encoding"):
-            return None
-        length_text = self.headers.get("content-length", "0")
-        try:
-            length = int(length_text)
-        except ValueError:
-            return None
-        if not 0 <= length <= MAX_BODY:
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _send(
-        self, response: Response, *, declared: int | None = None, cut_to: int | None = None
-    ) -> None:
-        body = response.body if cut_to is None else response.body[:cut_to]
+    def _send(self, response: Response) -> None:
+        body, length = response.body, response.length
         self.send_response(response.status)
-        self.send_header("Content-Type", responses.JSON_TYPE)
-        self.send_header("Content-Length", str(len(body) if declared is None else declared))
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(body) if length is None else length))
         for name, value in response.headers:
             self.send_header(name, value)
-        if declared is not None:
-            self.close_connection = True
+        self.close_connection = self.close_connection or length is not None
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
@@ -150,182 +199,129 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         started = time.perf_counter()
         raw_path, _, raw_query = self.path.partition("?")
-        body = self._read_body()
-        if body is None:
+        length = self.headers.get("content-length", "0")
+        if self.headers.get("transfer-encoding") or not (
+            length.isascii() and length.isdecimal() and int(length) <= MAX_STATE_BYTES
+        ):
             self.close_connection = True
-            rid = responses.new_request_id()
             message = "a request body needs a valid Content-Length (no chunked encoding)"
-            self._send(responses.gateway_error("InvalidParameter", message, 400, rid, self._host()))
+            self._send(gateway_error("InvalidParameter", message, 400, new_id(), self._host()))
             return
+        body = self.rfile.read(int(length)) if int(length) else b""
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
         try:
             if raw_path == "/_admin" or raw_path.startswith("/_admin/"):
-                self._handle_admin(raw_path, raw_query, body)
-                return
-            self._handle_api(started, raw_path, raw_query, body)
+                self._admin(raw_path, raw_query, headers, body)
+            else:
+                self._api(started, WireRequest(self.command, raw_path, raw_query, headers, body))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def _handle_admin(self, raw_path: str, raw_query: str, body: bytes) -> None:
-        backend = self.server.backend
-        refused = admin_guard.refusal(
-            token=backend.admin_token,
-            peer=self.client_address[0],
-            method=self.command,
-            headers=self._headers(),
-            body=body,
-        )
-        if refused is not None:
-            self._send(responses.json_response(refused.status, {"error": refused.message}, ""))
-            return
-        try:
-            status, payload = handle_admin(backend, self.command, raw_path, raw_query, body)
-        except Exception:
-            # A bug here must answer, not drop the connection.
-            log.exception("emulator: unexpected error in the admin API")
-            self.close_connection = True
-            status, payload = 500, {"error": "the admin request failed; see the emulator's log"}
-        self._send(responses.json_response(status, payload, ""))
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
     def _host(self) -> str:
         return self.headers.get("host") or "opensearch.aliyuncs.com"
 
-    def _handle_api(self, started: float, raw_path: str, raw_query: str, body: bytes) -> None:
-        backend = self.server.backend
-        headers = self._headers()
-        wire = WireRequest(self.command, raw_path, raw_query, headers, body)
-        found = route(self.command, raw_path)
+    def _admin(self, path: str, query: str, headers: dict[str, list[str]], body: bytes) -> None:
+        emu = self.server.emulator
+        refused = refusal(emu.admin_token, self.client_address[0], self.command, headers, body)
+        if refused is not None:
+            self._send(json_response(refused[0], {"error": refused[1]}))
+            return
+        try:
+            status, payload = handle_admin(emu, self.command, path, query, body)
+        except Exception:
+            log.exception("emulator: unexpected error in the admin API")  # answer, not drop
+            self.close_connection = True
+            status, payload = 500, {"error": "the admin request failed; see the emulator's log"}
+        self._send(json_response(status, payload))
+
+    def _api(self, started: float, wire: WireRequest) -> None:
+        emu, rid, host = self.server.emulator, new_id(), self._host()
+        found = route(self.command, wire.path)
         action = found.action if found is not None else wire.header("x-acs-action")
-        step = backend.clock_steps.due(action)
-        if step:
-            backend.state.advance_clock(step)
-        decision = backend.faults.decide(action)
-        if decision.latency_ms:
-            time.sleep(decision.latency_ms / 1000)
+        if step := emu.clock_steps.due(action):
+            emu.state.advance_clock(step)
+        latency_ms, fault, label = emu.faults.decide(action)
+        if latency_ms:
+            time.sleep(latency_ms / 1000)
         verified: Verified | None = None
-        fault = decision.fault
-        declared: int | None = None
-        cut_to: int | None = None
-        rid = responses.new_request_id()
         try:
             if fault is not None and fault.kind == "drop":
-                self.close_connection = True
-                self._record(started, wire, action, None, 0, "", decision)
-                return
-            if fault is not None and fault.kind in ("throttle", "error"):
-                response = _fault_error(fault, rid, self._host())
+                response = Response(0, b"")
+            elif fault is not None and fault.kind in ("throttle", "error"):
+                message = FAULT_MESSAGES[fault.kind]
+                status, code = fault.status or 500, fault.code or ""
+                response = gateway_error(code, message, status, rid, host, fault.retry_after_ms)
             else:
-                response, verified = self._respond(backend, wire, found, rid, started)
+                response, verified = self._respond(wire, found, rid, started)
                 if fault is not None and fault.kind in POST_KINDS:
-                    response, declared, cut_to = _mangle(fault, response)
-            # Logged before answering, so a client that got its answer finds the entry.
-            self._record(started, wire, action, verified, response.status, response.code, decision)
-            self._send(response, declared=declared, cut_to=cut_to)
-        except (BrokenPipeError, ConnectionResetError):
-            raise
+                    response = _mangle(fault, response)
         except Exception:
-            # A bug here must not kill the connection thread silently.
-            log.exception("emulator: unexpected error")
+            log.exception("emulator: unexpected error")  # a bug must not kill the thread silently
             self.close_connection = True
             message = "The request processing has failed due to some unknown error."
-            self._record(started, wire, action, verified, 500, "InternalError", decision)
-            self._send(responses.gateway_error("InternalError", message, 500, rid, self._host()))
+            response = gateway_error("InternalError", message, 500, rid, host)
+        # Logged before answering, so a client that got its answer finds the entry.
+        auth = wire.header("authorization") or ""
+        scheme = "v3" if auth.startswith("ACS3-") else "roa" if auth.startswith("acs ") else "none"
+        entry = LogEntry(
+            time.time(), wire.method, wire.path, wire.query, action,
+            verified.scheme if verified is not None else scheme,
+            verified.access_key_id if verified is not None else None,
+            wire.header("x-acs-security-token") is not None, response.status, response.code,
+            label, round((time.perf_counter() - started) * 1000, 3),
+            tuple((k, v) for k, vs in wire.headers.items() for v in vs),
+        )  # fmt: skip
+        emu.log.add(entry, emu.redactor())
+        if response.status:
+            self._send(response)
+        self.close_connection = self.close_connection or not response.status
 
     def _respond(
-        self, backend: Backend, wire: WireRequest, found: Route | None, rid: str, started: float
+        self, wire: WireRequest, found: Route | None, rid: str, started: float
     ) -> tuple[Response, Verified | None]:
-        host = self._host()
+        emu, host = self.server.emulator, self._host()
         if found is None:
-            message = (
-                "Specified api is not found, please check your url and method "
-                f"({self.command} {wire.path})."
-            )
-            return responses.gateway_error("InvalidAction.NotFound", message, 404, rid, host), None
+            message = "Specified api is not found, please check your url and method "
+            message += f"({self.command} {wire.path})."
+            return gateway_error("InvalidAction.NotFound", message, 404, rid, host), None
         try:
-            verified = backend.verifier.verify(wire, found.action)
+            verified = emu.verifier.verify(wire, found.action)
         except AuthError as exc:
             # Messages quote what the client sent (the ROA string to sign): no secret in them.
-            message = backend.redactor()(exc.message)
-            return responses.gateway_error(exc.code, message, exc.status, rid, host), None
+            message = emu.redactor()(exc.message)
+            return gateway_error(exc.code, message, exc.status, rid, host), None
         if verified.actions is not None and found.action not in verified.actions:
-            message = (
-                f"You are not authorized to do this action ({found.action}). "
-                "You should be authorized by RAM."
-            )
-            return responses.gateway_error("Forbidden.RAM", message, 403, rid, host), verified
-        casing = backend.casing
+            message = f"You are not authorized to do this action ({found.action}). "
+            message += "You should be authorized by RAM."
+            return gateway_error("Forbidden.RAM", message, 403, rid, host), verified
         try:
-            params = dict(query_pairs(wire.query))
-            result, total = run_operation(backend.state, found, params)
+            answer = run_operation(emu.state, found, dict(query_pairs(wire.query)))
         except OpenSearchError as exc:
-            return responses.service_error(exc.code, exc.message, exc.status, rid, casing), verified
+            error = {"requestId": rid, "httpCode": exc.status, "code": exc.code}
+            return self._service({**error, "message": exc.message}, exc.code), verified
         latency = int((time.perf_counter() - started) * 1000)
-        return responses.success(result, rid, latency, casing, total), verified
+        head = {"status": "OK", "requestId": rid, "httpCode": 200, "code": "", "message": ""}
+        return self._service({**head, "latency": latency, **answer}), verified
 
-    def _record(
-        self,
-        started: float,
-        wire: WireRequest,
-        action: str | None,
-        verified: Verified | None,
-        status: int,
-        code: str,
-        decision: Decision,
-    ) -> None:
-        fault = decision.fault.kind if decision.fault is not None else None
-        if fault is None and decision.names:
-            fault = "latency"
-        self.server.backend.log.add(
-            LogEntry(
-                time=time.time(),
-                method=wire.method,
-                path=wire.path,
-                query=wire.query,
-                action=action,
-                scheme=verified.scheme if verified is not None else _scheme(wire),
-                access_key_id=verified.access_key_id if verified is not None else None,
-                token=wire.header("x-acs-security-token") is not None,
-                status=status,
-                code=code,
-                fault=fault,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                headers=tuple((k, v) for k, vs in wire.headers.items() for v in vs),
-            ),
-            self.server.backend.redactor(),
-        )
+    def _service(self, payload: dict[str, Any], code: str = "") -> Response:
+        """An answer of the service itself, in the casing asked for."""
+        pascal = self.server.emulator.casing == "pascal"
+        body = pascalize(payload) if pascal else payload
+        return json_response(payload["httpCode"], body, payload["requestId"], code)
 
 
-def _scheme(wire: WireRequest) -> str:
-    auth = wire.header("authorization") or ""
-    if auth.startswith("ACS3-"):
-        return "v3"
-    if auth.startswith("acs "):
-        return "roa"
-    return "none"
+def new_id() -> str:
+    return str(uuid.uuid4()).upper()  # the service's samples show upper-case UUIDs
 
 
-def _fault_error(fault: FaultSpec, rid: str, host: str) -> Response:
-    status = fault.status or 500
-    code = fault.code or "InternalError"
-    if fault.kind == "throttle":
-        message = "Request was denied due to user flow control."
-    else:
-        message = (
-            "The request processing has failed due to some unknown error, exception or failure."
-        )
-    return responses.gateway_error(code, message, status, rid, host, fault.retry_after_ms)
-
-
-def _mangle(fault: FaultSpec, response: Response) -> tuple[Response, int | None, int | None]:
-    """(response, declared Content-Length, bytes actually sent) for body faults."""
+def _mangle(fault: FaultSpec, response: Response) -> Response:
+    """The answer with a body fault: malformed, truncated or cut."""
     if fault.kind == "malformed":
         body = b'{"status":"OK","result":{"instanceName":<!-- upstream error -->'
-        return (
-            Response(fault.status or 200, body, response.request_id, "", response.headers),
-            None,
-            None,
-        )
-    half = max(1, len(response.body) // 2)
-    if fault.kind == "truncated":
-        return response, len(response.body), half
-    cut = dataclasses.replace(response, body=response.body[:half])
-    return cut, None, None
+        return Response(fault.status or 200, body, "", response.headers)
+    length = len(response.body) if fault.kind == "truncated" else None
+    return replace(response, body=response.body[: max(1, len(response.body) // 2)], length=length)

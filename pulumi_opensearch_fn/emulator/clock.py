@@ -1,47 +1,38 @@
-"""The simulated clock that drives training-task progress.
-
-It is real time plus a forward-only offset, so tests can jump ahead by hours
-without sleeping. Signature time windows deliberately ignore it: they use real
-time, as the real gateway does.
+"""The simulated clock that drives training runs (signature windows use real time, as
+the gateway does), and clock steps: "the N-th matching API request from now on is
+answered with the clock moved forward by S seconds", so every earlier request sees the
+old time and every later one the new, on any machine (a timer could not promise that).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from .schema import READONLY, SECONDS, Check
 
 
 class SimClock:
     """Real time (or a frozen instant) plus a forward-only offset, in epoch ms."""
 
     def __init__(self, offset_ms: int = 0, frozen_ms: int | None = None) -> None:
-        if offset_ms < 0:
-            raise ValueError("offset_ms must not be negative")
-        self._offset_ms = offset_ms
-        # A frozen clock makes progress exactly reproducible in tests.
-        self._frozen_ms = frozen_ms
+        self.offset_ms = 0
+        self._frozen_ms = frozen_ms  # frozen: progress is exactly reproducible
         self._lock = threading.Lock()
-
-    @property
-    def offset_ms(self) -> int:
-        with self._lock:
-            return self._offset_ms
-
-    @property
-    def frozen(self) -> bool:
-        return self._frozen_ms is not None
+        self.set_offset(offset_ms)
 
     def now_ms(self) -> int:
-        with self._lock:
-            base = self._frozen_ms if self._frozen_ms is not None else int(time.time() * 1000)
-            return base + self._offset_ms
+        base = self._frozen_ms if self._frozen_ms is not None else int(time.time() * 1000)
+        return base + self.offset_ms
 
     def advance(self, seconds: float) -> int:
-        """Move the clock forward and return the new simulated time (ms)."""
+        """Move the clock forward; returns the new simulated time (ms)."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
-            self._offset_ms += round(seconds * 1000)
+            self.offset_ms += round(seconds * 1000)
         return self.now_ms()
 
     def fresh(self) -> SimClock:
@@ -49,8 +40,46 @@ class SimClock:
         return SimClock(frozen_ms=self._frozen_ms)
 
     def set_offset(self, offset_ms: int) -> None:
-        """Used when a whole saved state (with its offset) is loaded."""
         if offset_ms < 0:
             raise ValueError("offset_ms must not be negative")
         with self._lock:
-            self._offset_ms = offset_ms
+            self.offset_ms = offset_ms
+
+
+@dataclass
+class ClockStep:
+    seconds: Annotated[float, SECONDS]
+    at_request: Annotated[int, Check(low=1)]  # 1-based, counted from when it was added
+    action: str | None = None  # None: every API request counts
+    id: Annotated[int, READONLY] = 0
+    seen: Annotated[int, READONLY] = 0
+
+
+class ClockSteps:
+    def __init__(self) -> None:
+        self._steps: list[ClockStep] = []
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    def add(self, step: ClockStep) -> int:
+        with self._lock:
+            step.id, step.seen, self._next_id = self._next_id, 0, self._next_id + 1
+            self._steps.append(step)
+            return step.id
+
+    def due(self, action: str | None) -> float:
+        """Counts one request of ``action``; the seconds to advance before answering it."""
+        with self._lock:
+            for step in self._steps:
+                step.seen += step.action in (None, action)
+            due = [step for step in self._steps if step.seen >= step.at_request]
+            self._steps = [step for step in self._steps if step not in due]
+        return sum(step.seconds for step in due)
+
+    def list(self) -> list[ClockStep]:
+        with self._lock:
+            return list(self._steps)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._steps.clear()

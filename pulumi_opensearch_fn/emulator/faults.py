@@ -1,94 +1,65 @@
-"""Fault injection and the request log.
+"""Fault injection, the request log, and the redaction of secrets from both.
 
-A fault is one of:
-
-* ``throttle``: a gateway throttling error (``Throttling.User`` by default,
-  status 400 or 429, optional ``x-acs-retry-after`` in ms);
-* ``error``: a 5xx gateway error (500 InternalError, 502 BadGateway,
-  503 ServiceUnavailable, 504 GatewayTimeout);
-* ``latency``: extra delay before the request is handled (stacks with others);
-* ``drop``: the connection is closed without any response;
-* ``malformed``: the real response's body is replaced by invalid JSON;
-* ``truncated``: the real response is sent with a Content-Length larger than
-  the bytes that follow, then the connection is closed;
-* ``cut``: the real JSON body is cut in half, with a matching Content-Length.
-
-Each fault applies to the next ``count`` matching requests, or to each
-matching request with probability ``rate`` (from an RNG seeded with ``seed``;
-with ``count`` too, at most ``count`` times), or, with neither, to every
-matching request until cleared. ``action`` restricts it to one API action.
+Faults: ``throttle`` (gateway ``Throttling.User``, 400 or 429), ``error`` (gateway 5xx),
+``latency`` (stacks with others), ``drop`` (no answer), ``malformed`` (invalid JSON),
+``truncated`` (Content-Length beyond the bytes sent), ``cut`` (JSON cut in half). One hits
+the next ``count`` matching requests, or each with probability ``rate`` (seeded by
+``seed``), or with neither all until cleared; ``action`` limits it to one API action.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import random
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated, Any
+from urllib.parse import quote, quote_plus
 
-from .redaction import REDACTED
+from .schema import Check, dump, parse
 
 FAULT_KINDS = ("throttle", "error", "latency", "drop", "malformed", "truncated", "cut")
-ERROR_CODES = {
-    500: "InternalError",
-    502: "BadGateway",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
-}
-# Faults that alter the response of a request that was really handled.
-POST_KINDS = ("malformed", "truncated", "cut")
+ERROR_CODES = {502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
+POST_KINDS = ("malformed", "truncated", "cut")  # faults that alter a handled request's answer
 MAX_LATENCY_MS = 60_000
 
 
 @dataclass(frozen=True)
 class FaultSpec:
-    kind: str
-    count: int | None = None
-    rate: float | None = None
-    status: int | None = None
+    kind: Annotated[str, Check(choices=FAULT_KINDS)]
+    count: Annotated[int | None, Check(low=1)] = None
+    rate: Annotated[float | None, Check(low=0, high=1)] = None
+    status: Annotated[int | None, Check(low=100, high=599)] = None
     code: str | None = None
-    latency_ms: int | None = None
-    retry_after_ms: int | None = None
+    latency_ms: Annotated[int | None, Check(low=0, high=MAX_LATENCY_MS)] = None
+    retry_after_ms: Annotated[int | None, Check(low=0)] = None
     action: str | None = None
     seed: int = 0
 
-    def validated(self) -> FaultSpec:
-        """The spec with defaults filled in; ValueError names the bad field."""
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
-        if self.count is not None and self.count < 1:
-            raise ValueError("count must be at least 1")
-        if self.rate is not None and not 0.0 <= self.rate <= 1.0:
-            raise ValueError("rate must be between 0 and 1")
-        if self.latency_ms is not None and not 0 <= self.latency_ms <= MAX_LATENCY_MS:
-            raise ValueError(f"latency_ms must be between 0 and {MAX_LATENCY_MS}")
-        if self.retry_after_ms is not None and self.retry_after_ms < 0:
-            raise ValueError("retry_after_ms must not be negative")
+    def problems(self) -> Iterator[tuple[str, str]]:
         status, code = self.status, self.code
         if self.kind == "throttle":
-            status = 400 if status is None else status
-            if status not in (400, 429):
-                raise ValueError("a throttle answers 400 or 429")
-            code = code or "Throttling.User"
-            if not code.startswith("Throttling"):
-                raise ValueError("a throttle code starts with 'Throttling'")
-        elif self.kind == "error":
-            status = 500 if status is None else status
-            if not 500 <= status <= 599:
-                raise ValueError("an error fault answers a 5xx status")
-            code = code or ERROR_CODES.get(status, "InternalError")
-        elif self.kind == "latency":
-            if self.latency_ms is None:
-                raise ValueError("a latency fault needs latency_ms")
-        elif self.kind == "malformed":
-            status = 200 if status is None else status
-            if not 100 <= status <= 599:
-                raise ValueError("status must be an HTTP status")
-        elif status is not None or code is not None:
-            raise ValueError(f"a {self.kind} fault takes no status or code")
+            if status not in (None, 400, 429):
+                yield "status", "a throttle answers 400 or 429"
+            if code is not None and not code.startswith("Throttling"):
+                yield "code", "a throttle code starts with 'Throttling'"
+        elif self.kind == "error" and status is not None and status < 500:
+            yield "status", "an error fault answers a 5xx status"
+        elif self.kind == "latency" and self.latency_ms is None:
+            yield "latencyMs", "a latency fault needs latencyMs"
+        elif self.kind not in ("error", "malformed") and (status, code) != (None, None):
+            yield "", f"a {self.kind} fault takes no status or code"
+
+    def completed(self) -> FaultSpec:
+        """With the status and code it answers filled in."""
+        status = self.status or {"throttle": 400, "error": 500, "malformed": 200}.get(self.kind)
+        code = self.code or ("Throttling.User" if self.kind == "throttle" else None)
+        if self.kind == "error":
+            code = code or ERROR_CODES.get(status or 500, "InternalError")
         return dataclasses.replace(self, status=status, code=code)
 
 
@@ -97,22 +68,12 @@ class Fault:
     id: int
     spec: FaultSpec
     remaining: int | None
+    rng: random.Random
     applied: int = 0
-    rng: random.Random = field(default_factory=random.Random)
 
     def to_json(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self.spec).items() if v is not None}
-        out.update(id=self.id, remaining=self.remaining, applied=self.applied)
-        return out
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What to do to one request: extra delay, and at most one fault."""
-
-    latency_ms: int = 0
-    fault: FaultSpec | None = None
-    names: tuple[str, ...] = ()
+        shown = {k: v for k, v in dump(self.spec).items() if v is not None}
+        return shown | {"id": self.id, "remaining": self.remaining, "applied": self.applied}
 
 
 class FaultInjector:
@@ -122,12 +83,12 @@ class FaultInjector:
         self._lock = threading.Lock()
 
     def add(self, spec: FaultSpec) -> int:
-        spec = spec.validated()
+        """Adds ``spec`` once the validator took it (InvalidInput otherwise)."""
+        spec = parse(FaultSpec, dump(spec), 0, "fault").completed()
         with self._lock:
-            fault = Fault(self._next_id, spec, spec.count, rng=random.Random(spec.seed))
+            self._faults.append(Fault(self._next_id, spec, spec.count, random.Random(spec.seed)))
             self._next_id += 1
-            self._faults.append(fault)
-            return fault.id
+            return self._next_id - 1
 
     def clear(self) -> None:
         with self._lock:
@@ -137,31 +98,55 @@ class FaultInjector:
         with self._lock:
             return [f.to_json() for f in self._faults]
 
-    def decide(self, action: str | None) -> Decision:
-        """Pick the faults for one request, consuming counts. Latency faults stack;
-        the first other fault that fires (in the order added) wins."""
-        latency = 0
-        chosen: FaultSpec | None = None
-        names: list[str] = []
+    def decide(self, action: str | None) -> tuple[int, FaultSpec | None, str | None]:
+        """(delay in ms, the fault to apply, its kind or "latency" for the log), counts
+        consumed: latency faults stack; the first other one that fires wins."""
+        latency, chosen, hit = 0, None, False
         with self._lock:
             for fault in list(self._faults):
                 spec = fault.spec
-                if spec.action is not None and spec.action != action:
-                    continue
-                if spec.kind != "latency" and chosen is not None:
+                if spec.action not in (None, action) or (spec.kind != "latency" and chosen):
                     continue
                 if spec.rate is not None and fault.rng.random() >= spec.rate:
                     continue
-                fault.applied += 1
+                fault.applied, hit = fault.applied + 1, True
                 if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
                 latency += spec.latency_ms or 0
-                names.append(spec.kind)
-                if spec.kind != "latency":
-                    chosen = spec
-        return Decision(min(latency, MAX_LATENCY_MS), chosen, tuple(names))
+                chosen = spec if spec.kind != "latency" else chosen
+        label = chosen.kind if chosen is not None else "latency" if hit else None
+        return min(latency, MAX_LATENCY_MS), chosen, label
+
+
+REDACTED = "<redacted>"
+MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
+
+
+@lru_cache(maxsize=4)
+def redactor(secrets: tuple[str, ...]) -> Redactor:
+    """One per set of credentials: built again only when they change."""
+    return Redactor(secrets)
+
+
+class Redactor:
+    """Replaces every secret in every form a header or query might carry (plain, base64,
+    hex, percent-encoded); longest first, so none is left half-shown."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        found: set[str] = set()
+        for secret in (s for s in secrets if len(s) >= MIN_SECRET_LENGTH):
+            raw = secret.encode("utf-8")
+            b64 = base64.b64encode(raw).decode("ascii")
+            found |= {secret, b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode("ascii")}
+            found |= {raw.hex(), raw.hex().upper(), quote(secret, safe=""), quote_plus(secret)}
+        self._forms = sorted(found, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for form in self._forms:
+            text = text.replace(form, REDACTED)
+        return text
 
 
 @dataclass(frozen=True)
@@ -174,110 +159,63 @@ class LogEntry:
     scheme: str  # v3 | roa | none
     access_key_id: str | None
     token: bool
-    status: int  # 0 when the connection was dropped
+    status: int  # 0: the connection was dropped
     code: str
     fault: str | None
     latency_ms: float
     headers: tuple[tuple[str, str], ...] = ()
 
     def to_json(self, *, headers: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "time": self.time,
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "action": self.action,
-            "scheme": self.scheme,
-            "accessKeyId": self.access_key_id,
-            "token": self.token,
-            "status": self.status,
-            "code": self.code,
-            "fault": self.fault,
-            "latencyMs": self.latency_ms,
-        }
-        if headers:
-            out["headers"] = [list(h) for h in self.headers]
-        return out
+        return {k: v for k, v in dump(self).items() if headers or k != "headers"}
 
 
-# What one entry may keep, so a client sending huge headers cannot grow the log:
-# values are cut, and the whole log is capped in (estimated) bytes as well as entries.
+# Values are cut and the log capped in (estimated) bytes as well as entries, so a
+# client sending huge headers cannot grow it; the security token is kept as a mark only.
 MAX_LOGGED_VALUE = 2048
 MAX_LOGGED_HEADERS = 64
 DEFAULT_LOG_BYTES = 16 * 1024 * 1024
 _ENTRY_OVERHEAD = 512  # the object, its numbers and short fields
-# Headers that carry a credential, kept only as a mark.
-_SECRET_HEADERS = frozenset({"x-acs-security-token"})
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_LOGGED_VALUE else text[:MAX_LOGGED_VALUE] + "...(cut)"
-
-
-def loggable_headers(
-    headers: Iterable[tuple[str, str]], redact: Callable[[str], str] = str
-) -> tuple[tuple[str, str], ...]:
-    """Headers as the log keeps them: secrets redacted, values cut, at most 64."""
-    kept: list[tuple[str, str]] = []
-    for name, value in headers:
-        if len(kept) == MAX_LOGGED_HEADERS:
-            break
-        shown = REDACTED if name.lower() in _SECRET_HEADERS else redact(value)
-        kept.append((_cut(redact(name)), _cut(shown)))
-    return tuple(kept)
-
-
-def entry_size(entry: LogEntry) -> int:
-    """An estimate of the memory one entry holds."""
-    texts = [entry.method, entry.path, entry.query, entry.action or "", entry.code]
-    texts += [part for header in entry.headers for part in header]
-    return _ENTRY_OVERHEAD + sum(len(t) for t in texts)
+SECRET_HEADER = "x-acs-security-token"  # noqa: S105 (a header's name)
 
 
 class RequestLog:
-    """Every API request (not admin ones), newest last, bounded in memory: at most
-    ``maxlen`` entries and about ``max_bytes``, headers included; oldest go first."""
+    """Every API request (not admin ones), oldest first: at most ``maxlen`` entries and
+    about ``max_bytes``, headers included; the oldest go first. Counts see them all."""
 
     def __init__(self, maxlen: int = 20_000, max_bytes: int = DEFAULT_LOG_BYTES) -> None:
         self._entries: deque[tuple[LogEntry, int]] = deque()
-        self._maxlen = maxlen
-        self._max_bytes = max_bytes
-        self._bytes = 0
+        self._maxlen, self._max_bytes, self._bytes = maxlen, max_bytes, 0
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def add(self, entry: LogEntry, redact: Callable[[str], str] = str) -> None:
-        """Keeps ``entry`` with its texts passed through ``redact`` (known secrets out)."""
-        entry = dataclasses.replace(
-            entry,
-            path=_cut(redact(entry.path)),
-            query=_cut(redact(entry.query)),
-            headers=loggable_headers(entry.headers, redact),
+        """Keeps ``entry`` with its texts passed through ``redact`` and cut."""
+
+        def cut(text: str) -> str:
+            text = redact(text)
+            return text if len(text) <= MAX_LOGGED_VALUE else text[:MAX_LOGGED_VALUE] + "...(cut)"
+
+        shown = entry.headers[:MAX_LOGGED_HEADERS]
+        headers = tuple(
+            (cut(n), REDACTED if n.lower() == SECRET_HEADER else cut(v)) for n, v in shown
         )
-        size = entry_size(entry)
+        path, query = cut(entry.path), cut(entry.query)
+        entry = dataclasses.replace(entry, path=path, query=query, headers=headers)
+        texts = [entry.method, path, query, entry.action or "", entry.code]
+        size = _ENTRY_OVERHEAD + sum(map(len, texts)) + sum(len(n) + len(v) for n, v in headers)
+        marks = {"action": entry.action, "code": entry.code, "fault": entry.fault}
         with self._lock:
             self._entries.append((entry, size))
             self._bytes += size
-            while self._entries and (
-                len(self._entries) > self._maxlen or self._bytes > self._max_bytes
-            ):
-                _, dropped = self._entries.popleft()
-                self._bytes -= dropped
-            self._counts["total"] += 1
-            self._counts[f"status:{entry.status}"] += 1
-            self._counts[f"scheme:{entry.scheme}"] += 1
-            if entry.action:
-                self._counts[f"action:{entry.action}"] += 1
-            if entry.code:
-                self._counts[f"code:{entry.code}"] += 1
-            if entry.fault:
-                self._counts[f"fault:{entry.fault}"] += 1
+            while len(self._entries) > self._maxlen or self._bytes > self._max_bytes:
+                self._bytes -= self._entries.popleft()[1]
+            self._counts.update(["total", f"status:{entry.status}", f"scheme:{entry.scheme}"])
+            self._counts.update(f"{k}:{v}" for k, v in marks.items() if v)
 
     @property
     def size_bytes(self) -> int:
         """The estimated bytes the kept entries hold."""
-        with self._lock:
-            return self._bytes
+        return self._bytes
 
     def entries(self, limit: int | None = None) -> list[LogEntry]:
         with self._lock:
@@ -285,8 +223,7 @@ class RequestLog:
         return items if limit is None else items[-limit:] if limit > 0 else []
 
     def counts(self) -> dict[str, int]:
-        """Totals since the last clear, keyed ``total``, ``status:200``,
-        ``code:Throttling.User``, ``action:...``, ``scheme:v3``, ``fault:drop``."""
+        """Since the last clear: ``total``, ``status:200``, ``code:...``, ``action:...``..."""
         with self._lock:
             return dict(self._counts)
 

@@ -1,35 +1,38 @@
-"""``opensearch-fn emulator``: serve the emulator until interrupted.
+"""``opensearch-fn emulator``: serve the emulator until SIGINT or SIGTERM (then exit 0).
 
-The base URL is the first line on stdout and the admin token the second (so
-scripts can read both); everything else goes to stderr. The token is random per
-run unless given with ``--admin-token`` or ``OPENSEARCH_FN_EMULATOR_ADMIN_TOKEN``.
-SIGINT and SIGTERM stop it cleanly with exit status 0.
+The base URL is the first line on stdout and the admin token the second, so scripts can
+read both; everything else goes to stderr. The token is random per run unless given
+with ``--admin-token`` or ``OPENSEARCH_FN_EMULATOR_ADMIN_TOKEN``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
-from types import FrameType
+from typing import Any
 
-from .admin_guard import MIN_TOKEN_LENGTH, TOKEN_ENV, check_token, token_from_env
-from .responses import CASINGS
+from .admin_api import CASINGS, MIN_TOKEN_LENGTH, TOKEN_ENV, check_token
+from .schema import InvalidInput, parse
 from .server import EmulatorServer
 from .state import AccessKey, StsToken
-from .state_file import StateFileError, load_state_file, sample_state
-
-EXIT_OK = 0
-EXIT_START_FAILED = 1
-EXIT_BAD_INPUT = 2
+from .state_file import load_state_file, sample_state
 
 
-def _access_key(text: str) -> tuple[str, str, str | None]:
-    parts = text.split(":", 2)
-    if len(parts) < 2 or not parts[0] or not parts[1] or (len(parts) == 3 and not parts[2]):
+def _access_key(text: str) -> AccessKey | StsToken:
+    key_id, _, rest = text.partition(":")
+    secret, has_token, token = rest.partition(":")
+    if not key_id or not secret or (has_token and not token):
         raise argparse.ArgumentTypeError("expected ID:SECRET or ID:SECRET:TOKEN")
-    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+    fields = {"accessKeyId": key_id, "accessKeySecret": secret}
+    try:
+        if has_token:
+            return parse(StsToken, {**fields, "securityToken": token}, 0, "access key")
+        return parse(AccessKey, fields, 0, "access key")
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _port(text: str) -> int:
@@ -47,93 +50,61 @@ def _admin_token(text: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the emulator's options to ``parser``."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=_port, default=0, help="port to bind; 0 picks a free one (default 0)"
-    )
-    parser.add_argument(
-        "--state",
-        metavar="FILE",
-        help="JSON state file (default: the bundled sample with my_app/ctr/ctr_test)",
-    )
-    parser.add_argument(
-        "--casing",
-        choices=CASINGS,
-        default="camel",
-        help="response key casing: camel (the service's docs) or pascal (the official SDK)",
-    )
-    parser.add_argument(
-        "--access-key",
-        dest="access_keys",
-        metavar="ID:SECRET[:TOKEN]",
-        type=_access_key,
-        action="append",
-        default=[],
-        help="accept this access key (with TOKEN: an STS credential); repeatable",
-    )
-    parser.add_argument(
-        "--admin-token",
-        metavar="TOKEN",
-        type=_admin_token,
+    add = parser.add_argument
+    # fmt: off
+    add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    add("--port", type=_port, default=0, help="port to bind; 0 picks a free one (default 0)")
+    add("--state", metavar="FILE",
+        help="JSON state file (default: the bundled sample with my_app/ctr/ctr_test)")
+    add("--casing", choices=CASINGS, default="camel",
+        help="response key casing: camel (the service's docs) or pascal (the official SDK)")
+    add("--access-key", dest="access_keys", metavar="ID:SECRET[:TOKEN]", type=_access_key,
+        action="append", default=[],
+        help="accept this access key (with TOKEN: an STS credential); repeatable")
+    add("--admin-token", metavar="TOKEN", type=_admin_token,
         help=f"the admin API's token, at least {MIN_TOKEN_LENGTH} characters (default: "
         f"${TOKEN_ENV}, which other local users cannot read from the process list, else a "
-        "random one); printed as the second line on stdout",
-    )
+        "random one); printed as the second line on stdout")
+    # fmt: on
+
+
+def _fail(message: str, status: int = 2) -> int:
+    print(f"opensearch-fn emulator: {message}", file=sys.stderr)
+    return status
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM; returns the exit status."""
+    """Serve until SIGINT/SIGTERM; returns the exit status (2: bad input, 1: cannot listen)."""
     try:
         state = load_state_file(args.state) if args.state else sample_state()
-    except StateFileError as exc:
-        print(f"opensearch-fn emulator: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    for key_id, secret, token in args.access_keys:
-        if token is None:
-            state.add_access_key(AccessKey(key_id, secret))
-        else:
-            state.add_sts_token(StsToken(token, key_id, secret))
-    token = args.admin_token or token_from_env()
-    try:
+        token = args.admin_token or os.environ.get(TOKEN_ENV) or None
         token = check_token(token) if token is not None else None
+    except InvalidInput as exc:
+        return _fail(str(exc))
     except ValueError as exc:
-        print(f"opensearch-fn emulator: {TOKEN_ENV}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    server = EmulatorServer(
-        state, host=args.host, port=args.port, casing=args.casing, admin_token=token
-    )
+        return _fail(f"{TOKEN_ENV}: {exc}")
+    for credential in args.access_keys:
+        state.add_credential(credential)
+    server = EmulatorServer(state, args.host, args.port, args.casing, token)
     try:
         server.start()
     except OSError as exc:
-        print(
-            f"opensearch-fn emulator: cannot listen on {args.host}:{args.port}: {exc}",
-            file=sys.stderr,
-        )
-        return EXIT_START_FAILED
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc}", 1)
     stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {}
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, on_signal)
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
     try:
-        print(server.url, flush=True)
-        print(server.admin_token, flush=True)
+        print(server.url, server.admin_token, sep="\n", flush=True)
         keys = ", ".join(sorted(state.access_keys)) or "none"
-        print(
-            f"OpenSearch function API emulator at {server.url} ({args.casing}Case); "
-            f"access keys: {keys}; admin API under /_admin with 'Authorization: Bearer TOKEN' "
-            "(TOKEN: the second line on stdout); Ctrl-C to stop",
-            file=sys.stderr,
-            flush=True,
-        )
+        banner = f"OpenSearch function API emulator at {server.url} ({args.casing}Case); "
+        banner += f"access keys: {keys}; admin API under /_admin with 'Authorization: Bearer "
+        print(banner + "TOKEN' (TOKEN: the second line on stdout); Ctrl-C to stop", file=sys.stderr)
         while not stop.wait(0.2):
             pass
     finally:
         server.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return EXIT_OK
+    return 0

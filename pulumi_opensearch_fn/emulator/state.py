@@ -1,37 +1,31 @@
-"""The emulator's model, kept apart from HTTP.
+"""The model: app groups hold functions, functions instances, instances training tasks;
+and credentials. Its records describe themselves (``schema``) to the state file and API.
 
-App groups hold functions, functions hold instances, instances hold their
-training tasks. Access keys and STS tokens live here too. Everything is
-guarded by one re-entrant lock (``EmulatorState.lock``).
-
-Training tasks started with a plan (duration, outcome, final metrics) are
-derived from the simulated clock: while running, their progress is the
-elapsed fraction of the planned duration (at most 99); when the clock passes
-their end they are *settled* once, in end-time order, and the instance
-follows (task summary, and on success ``versionId + 1`` and ``available``).
-Settling happens before every read, so the result only depends on the clock.
-"""
+A running task with ``duration_s`` is a training run: its progress is the elapsed share
+of its duration (at most 99) on the simulated clock. Before every read, runs whose end
+passed settle in end-time order, and the instance follows (task summary; on success
+``versionId + 1`` and ``available``)."""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from .clock import SimClock
+from .schema import DURATION, HIDDEN, JSON_TEXT, METRICS, PERCENT, SECONDS, TIME, Check, dump
 
 TASK_STATUSES = ("success", "failed", "running")
 DAG_STATUSES = ("success", "failed", "untrained", "pending", "running")
-INSTANCE_STATUSES = ("unavailable", "available")
-SOURCES = ("user", "builtin")
 OUTCOMES = ("success", "failed")
-DEFAULT_INSTANCE_EXTEND_INFO = '{"dataReport":{},"errors":{}}'
-
-
+DEFAULT_DURATION_S = 600
 MAX_GENERATION_DIGITS = 18  # a signed 64-bit integer, as the service stores it
+KEY_ID = Check(key=",:;")
+SECRET = Check(wire="accessKeySecret", not_empty=True, secret=True)
 
 
 class OpenSearchError(Exception):
@@ -39,32 +33,24 @@ class OpenSearchError(Exception):
 
     def __init__(self, code: str, message: str, status: int = 404) -> None:
         super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+        self.code, self.message, self.status = code, message, status
 
 
-class ConflictError(ValueError):
+class ConflictError(OpenSearchError):
     """An admin request that contradicts the current state."""
 
-
-def run_id_for(start_ms: int) -> str:
-    """The service's run id style: ``trigger__2021-03-05T12:18:41``."""
-    stamp = datetime.fromtimestamp(start_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"trigger__{stamp}"
+    def __init__(self, message: str) -> None:
+        super().__init__("Conflict", message, 409)
 
 
-def task_extend_info(metrics: Mapping[str, Any], errors: list[Any]) -> str:
+def extend_info(metrics: Mapping[str, Any], errors: list[Any]) -> str:
     return json.dumps({**metrics, "errors": errors}, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass
 class Param:
     name: str
-    value: str
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value}
+    value: str = ""
 
 
 @dataclass
@@ -73,512 +59,316 @@ class Belongs:
     category: str = ""
     language: str = ""
 
-    def to_wire(self) -> dict[str, Any]:
-        return {"domain": self.domain, "category": self.category, "language": self.language}
-
 
 @dataclass
 class TaskSummary:
-    """The instance's ``task`` field."""
+    """An instance's ``task``; ``last_run_time`` is its run's end, or start while running."""
 
-    dag_status: str
-    progress: int
-    # Timestamp (ms) of the last run: its end when finished, its start while running.
-    # The public samples pair it with the task's endTime.
-    last_run_time: int
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "dagStatus": self.dag_status,
-            "progress": self.progress,
-            "lastRunTime": self.last_run_time,
-        }
-
-
-@dataclass
-class Plan:
-    """How a running task will end, once the clock passes start + duration."""
-
-    duration_ms: int
-    outcome: str = "success"
-    metrics: dict[str, Any] = field(default_factory=dict)
-    errors: list[Any] = field(default_factory=list)
+    dag_status: Annotated[str, Check(choices=DAG_STATUSES)]
+    progress: Annotated[int, PERCENT] = 0
+    last_run_time: Annotated[int, TIME] = 0
 
 
 @dataclass
 class Task:
-    generation: int
-    start_time: int
-    status: str = "success"
-    progress: int = 100
-    end_time: int = 0
-    run_id: str = ""
-    metrics: dict[str, Any] = field(default_factory=dict)
+    """A training task; a finished one ends ``duration_s`` (600) after its start, and its
+    extendInfo is ``metrics`` plus ``errors`` unless given (``extend_info``)."""
+
+    start_time: Annotated[int, TIME]
+    generation: Annotated[int, Check(low=1, digits=True)] = 0  # 0: the previous one's + 1
+    run_id: str = ""  # default from the start: trigger__2021-03-05T12:18:41
+    status: Annotated[str, Check(choices=TASK_STATUSES)] = "success"
+    progress: Annotated[int | None, PERCENT] = None  # default: 0 while running, else 100
+    end_time: Annotated[int | None, TIME] = None
+    duration_s: Annotated[float | None, DURATION] = None
+    outcome: Annotated[str | None, Check(choices=OUTCOMES)] = None  # of a run; success
+    metrics: Annotated[dict[str, Any], METRICS] = field(default_factory=dict)
     errors: list[Any] = field(default_factory=list)
-    # Verbatim extendInfo string, when a state file wants full control of it.
-    extend_info: str | None = None
-    plan: Plan | None = None
+    extend_info: Annotated[str | None, JSON_TEXT] = None  # verbatim
 
     def __post_init__(self) -> None:
-        if not self.run_id:
-            self.run_id = run_id_for(self.start_time)
+        stamp = datetime.fromtimestamp(self.start_time / 1000, tz=UTC)
+        self.run_id = self.run_id or f"trigger__{stamp:%Y-%m-%dT%H:%M:%S}"
+        running = self.status == "running"
+        self.progress = (0 if running else 100) if self.progress is None else self.progress
+        if self.end_time is None:
+            duration = round((self.duration_s or DEFAULT_DURATION_S) * 1000)
+            self.end_time = 0 if running else self.start_time + duration
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if self.outcome is not None and self.ends_at is None:
+            yield "outcome", "only a running task with durationS has an outcome"
+        if self.status == "running" and self.end_time:
+            yield "endTime", "a running task has not ended (leave it out or 0)"
 
     @property
     def ends_at(self) -> int | None:
-        return None if self.plan is None else self.start_time + self.plan.duration_ms
+        """When a training run ends; None for any other task."""
+        if self.status != "running" or self.duration_s is None:
+            return None
+        return self.start_time + round(self.duration_s * 1000)
 
     def effective(self, now_ms: int) -> tuple[str, int, int, str]:
         """(status, progress, endTime, extendInfo) as seen at ``now_ms``."""
-        plan = self.plan
-        if plan is None:
-            info = self.extend_info
-            if info is None:
-                info = task_extend_info(self.metrics, self.errors)
-            return self.status, self.progress, self.end_time, info
-        end = self.start_time + plan.duration_ms
+        end, info = self.ends_at, extend_info(self.metrics, self.errors)
+        if end is None:
+            info = info if self.extend_info is None else self.extend_info
+            return self.status, self.progress or 0, self.end_time or 0, info
         if now_ms >= end:
-            return plan.outcome, 100, end, task_extend_info(plan.metrics, plan.errors)
-        elapsed = max(0, now_ms - self.start_time)
-        progress = min(99, elapsed * 100 // plan.duration_ms)
-        return "running", progress, 0, task_extend_info({}, [])
+            return self.outcome or "success", 100, end, info
+        progress = min(99, max(0, now_ms - self.start_time) * 100 // (end - self.start_time))
+        return "running", progress, 0, extend_info({}, [])
 
     def settle(self) -> None:
-        """Freeze a finished planned task into plain fields."""
-        plan = self.plan
-        if plan is None:
-            return
-        self.status, self.progress, self.end_time, _ = self.effective(
-            self.start_time + plan.duration_ms
-        )
-        self.metrics, self.errors, self.extend_info = dict(plan.metrics), list(plan.errors), None
-        self.plan = None
+        """A finished training run becomes a plain finished task."""
+        if self.ends_at is not None:
+            self.status, self.progress, self.end_time, _ = self.effective(self.ends_at)
+            self.outcome = None
+
+    def summary(self) -> TaskSummary:
+        return TaskSummary(self.status, self.progress or 0, self.end_time or self.start_time)
 
     def to_wire(self, function_name: str, now_ms: int) -> dict[str, Any]:
         status, progress, end_time, info = self.effective(now_ms)
         return {
-            "functionName": function_name,
-            "generation": str(self.generation),
-            "runId": self.run_id,
-            "status": status,
-            "progress": progress,
-            "startTime": self.start_time,
-            "endTime": end_time,
-            "extendInfo": info,
-        }
-
-
-def _sort_key(task: Task) -> tuple[int, int]:
-    return (task.start_time, task.generation)
+            "functionName": function_name, "generation": str(self.generation),
+            "runId": self.run_id, "status": status, "progress": progress,
+            "startTime": self.start_time, "endTime": end_time, "extendInfo": info,
+        }  # fmt: skip
 
 
 class TaskBook:
-    """An instance's tasks, ordered by start time, with cached filtered views.
-
-    Listing 10,000 tasks under load must not re-sort or re-filter on every
-    request, so filtered lists are cached until the book changes.
-    """
+    """An instance's tasks, newest first, with filtered views cached until one changes:
+    listing 10,000 tasks under load must not re-sort or re-filter on every request."""
 
     def __init__(self) -> None:
-        self._by_generation: dict[int, Task] = {}
-        self._newest_first: list[Task] = []
-        self._running: Task | None = None
-        self._cache: dict[tuple[str | None, int | None, int | None], list[Task]] = {}
+        self.by_generation: dict[int, Task] = {}
+        self.newest: list[Task] = []
+        self._views: dict[tuple[str | None, int | None, int | None], list[Task]] = {}
 
-    def __len__(self) -> int:
-        return len(self._by_generation)
+    def add(self, *tasks: Task) -> None:
+        self.by_generation.update((t.generation, t) for t in tasks)
+        by_start = sorted(self.by_generation.values(), key=lambda t: (t.start_time, t.generation))
+        self.newest = by_start[::-1]
+        self._views.clear()
 
-    def __iter__(self) -> Iterator[Task]:
-        """Tasks by ascending generation."""
-        return iter(sorted(self._by_generation.values(), key=lambda t: t.generation))
-
-    def get(self, generation: int) -> Task | None:
-        return self._by_generation.get(generation)
-
-    def add_many(self, tasks: list[Task]) -> None:
-        for task in tasks:
-            self._by_generation[task.generation] = task
-        self._newest_first = sorted(self._by_generation.values(), key=_sort_key, reverse=True)
-        self.invalidate()
-
-    def add(self, task: Task) -> None:
-        self.add_many([task])
-
-    def invalidate(self) -> None:
-        """Forget cached views; call after any task changed status."""
-        self._cache.clear()
-        self._running = next((t for t in self._newest_first if t.status == "running"), None)
-
-    def latest(self) -> Task | None:
-        return self._newest_first[0] if self._newest_first else None
-
-    def max_generation(self) -> int:
-        return max(self._by_generation, default=0)
+    def next_generation(self) -> int:
+        return max(self.by_generation, default=0) + 1
 
     def running(self) -> Task | None:
-        """The newest running task (kept up to date by ``invalidate``)."""
-        return self._running
+        return next(iter(self.query("running", None, None)), None)
 
-    def query(
-        self, status: str | None, start_after: int | None, end_before: int | None
-    ) -> list[Task]:
-        """Newest first; ``startTime > start_after``, ``0 < endTime < end_before``."""
-        key = (status, start_after, end_before)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        found = [
-            t
-            for t in self._newest_first
-            if (status is None or t.status == status)
-            and (start_after is None or t.start_time > start_after)
-            # A task that has not ended cannot have ended before anything.
-            and (end_before is None or 0 < t.end_time < end_before)
-        ]
-        self._cache[key] = found
-        return found
+    def query(self, status: str | None, after: int | None, before: int | None) -> list[Task]:
+        """Newest first; ``startTime > after``, ``0 < endTime < before``."""
+        key = (status, after, before)
+        if key not in self._views:
+            self._views[key] = [
+                t
+                for t in self.newest
+                if (status is None or t.status == status)
+                and (after is None or t.start_time > after)
+                # A task that has not ended cannot have ended before anything.
+                and (before is None or 0 < (t.end_time or 0) < before)
+            ]
+        return self._views[key]
 
 
 @dataclass
 class Instance:
-    name: str
-    function_name: str
+    name: Annotated[str, HIDDEN] = ""
+    function_name: Annotated[str, HIDDEN] = ""
     function_type: str = "PAAS"
     model_type: str = "tf_checkpoint"
-    source: str = "user"
-    status: str = "unavailable"
-    version_id: int = 0
-    create_time: int = 0
+    source: Annotated[str, Check(choices=("user", "builtin"))] = "user"
+    status: Annotated[str, Check(choices=("unavailable", "available"))] = "unavailable"
+    version_id: Annotated[int, Check(low=0)] = 0
+    create_time: Annotated[int, TIME] = 0
     cron: str = ""
     description: str = ""
     belongs: Belongs = field(default_factory=Belongs)
     create_parameters: list[Param] = field(default_factory=list)
     usage_parameters: list[Param] = field(default_factory=list)
-    extend_info: str = DEFAULT_INSTANCE_EXTEND_INFO
+    extend_info: Annotated[str, JSON_TEXT] = '{"dataReport":{},"errors":{}}'
     task: TaskSummary | None = None
-    tasks: TaskBook = field(default_factory=TaskBook)
-
-    def summary(self, now_ms: int) -> TaskSummary | None:
-        running = self.tasks.running()
-        if running is not None and running.plan is not None:
-            _, progress, _, _ = running.effective(now_ms)
-            return TaskSummary("running", progress, running.start_time)
-        return self.task
+    tasks: Annotated[TaskBook, HIDDEN] = field(default_factory=TaskBook)
 
     def to_wire(self, now_ms: int) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "instanceName": self.name,
-            "functionName": self.function_name,
-            **self.stored_fields(),
-        }
-        summary = self.summary(now_ms)
-        if summary is not None:
-            out["task"] = summary.to_wire()
-        return out
-
-    def stored_fields(self) -> dict[str, Any]:
-        """Its own fields by wire name, as the API and the state file both spell them."""
-        return {
-            "functionType": self.function_type,
-            "modelType": self.model_type,
-            "source": self.source,
-            "status": self.status,
-            "versionId": self.version_id,
-            "createTime": self.create_time,
-            "cron": self.cron,
-            "description": self.description,
-            "belongs": self.belongs.to_wire(),
-            "createParameters": [p.to_wire() for p in self.create_parameters],
-            "usageParameters": [p.to_wire() for p in self.usage_parameters],
-            "extendInfo": self.extend_info,
-        }
-
-
-# Instance attributes an admin or a state file may set, by wire name.
-INSTANCE_FIELDS: dict[str, str] = {
-    "functionType": "function_type",
-    "modelType": "model_type",
-    "source": "source",
-    "status": "status",
-    "versionId": "version_id",
-    "createTime": "create_time",
-    "cron": "cron",
-    "description": "description",
-    "belongs": "belongs",
-    "createParameters": "create_parameters",
-    "usageParameters": "usage_parameters",
-    "extendInfo": "extend_info",
-    "task": "task",
-}
+        """As the API shows it: its own fields, and its task summary if any."""
+        wire = {"instanceName": self.name, "functionName": self.function_name, **dump(self)}
+        run = self.tasks.running()
+        if run is not None and run.ends_at is not None:
+            wire["task"] = dump(TaskSummary("running", run.effective(now_ms)[1], run.start_time))
+        return {k: v for k, v in wire.items() if k != "task" or v is not None}
 
 
 @dataclass(frozen=True)
 class AccessKey:
-    access_key_id: str
-    secret: str
-    # RAM: the actions this key may call; None allows all.
-    actions: frozenset[str] | None = None
+    access_key_id: Annotated[str, KEY_ID]
+    secret: Annotated[str, SECRET]
+    actions: frozenset[str] | None = None  # RAM: the actions it may call; None: all
 
 
 @dataclass(frozen=True)
 class StsToken:
-    token: str
-    access_key_id: str
-    secret: str
-    expires_ms: int | None = None
+    token: Annotated[str, Check(wire="securityToken", key="", secret=True)]
+    access_key_id: Annotated[str, KEY_ID]
+    secret: Annotated[str, SECRET]
+    expires_ms: Annotated[int | None, Check(wire="expiration", time=True, real_time=True)] = None
     actions: frozenset[str] | None = None
 
 
-Functions = dict[str, dict[str, Instance]]
+@dataclass
+class TaskBatch:
+    """Finished tasks added at once; by default spread evenly between the latest task
+    and now (hourly when there is none), so generation and start-time order agree."""
+
+    count: Annotated[int, Check(low=1, high=1_000_000)] = 1
+    status: Annotated[str, Check(choices=OUTCOMES)] = "success"
+    start_time: Annotated[int | None, TIME] = None
+    interval_s: Annotated[float | None, DURATION] = None
+    duration_s: Annotated[float, SECONDS] = DEFAULT_DURATION_S
+    metrics: Annotated[dict[str, Any], METRICS] = field(default_factory=dict)
+    errors: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Training:
+    """A training run started now (see the module's docstring)."""
+
+    duration_s: Annotated[float, DURATION]
+    outcome: Annotated[str, Check(choices=OUTCOMES)] = "success"
+    metrics: Annotated[dict[str, Any], METRICS] = field(default_factory=dict)
+    errors: list[Any] = field(default_factory=list)
+    run_id: str = ""
 
 
 class EmulatorState:
-    """The whole emulated world. All public methods take the lock."""
+    """The whole emulated world, under one re-entrant ``lock``; changes take valid records."""
 
     def __init__(self, clock: SimClock | None = None) -> None:
         self.clock = clock if clock is not None else SimClock()
         self.lock = threading.RLock()
-        self.app_groups: dict[str, Functions] = {}
+        self.app_groups: dict[str, dict[str, dict[str, Instance]]] = {}
         self.access_keys: dict[str, AccessKey] = {}
         self.sts_tokens: dict[str, StsToken] = {}
-
-    # -- clock -------------------------------------------------------------
 
     def now_ms(self) -> int:
         return self.clock.now_ms()
 
     def advance_clock(self, seconds: float) -> int:
         with self.lock:
-            now = self.clock.advance(seconds)
-            self._settle(now)
-            return now
+            self._settle(self.clock.advance(seconds))
+            return self.now_ms()
+
+    def instances(self) -> list[Instance]:
+        return [i for fs in self.app_groups.values() for f in fs.values() for i in f.values()]
 
     def _settle(self, now_ms: int) -> None:
-        due: list[tuple[int, Instance, Task]] = []
-        for functions in self.app_groups.values():
-            for instances in functions.values():
-                for inst in instances.values():
-                    task = inst.tasks.running()
-                    end = task.ends_at if task is not None else None
-                    if task is not None and end is not None and end <= now_ms:
-                        due.append((end, inst, task))
-        for end, inst, task in sorted(due, key=lambda d: (d[0], d[1].name)):
-            outcome = task.plan.outcome if task.plan is not None else task.status
+        runs = [(t.ends_at, i.name, i, t) for i in self.instances() if (t := i.tasks.running())]
+        due = [run for run in runs if run[0] is not None and run[0] <= now_ms]
+        for _, _, inst, task in sorted(due, key=lambda run: run[:2]):
             task.settle()
-            inst.tasks.invalidate()
-            inst.task = TaskSummary(outcome, 100, end)
-            if outcome == "success":
-                inst.version_id += 1
-                inst.status = "available"
+            inst.tasks.add()  # its views are out of date
+            inst.task = task.summary()
+            if task.status == "success":
+                inst.version_id, inst.status = inst.version_id + 1, "available"
 
-    # -- lookups -------------------------------------------------------------
-
-    def _instance(self, app: str, function: str, name: str) -> Instance:
-        functions = self.app_groups.get(app)
-        if functions is None:
-            raise OpenSearchError("App.NotFound", f"app group '{app}' not found")
-        inst = functions.get(function, {}).get(name)
-        if inst is None:
-            raise OpenSearchError("Instance.NotExist", "instance not exist.")
-        return inst
+    @contextmanager
+    def instance(self, app: str, function: str, name: str) -> Iterator[tuple[Instance, int]]:
+        """The instance (else OpenSearchError) and now, under the lock, runs settled."""
+        with self.lock:
+            now = self.now_ms()
+            self._settle(now)
+            if app not in self.app_groups:
+                raise OpenSearchError("App.NotFound", f"app group '{app}' not found")
+            inst = self.app_groups[app].get(function, {}).get(name)
+            if inst is None:
+                raise OpenSearchError("Instance.NotExist", "instance not exist.")
+            yield inst, now
 
     def get_instance(self, app: str, function: str, name: str) -> dict[str, Any]:
-        """The instance as the wire shows it (camelCase, every field, task if any)."""
-        with self.lock:
-            now = self.now_ms()
-            self._settle(now)
-            return self._instance(app, function, name).to_wire(now)
-
-    def list_tasks(
-        self,
-        app: str,
-        function: str,
-        name: str,
-        *,
-        status: str | None = None,
-        start_time: int | None = None,
-        end_time: int | None = None,
-        page_number: int = 1,
-        page_size: int = 1,
-    ) -> tuple[int, list[dict[str, Any]]]:
-        """(totalCount, one page of tasks newest first)."""
-        with self.lock:
-            now = self.now_ms()
-            self._settle(now)
-            inst = self._instance(app, function, name)
-            found = inst.tasks.query(status, start_time, end_time)
-            first = (page_number - 1) * page_size
-            page = found[first : first + page_size]
-            return len(found), [t.to_wire(inst.function_name, now) for t in page]
+        with self.instance(app, function, name) as (inst, now):
+            return inst.to_wire(now)
 
     def get_task(self, app: str, function: str, name: str, generation: str) -> dict[str, Any]:
-        with self.lock:
-            now = self.now_ms()
-            self._settle(now)
-            inst = self._instance(app, function, name)
+        with self.instance(app, function, name) as (inst, now):
             numeric = generation.isascii() and generation.isdecimal()
             if numeric and len(generation) > MAX_GENERATION_DIGITS:
                 # int() of thousands of digits is slow or refused outright.
-                raise OpenSearchError(
-                    "InvalidParameter",
-                    f"generation must have at most {MAX_GENERATION_DIGITS} digits",
-                    400,
-                )
-            task = inst.tasks.get(int(generation)) if numeric else None
+                message = f"generation must have at most {MAX_GENERATION_DIGITS} digits"
+                raise OpenSearchError("InvalidParameter", message, 400)
+            task = inst.tasks.by_generation.get(int(generation)) if numeric else None
             if task is None:
                 raise OpenSearchError("Task.NotExist", "task not exist.")
             return task.to_wire(inst.function_name, now)
 
     def secret_values(self) -> tuple[str, ...]:
-        """Every credential secret the emulator accepts: what answers and logs must not show."""
+        """Every credential secret it accepts: what answers and logs must not show."""
         with self.lock:
-            keys = [k.secret for k in self.access_keys.values()]
             tokens = [part for t in self.sts_tokens.values() for part in (t.token, t.secret)]
-        return (*keys, *tokens)
+            return (*(k.secret for k in self.access_keys.values()), *tokens)
 
-    def access_key(self, access_key_id: str) -> AccessKey | None:
+    def add_credential(self, credential: AccessKey | StsToken) -> None:
         with self.lock:
-            return self.access_keys.get(access_key_id)
-
-    def sts_token(self, token: str) -> StsToken | None:
-        with self.lock:
-            return self.sts_tokens.get(token)
-
-    def is_sts_key_id(self, access_key_id: str) -> bool:
-        with self.lock:
-            return any(t.access_key_id == access_key_id for t in self.sts_tokens.values())
-
-    # -- changes -------------------------------------------------------------
-
-    def add_access_key(self, key: AccessKey) -> None:
-        with self.lock:
-            self.access_keys[key.access_key_id] = key
-
-    def add_sts_token(self, token: StsToken) -> None:
-        with self.lock:
-            self.sts_tokens[token.token] = token
-
-    def upsert_instance(
-        self, app: str, function: str, name: str, fields: Mapping[str, Any] | None = None
-    ) -> None:
-        """Create the instance (and its app group and function) or update it.
-
-        ``fields`` are attribute names of :class:`Instance` (``version_id`` ...)
-        with already-validated values.
-        """
-        with self.lock:
-            instances = self.app_groups.setdefault(app, {}).setdefault(function, {})
-            inst = instances.get(name)
-            if inst is None:
-                inst = Instance(name=name, function_name=function, create_time=self.now_ms())
-                instances[name] = inst
-            self._apply(inst, fields or {})
-
-    def set_instance_fields(
-        self, app: str, function: str, name: str, fields: Mapping[str, Any]
-    ) -> None:
-        """Update an existing instance; raises OpenSearchError when it does not exist."""
-        with self.lock:
-            self._apply(self._instance(app, function, name), fields)
-
-    @staticmethod
-    def _apply(inst: Instance, fields: Mapping[str, Any]) -> None:
-        allowed = set(INSTANCE_FIELDS.values())
-        for attr, value in fields.items():
-            if attr not in allowed:
-                raise ValueError(f"unknown instance field {attr!r}")
-            setattr(inst, attr, value)
+            if isinstance(credential, StsToken):
+                self.sts_tokens[credential.token] = credential
+            else:
+                self.access_keys[credential.access_key_id] = credential
 
     def add_app_group(self, app: str) -> None:
         with self.lock:
             self.app_groups.setdefault(app, {})
 
-    def add_tasks(
+    def upsert_instance(
         self,
         app: str,
         function: str,
         name: str,
-        count: int,
-        *,
-        status: str = "success",
-        start_ms: int | None = None,
-        interval_ms: int | None = None,
-        duration_ms: int = 600_000,
-        metrics: Mapping[str, Any] | None = None,
-        errors: list[Any] | None = None,
-    ) -> tuple[int, int]:
-        """Append ``count`` finished tasks; returns (first, last) generation.
-
-        By default they are spread evenly between the latest existing task and
-        now (hourly when the instance has none), so generation order and
-        start-time order agree.
-        """
-        if count < 1:
-            raise ValueError("count must be at least 1")
-        if status not in OUTCOMES:
-            raise ValueError(f"status must be one of {', '.join(OUTCOMES)}")
+        fields: Mapping[str, Any] = {},
+        create: bool = True,
+    ) -> None:
+        """Set ``fields`` (Instance attributes) of the instance, creating it (and its app
+        group and function) unless ``create`` is false: then it must exist."""
         with self.lock:
-            now = self.now_ms()
-            self._settle(now)
-            inst = self._instance(app, function, name)
+            if create:
+                instances = self.app_groups.setdefault(app, {}).setdefault(function, {})
+                instances.setdefault(name, Instance(name, function, create_time=self.now_ms()))
+            with self.instance(app, function, name) as (inst, _):
+                for attr, value in fields.items():
+                    setattr(inst, attr, value)
+
+    def add_tasks(self, app: str, function: str, name: str, batch: TaskBatch) -> tuple[int, int]:
+        """Append finished tasks; returns their (first, last) generation."""
+        with self.instance(app, function, name) as (inst, now):
             if inst.tasks.running() is not None:
                 raise ConflictError(
                     "the instance has a running task; add history before starting one"
                 )
-            latest = inst.tasks.latest()
-            if interval_ms is None:
-                interval_ms = 3_600_000
-                if latest is not None and start_ms is None:
-                    room = now - max(latest.start_time, latest.end_time)
-                    interval_ms = max(1, min(interval_ms, room // (count + 1)))
-            if start_ms is None:
-                start_ms = now - count * interval_ms
-            first = inst.tasks.max_generation() + 1
-            tasks = [
-                Task(
-                    generation=first + i,
-                    start_time=start_ms + i * interval_ms,
-                    status=status,
-                    progress=100,
-                    end_time=start_ms + i * interval_ms + duration_ms,
-                    metrics=dict(metrics or {}),
-                    errors=list(errors or []),
-                )
-                for i in range(count)
-            ]
-            inst.tasks.add_many(tasks)
-            newest = inst.tasks.latest()
-            if newest is not None:
-                inst.task = TaskSummary(
-                    newest.status, newest.progress, newest.end_time or newest.start_time
-                )
+            count, latest = batch.count, next(iter(inst.tasks.newest), None)
+            step = 3_600_000 if batch.interval_s is None else round(batch.interval_s * 1000)
+            if latest is not None and batch.start_time is None and batch.interval_s is None:
+                room = now - max(latest.start_time, latest.end_time or 0)
+                step = max(1, min(step, room // (count + 1)))
+            start = now - count * step if batch.start_time is None else batch.start_time
+            first, duration = inst.tasks.next_generation(), round(batch.duration_s * 1000)
+            batch_tasks = [
+                Task(at, first + i, status=batch.status, end_time=at + duration,
+                     metrics=dict(batch.metrics), errors=list(batch.errors))
+                for i, at in enumerate(range(start, start + count * step, step))
+            ]  # fmt: skip
+            inst.tasks.add(*batch_tasks)
+            inst.task = inst.tasks.newest[0].summary()
             return first, first + count - 1
 
-    def start_task(
-        self,
-        app: str,
-        function: str,
-        name: str,
-        duration_ms: int,
-        *,
-        outcome: str = "success",
-        metrics: Mapping[str, Any] | None = None,
-        errors: list[Any] | None = None,
-        run_id: str = "",
-    ) -> int:
+    def start_task(self, app: str, function: str, name: str, run: Training) -> int:
         """Start a training run now; returns its generation."""
-        if duration_ms < 1:
-            raise ValueError("duration must be positive")
-        if outcome not in OUTCOMES:
-            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
-        with self.lock:
-            now = self.now_ms()
-            self._settle(now)
-            inst = self._instance(app, function, name)
+        with self.instance(app, function, name) as (inst, now):
             if inst.tasks.running() is not None:
                 raise ConflictError("the instance already has a running task")
-            generation = inst.tasks.max_generation() + 1
-            plan = Plan(duration_ms, outcome, dict(metrics or {}), list(errors or []))
-            task = Task(generation, now, "running", 0, 0, run_id, plan=plan)
+            generation = inst.tasks.next_generation()
+            metrics, errors = dict(run.metrics), list(run.errors)
+            task = Task(now, generation, run.run_id, "running", duration_s=run.duration_s)
+            task.outcome, task.metrics, task.errors = run.outcome, metrics, errors
             inst.tasks.add(task)
             inst.task = TaskSummary("running", 0, now)
             return generation
@@ -586,20 +376,18 @@ class EmulatorState:
     def replace_with(self, other: EmulatorState) -> None:
         """Take over another state's contents, keeping this object (servers hold it)."""
         with self.lock, other.lock:
-            self.app_groups = other.app_groups
-            self.access_keys = other.access_keys
+            self.app_groups, self.access_keys = other.app_groups, other.access_keys
             self.sts_tokens = other.sts_tokens
             self.clock.set_offset(other.clock.offset_ms)
 
     def counts(self) -> dict[str, int]:
         with self.lock:
-            functions = [f for fs in self.app_groups.values() for f in fs.values()]
-            instances = [i for f in functions for i in f.values()]
+            instances = self.instances()
             return {
                 "appGroups": len(self.app_groups),
-                "functions": len(functions),
+                "functions": sum(len(f) for f in self.app_groups.values()),
                 "instances": len(instances),
-                "tasks": sum(len(i.tasks) for i in instances),
+                "tasks": sum(len(i.tasks.by_generation) for i in instances),
                 "accessKeys": len(self.access_keys),
                 "stsTokens": len(self.sts_tokens),
             }

@@ -12,7 +12,6 @@ import pytest
 
 from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorAdminError, EmulatorServer
 from pulumi_opensearch_fn.emulator.faults import LogEntry, RequestLog
-from pulumi_opensearch_fn.emulator.process import COMMAND, emulator_process
 
 from .helpers import (
     SECRET,
@@ -26,6 +25,7 @@ from .helpers import (
     get,
     send,
 )
+from .process import COMMAND, emulator_process
 
 INSTANCE = api_path("my_app", "ctr", "ctr_test")
 

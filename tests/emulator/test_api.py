@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer
+from pulumi_opensearch_fn.emulator.state import TaskBatch
 
 from .helpers import AK, SECRET, api_path, build, get, send
 
@@ -198,7 +199,7 @@ def test_gateway_errors_are_pascal_even_in_camel(server: EmulatorServer):
 def test_special_characters_in_names(server: EmulatorServer, scheme: str):
     names = ("my app", "f/1~*x", "inst ü+%")
     server.state.upsert_instance(*names, {"version_id": 7})
-    server.state.add_tasks(*names, 2)
+    server.state.add_tasks(*names, TaskBatch(count=2))
     path = api_path(*names)
     assert "my%20app" in path and "f%2F1~%2Ax" in path
     reply = get(server.port, "GetFunctionInstance", path, scheme=scheme)

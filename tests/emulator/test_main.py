@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from pulumi_opensearch_fn.emulator import EmulatorAdmin
-from pulumi_opensearch_fn.emulator.process import COMMAND, RunningEmulator, emulator_process
 
 from .helpers import api_path, build, send
+from .process import COMMAND, RunningEmulator, emulator_process
 
 
 def running(*args: str) -> AbstractContextManager[RunningEmulator]:

@@ -150,13 +150,13 @@ def test_sdk_signed_requests_verify_and_mutations_are_rejected(
         assert code == ""
     raw = captured(srv)
 
-    srv.backend.verifier.nonces.clear()
+    srv.verifier.nonces.clear()
     replay = send(srv.port, raw)
     assert replay.code not in AUTH_CODES, "the captured request must verify again"
 
     mutated = mutate(raw, *change)
     if mutated is None:
         return
-    srv.backend.verifier.nonces.clear()
+    srv.verifier.nonces.clear()
     reply = send(srv.port, mutated)
     assert reply.status >= 400 and reply.code in AUTH_CODES, (change, reply.status, reply.body)

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, EmulatorState
-from pulumi_opensearch_fn.emulator.admin_guard import is_loopback_address
+from pulumi_opensearch_fn.emulator.admin_api import is_loopback_address
 
 from .helpers import api_path, get
 

@@ -19,7 +19,8 @@ from pulumi_opensearch_fn.emulator import (
     sample_state,
     sample_state_data,
 )
-from pulumi_opensearch_fn.emulator.state_file import parse_time
+from pulumi_opensearch_fn.emulator.schema import parse_time
+from pulumi_opensearch_fn.emulator.state import TaskBatch
 
 from .helpers import api_path, get
 
@@ -61,7 +62,7 @@ def test_sample_is_region_neutral_and_demo_keyed():
 
 def test_round_trip():
     state = sample_state(SimClock(frozen_ms=NOW))
-    state.add_tasks("my_app", "ctr", "ctr_test", 5)
+    state.add_tasks("my_app", "ctr", "ctr_test", TaskBatch(count=5))
     dumped = dump_state(state)
     again = parse_state(json.loads(json.dumps(dumped)), clock=SimClock(frozen_ms=NOW))
     assert dump_state(again) == dumped
@@ -134,7 +135,7 @@ def one_instance(**fields: object) -> dict:
             {"accessKeys": [{"accessKeyId": "a:b", "accessKeySecret": "s"}]},
             "accessKeys[0].accessKeyId: must be printable ASCII without spaces",
         ),
-        ({"accessKeys": [{"accessKeyId": "a"}]}, "accessKeys[0].accessKeySecret: must be a string"),
+        ({"accessKeys": [{"accessKeyId": "a"}]}, "accessKeys[0].accessKeySecret: is required"),
         (
             {
                 "stsTokens": [

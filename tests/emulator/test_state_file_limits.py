@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pulumi_opensearch_fn.emulator.schema import MAX_NUMBER_DIGITS, MAX_STATE_DEPTH
 from pulumi_opensearch_fn.emulator.state_file import (
-    MAX_NUMBER_DIGITS,
-    MAX_STATE_DEPTH,
     StateFileError,
     load_state_file,
 )
@@ -43,7 +42,7 @@ def state_files(tmp_path: Path) -> dict[str, tuple[str, str]]:
         ),
         "extend-info-100000-deep": (
             json.dumps(one_instance(extendInfo="[" * 100_000)),
-            "extendInfo: must hold JSON (nested too deeply)",
+            f"extendInfo: must hold JSON (nested deeper than {MAX_STATE_DEPTH} levels)",
         ),
         "extend-info-5000-digits": (
             json.dumps(one_instance(extendInfo="[" + "7" * 5000 + "]")),

@@ -57,10 +57,10 @@ ROA_AUTH = "acs testAKID:5aeDXICaRSgWlTWdhtpM2oagIRI="
 
 def make_state() -> EmulatorState:
     state = EmulatorState()
-    state.add_access_key(AccessKey("testAKID", "testSecret"))
-    state.add_access_key(AccessKey("LTAI-emulator-demo", "emulator-demo-secret"))
-    state.add_sts_token(StsToken("good-token", "STS.good", "sts-secret", None))
-    state.add_sts_token(StsToken("old-token", "STS.old", "old-secret", 1_000))
+    state.add_credential(AccessKey("testAKID", "testSecret"))
+    state.add_credential(AccessKey("LTAI-emulator-demo", "emulator-demo-secret"))
+    state.add_credential(StsToken("good-token", "STS.good", "sts-secret", None))
+    state.add_credential(StsToken("old-token", "STS.old", "old-secret", 1_000))
     return state
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from pulumi_opensearch_fn.api import NO_RETRY, OpenSearchFunctionClient
-from pulumi_opensearch_fn.emulator.process import RunningEmulator, emulator_process
 
+from ..emulator.process import RunningEmulator, emulator_process
 from .conftest import AK, APP, FN, INST, STS
 
 THREADS = 50

@@ -1,5 +1,5 @@
-"""The emulator as a child process: its CPU stays apart from the caller's (benchmarks,
-load tests), and its command line and signals can be tested as users run it."""
+"""The emulator as a child process (tests and benchmarks): its CPU stays apart from the
+caller's, and its command line and signals can be tested as users run it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from .admin import EmulatorAdmin
+from pulumi_opensearch_fn.emulator import EmulatorAdmin
 
 COMMAND = (sys.executable, "-m", "pulumi_opensearch_fn.emulator")
 
@@ -26,11 +26,8 @@ class RunningEmulator(NamedTuple):
 @contextmanager
 def emulator_process(*args: str, capture_stderr: bool = False) -> Iterator[RunningEmulator]:
     """Starts `python -m pulumi_opensearch_fn.emulator ARGS`; yields it with the URL and
-    admin token it printed (empty strings when it printed none).
-
-    Its stderr is discarded unless captured (then the caller must read it). Stopped on
-    exit (SIGTERM, then SIGKILL after 10 s) unless it already ended.
-    """
+    admin token it printed (empty strings when none). Its stderr is discarded unless
+    captured (then the caller reads it); on exit it gets SIGTERM, then SIGKILL after 10 s."""
     stderr = subprocess.PIPE if capture_stderr else subprocess.DEVNULL
     proc = subprocess.Popen([*COMMAND, *args], stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
