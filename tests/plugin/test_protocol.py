@@ -486,3 +486,14 @@ def test_a_latest_task_drifts_under_the_name_it_asked_for(plugin, admin):
     assert [m for _, m, _ in second.engine.lines if "drifted" in m] == [
         "FunctionTask my_app/ctr/ctr_test/latest drifted: generation 3 → 4, status success → running"
     ]
+
+
+def test_a_provider_configured_with_unknowns_reads_nothing_in_a_preview(plugin, config, admin):
+    """An explicit provider whose endpoint is another resource's output, not known yet."""
+    process = plugin({**config, "endpoint": UNKNOWN})
+    admin.clear_requests()
+    checked, failures = process.check(INSTANCE, {**CTR, "expect": {"minGeneration": 9}})
+    assert failures == []
+    _, outs = process.create(INSTANCE, checked, preview=True)
+    assert outs["latestGeneration"] == UNKNOWN
+    assert admin.requests() == []
