@@ -170,16 +170,16 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS)
-def test_bad_input_fails_check_naming_the_property(plugin, emulator, case):
+def test_bad_input_fails_check_naming_the_property(plugin, admin, case):
     inputs, expected = BAD_INPUTS[case]
     process = plugin()
-    before = len(emulator.admin().requests())
+    before = len(admin.requests())
     _, failures = process.check(INSTANCE, inputs)
     assert [prop for prop, _ in failures] == [prop for prop, _ in expected]
     for (_, reason), (_, start) in zip(failures, expected, strict=True):
         assert reason.startswith(start), reason
         assert "\n" not in reason
-    assert len(emulator.admin().requests()) == before  # refused before any request
+    assert len(admin.requests()) == before  # refused before any request
     assert process.alive()
     assert json.loads(process.schema())["name"] == "opensearch-fn"
 
