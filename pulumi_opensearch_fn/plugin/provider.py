@@ -260,7 +260,7 @@ class OpenSearchFnProvider(Provider):
             keys = {REQUESTED_GENERATION: "generation"}
             return CheckResponse(request.new_inputs, _failures(checked.problems, keys))
         self.checked.pop(request.urn, None)
-        if has_unknown(core):  # a preview: the outputs stay unknown
+        if has_unknown(core) or has_unknown(self.config):  # a preview: outputs stay unknown
             return CheckResponse(request.new_inputs, [])
         log = self.log.on(request.urn)
         reading = await begin_read(kind.kind, core, dry_run=True, log=log, config=self.config)
@@ -378,7 +378,7 @@ class OpenSearchFnProvider(Provider):
         expectations did not hold) what a read that waited saw."""
         news, secret = plain(properties)
         core = kind.core_inputs(news)
-        if has_unknown(core):  # a preview: every output unknown but the settings as given
+        if has_unknown(core) or has_unknown(self.config):  # a preview: unknown, but the settings
             unknown = dict.fromkeys((p.key for p in kind.resource.outputs.props), UNKNOWN)
             return wrap(unknown | {k: v for k, v in news.items() if k in schema.ECHOED}), core, None
         seen = self.checked.get(urn)

@@ -20,9 +20,9 @@ CTR = {"appGroup": "my_app", "functionName": "ctr", "instanceName": "ctr_test"}
 CASES = {
     "unmet": (
         {"status": "available", "minGeneration": 5, "metrics": {"recall": ">= 95"},
-         "noTaskErrors": True},
+         "noTaskErrors": True, "taskStatus": "failed"},
         ["--status", "available", "--min-generation", "5", "--metric", "recall>=95",
-         "--no-task-errors"],
+         "--no-task-errors", "--task-status", "failed"],
     ),
     "met": (
         {"status": "available", "minGeneration": 3, "metrics": {"auc": ">= 0.87"}},
@@ -88,6 +88,7 @@ def test_the_doors_reach_one_verdict_with_one_message(plugin, emulator, case):
     assert door.action == "warn"
     assert outs["unmet"] == door.outputs()["unmet"] == cli_unmet
     assert [line.split(":")[0] for line in cli_unmet] == [
+        "task_status",
         "min_generation",
         "metrics.recall",
     ]

@@ -170,16 +170,16 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS)
-def test_bad_input_fails_check_naming_the_property(plugin, emulator, case):
+def test_bad_input_fails_check_naming_the_property(plugin, admin, case):
     inputs, expected = BAD_INPUTS[case]
     process = plugin()
-    before = len(emulator.admin().requests())
+    before = len(admin.requests())
     _, failures = process.check(INSTANCE, inputs)
     assert [prop for prop, _ in failures] == [prop for prop, _ in expected]
     for (_, reason), (_, start) in zip(failures, expected, strict=True):
         assert reason.startswith(start), reason
         assert "\n" not in reason
-    assert len(emulator.admin().requests()) == before  # refused before any request
+    assert len(admin.requests()) == before  # refused before any request
     assert process.alive()
     assert json.loads(process.schema())["name"] == "opensearch-fn"
 
@@ -486,3 +486,14 @@ def test_a_latest_task_drifts_under_the_name_it_asked_for(plugin, admin):
     assert [m for _, m, _ in second.engine.lines if "drifted" in m] == [
         "FunctionTask my_app/ctr/ctr_test/latest drifted: generation 3 → 4, status success → running"
     ]
+
+
+def test_a_provider_configured_with_unknowns_reads_nothing_in_a_preview(plugin, config, admin):
+    """An explicit provider whose endpoint is another resource's output, not known yet."""
+    process = plugin({**config, "endpoint": UNKNOWN})
+    admin.clear_requests()
+    checked, failures = process.check(INSTANCE, {**CTR, "expect": {"minGeneration": 9}})
+    assert failures == []
+    _, outs = process.create(INSTANCE, checked, preview=True)
+    assert outs["latestGeneration"] == UNKNOWN
+    assert admin.requests() == []
