@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -32,7 +31,6 @@ from pulumi.runtime.mocks import MockMonitor
 from . import invoking
 from .api.errors import OpenSearchFnError
 from .api.models import FunctionTask
-from .api.safe_text import safe
 from .api.validation import (
     TASK_STATUSES,
     check_choice,
@@ -48,7 +46,7 @@ from .core.outputs import engine_whole
 from .core.request import check_inputs
 from .core.verdict import Verdict, failed, judge
 from .mock_answers import MockAnswerError, camel, instance_answer, task_answer, tasks_answer
-from .reads import Log
+from .reads import Log, announced, invalid_input
 
 PACKAGE = "opensearch-fn"
 GET_FUNCTION_INSTANCE = f"{PACKAGE}:index:getFunctionInstance"
@@ -156,8 +154,7 @@ async def _read(kind: Kind, inputs: dict[str, Any], *, dry_run: bool, log: Log) 
     except OpenSearchFnError as error:
         problems.append(("endpoint", error.message))
     if problems or checked.identity is None:
-        why = "; ".join(f"{prop}: {reason}" if prop else reason for prop, reason in problems)
-        return Verdict(action="fail", message=f"invalid input: {why}")
+        return invalid_input(problems)
     identity, expect, wait = checked.identity, checked.expect, checked.wait
     given = Expect.from_value(inputs.get("expect"))  # as written, for the mock's arguments
     try:
@@ -167,12 +164,7 @@ async def _read(kind: Kind, inputs: dict[str, Any], *, dry_run: bool, log: Log) 
     # As a live read that polled until its wait ended: a preview only notes what up
     # would wait for, an up judges the answer as final.
     waited = wait is not None and not dry_run
-    verdict = judge(identity.subject, expect, seen, wait=wait, waited=waited)
-    if verdict.note:
-        log.info(verdict.note)
-    if verdict.action == "warn" and verdict.message:
-        log.warn(verdict.message)
-    return replace(verdict, message=safe(verdict.message) if verdict.message else None)
+    return announced(judge(identity.subject, expect, seen, wait=wait, waited=waited), log)
 
 
 async def _resource_observation(

@@ -30,7 +30,7 @@ from .core.expectations import Observation, Result, all_met, progress_line
 from .core.identity import Kind
 from .core.observe import observe
 from .core.polling import read_failed_line, wait_until
-from .core.request import ConfigSource, ReadRequest, parse_request
+from .core.request import ConfigSource, Problem, ReadRequest, parse_request
 from .core.verdict import Verdict, failed, judge
 
 if TYPE_CHECKING:
@@ -161,8 +161,7 @@ def begin_read(
     loop = loop or asyncio.get_running_loop()
     request, problems = parse_request(kind, inputs, config)
     if request is None:
-        why = "; ".join(f"{prop}: {reason}" if prop else reason for prop, reason in problems)
-        return _done(loop, Verdict(action="fail", message=f"invalid input: {why}"))
+        return _done(loop, invalid_input(problems))
     try:
         pool = read_pool(config, loop)
         client = pool.client(request.settings)
@@ -215,11 +214,20 @@ async def _finish(
             seen = await first
     except OpenSearchFnError as error:
         return failed(subject, error)
-    verdict = judge(subject, expect, seen, wait=wait, waited=waiting)
+    return announced(judge(subject, expect, seen, wait=wait, waited=waiting), log)
+
+
+def invalid_input(problems: list[Problem]) -> Verdict:
+    """Inputs no read can be made of: the run fails, naming each input's problem."""
+    why = "; ".join(f"{prop}: {reason}" if prop else reason for prop, reason in problems)
+    return Verdict(action="fail", message=f"invalid input: {why}")
+
+
+def announced(verdict: Verdict, log: Log) -> Verdict:
+    """Logs the verdict's note and warning on the resource's row; its message made safe
+    here, where the credentials (and so the secrets to mask) are known."""
     if verdict.note:
         log.info(verdict.note)
     if verdict.action == "warn" and verdict.message:
         log.warn(verdict.message)
-    # The message is shown on the resource's row: made safe here, where the
-    # credentials (and so the secrets to mask) are known.
     return replace(verdict, message=safe(verdict.message) if verdict.message else None)
