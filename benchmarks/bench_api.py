@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from pulumi_opensearch_fn.api.identity import Identity
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -118,7 +120,7 @@ def bench_cpu() -> None:
         request = sdk_models.GetFunctionInstanceRequest(output="detail")
 
         def ours() -> object:
-            return client.get_function_instance(APP, FN, INST, output="detail")
+            return client.get_function_instance(Identity(APP, FN, INST), output="detail")
 
         def raw() -> object:
             return bare.get(instance_url).content
@@ -166,13 +168,15 @@ def bench_request_counts() -> None:
     ):
         _, last = admin.add_tasks(APP, FN, INST, HISTORY)
         admin.clear_requests()
-        latest = client.get_latest_function_task(APP, FN, INST)
+        latest = client.get_latest_function_task(Identity(APP, FN, INST))
         sent = admin.counts()["requests"].get("total", 0)
         ok = sent == 1 and latest is not None and latest.generation == last
         report(f"latest task with {HISTORY} tasks of history", f"{sent} request(s)", "1", ok)
         for page_size in (50, 100):
             admin.clear_requests()
-            n = sum(1 for _ in client.list_function_tasks(APP, FN, INST, page_size=page_size))
+            n = sum(
+                1 for _ in client.list_function_tasks(Identity(APP, FN, INST), page_size=page_size)
+            )
             sent = admin.counts()["requests"].get("total", 0)
             want = math.ceil(n / page_size)
             report(

@@ -27,6 +27,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from pulumi_opensearch_fn.api.identity import Identity
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -135,7 +137,7 @@ def bench_mixed_faults(calls: int) -> None:
                         return
                 started = time.monotonic()
                 try:
-                    found = client.get_function_instance(APP, FN, INST)
+                    found = client.get_function_instance(Identity(APP, FN, INST))
                     outcome = "ok" if found.version_id == 3 else "WRONG RESULT"
                 except OpenSearchFnError as error:
                     outcome = type(error).__name__
@@ -186,7 +188,7 @@ def bench_drip() -> None:
         )
         started = time.monotonic()
         try:
-            client.get_function_instance(APP, FN, INST)
+            client.get_function_instance(Identity(APP, FN, INST))
             outcome = "answered"
         except DeadlineExceededError:
             outcome = "DeadlineExceededError"
@@ -207,7 +209,7 @@ def bench_gzip_bomb() -> None:
         client = OpenSearchFunctionClient(endpoint=server.url, credentials=KEY)
         tracemalloc.start()
         try:
-            client.get_function_instance(APP, FN, INST)
+            client.get_function_instance(Identity(APP, FN, INST))
             outcome = "answered"
         except BadResponseError:
             outcome = "BadResponseError"
@@ -231,7 +233,7 @@ def bench_endless_paging() -> None:
         client = OpenSearchFunctionClient(endpoint=server.url, credentials=KEY)
         listed = 0
         try:
-            for _ in client.list_function_tasks(APP, FN, INST, page_size=100):
+            for _ in client.list_function_tasks(Identity(APP, FN, INST), page_size=100):
                 listed += 1
             outcome = "ended"
         except BadResponseError:

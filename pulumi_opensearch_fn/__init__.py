@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .core.lazy import lazy_names
 
 if TYPE_CHECKING:
-    from .api import OpenSearchFnError, OpenSearchFunctionClient
+    from .api import Identity, OpenSearchFnError, OpenSearchFunctionClient
     from .core.expectations import Expect, Wait
     from .functions import (
         DataSourceError,
@@ -48,6 +48,7 @@ _EXPORTS = {
     "get_function_tasks_output": ".functions",
     "get_latest_function_task": ".functions",
     "get_latest_function_task_output": ".functions",
+    "Identity": ".api",
     "OpenSearchFnError": ".api",
     "OpenSearchFunctionClient": ".api",
 }
@@ -61,6 +62,7 @@ __all__ = [
     "GetFunctionInstanceResult",
     "GetFunctionTaskResult",
     "GetFunctionTasksResult",
+    "Identity",
     "OpenSearchFnError",
     "OpenSearchFunctionClient",
     "Wait",

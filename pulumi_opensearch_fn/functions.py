@@ -22,12 +22,12 @@ import pulumi
 
 from . import invoking, mocked, program_exit
 from .api.errors import OpenSearchFnError
+from .api.identity import Identity
 from .api.safe_text import safe
 from .api.validation import check_generation
 from .core.clients import client_for
 from .core.config import resolve_settings
 from .core.expectations import Expect, Observation, ParsedExpect
-from .core.identity import Identity
 from .core.observe import observe_instance, observe_task
 from .core.outputs import (
     IdentityView,
@@ -90,7 +90,7 @@ def get_function_instance(
     """GetFunctionInstance (detail); the latest tasks are read only when `expect` needs them."""
     subject = f"get_function_instance({app_group}/{function_name}/{instance_name})"
     with _failures_as(subject):
-        identity = Identity.checked(app_group, function_name, instance_name)
+        identity = Identity(app_group, function_name, instance_name)
         wanted = _expect(expect)
         opts = invoking.checked(opts, output=False)
         if mocked.active():  # a unit test: Mocks.call answers, no request leaves
@@ -100,9 +100,7 @@ def get_function_instance(
         elif wanted is not None and (wanted.task_status or wanted.needs_success_task):
             seen = observe_instance(_client(region, endpoint), identity, wanted)
         else:
-            instance = _client(region, endpoint).get_function_instance(
-                app_group, function_name, instance_name, output="detail"
-            )
+            instance = _client(region, endpoint).get_function_instance(identity, output="detail")
             seen = Observation(instance=instance, task=None, success_task=None)
         assert seen.instance is not None
         return GetFunctionInstanceResult(
@@ -127,9 +125,7 @@ def get_function_task(
     """GetFunctionTask for one generation."""
     subject = f"get_function_task({app_group}/{function_name}/{instance_name}/{generation})"
     with _failures_as(subject):
-        identity = Identity.checked(
-            app_group, function_name, instance_name, check_generation(generation)
-        )
+        identity = Identity(app_group, function_name, instance_name, check_generation(generation))
         wanted = _expect(expect)
         opts = invoking.checked(opts, output=False)
         if mocked.active():
@@ -153,15 +149,13 @@ def get_latest_function_task(
     """The newest task (optionally the newest with `status`) in one request; None if none."""
     subject = f"get_latest_function_task({app_group}/{function_name}/{instance_name})"
     with _failures_as(subject):
-        identity = Identity.checked(app_group, function_name, instance_name)
+        identity = Identity(app_group, function_name, instance_name)
         wanted = _expect(expect)
         opts = invoking.checked(opts, output=False)
         if mocked.active():
             task = mocked.latest_task(identity, status, region=region, endpoint=endpoint, opts=opts)
         else:
-            task = _client(region, endpoint).get_latest_function_task(
-                app_group, function_name, instance_name, status=status
-            )
+            task = _client(region, endpoint).get_latest_function_task(identity, status=status)
         if task is None:
             _act(judge(subject, wanted, None))  # no task: unmet, if anything is expected
             return None
@@ -189,7 +183,7 @@ def get_function_tasks(
     `start_time` / `end_time` are epoch milliseconds."""
     subject = f"get_function_tasks({app_group}/{function_name}/{instance_name})"
     with _failures_as(subject):
-        identity = Identity.checked(app_group, function_name, instance_name)
+        identity = Identity(app_group, function_name, instance_name)
         opts = invoking.checked(opts, output=False)
         tasks: Iterable[FunctionTask]
         if mocked.active():
@@ -198,9 +192,7 @@ def get_function_tasks(
                                  endpoint=endpoint, opts=opts)  # fmt: skip
         else:
             tasks = _client(region, endpoint).list_function_tasks(
-                app_group,
-                function_name,
-                instance_name,
+                identity,
                 status=status,
                 start_time=start_time,
                 end_time=end_time,

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .api.errors import BadResponseError
+from .api.identity import Identity
 from .api.models import (
     MAX_TIME_MS,
     MAX_WHOLE,
@@ -30,8 +31,13 @@ from .api.models import (
 )
 from .api.numbers import is_safe_float
 from .core.expectations import Expect, Observation
-from .core.identity import Identity
-from .core.outputs import INSTANCE_FIELDS, LATEST_PREFIX, TASK_FIELDS
+from .core.outputs import (
+    IDENTITY_FIELDS,
+    INSTANCE_FIELDS,
+    LATEST_PREFIX,
+    REQUESTED_GENERATION,
+    TASK_FIELDS,
+)
 from .core.printable import brief
 
 
@@ -41,9 +47,7 @@ class MockAnswerError(BadResponseError):
 
 HINT = "see README.md, Testing your stack"
 # Outputs the package computes itself, from the request and the expectations.
-_COMPUTED = frozenset(
-    {"id", "app_group", "function_name", "instance_name", "requested_generation", "ready", "unmet"}
-)
+_COMPUTED = frozenset({"id", *IDENTITY_FIELDS, REQUESTED_GENERATION, "ready", "unmet"})
 _TASK_KEYS = frozenset(TASK_FIELDS)
 # The latest task, flat, under the FunctionInstance resource's output names.
 _LATEST_KEYS = {

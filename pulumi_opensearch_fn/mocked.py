@@ -30,6 +30,7 @@ from pulumi.runtime.mocks import MockMonitor
 
 from . import invoking
 from .api.errors import OpenSearchFnError
+from .api.identity import INSTANCE, Identity, Kind
 from .api.models import FunctionTask
 from .api.validation import (
     TASK_STATUSES,
@@ -40,7 +41,6 @@ from .api.validation import (
     to_epoch_ms,
 )
 from .core.expectations import Expect, Observation
-from .core.identity import INSTANCE, Identity, Kind
 from .core.observe import NoTaskYetError
 from .core.outputs import engine_whole
 from .core.request import check_inputs

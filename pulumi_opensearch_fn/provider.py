@@ -37,11 +37,11 @@ from pulumi.dynamic import (
 )
 
 from .api.errors import InstanceNotFoundError, OpenSearchFnError, TaskNotFoundError
+from .api.identity import INSTANCE, TASK, Identity, Kind
 from .api.safe_text import safe
 from .api.validation import check_generation
 from .core.config import CONFIG_KEYS
 from .core.drift import drift_line, moved
-from .core.identity import INSTANCE, TASK, Identity, Kind
 from .core.outputs import (
     REQUESTED_GENERATION,
     TRACKED_INSTANCE_FIELDS,

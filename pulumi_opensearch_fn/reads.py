@@ -23,11 +23,11 @@ import pulumi
 from pulumi.runtime.proto import engine_pb2
 
 from .api.errors import OpenSearchFnError
+from .api.identity import Kind
 from .api.safe_text import safe
 from .core.clients import client_for, close_clients
 from .core.config import max_concurrent_reads
 from .core.expectations import Observation, Result, all_met, progress_line
-from .core.identity import Kind
 from .core.observe import observe
 from .core.polling import read_failed_line, wait_until
 from .core.request import ConfigSource, Problem, ReadRequest, parse_request

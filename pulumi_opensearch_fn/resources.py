@@ -19,8 +19,8 @@ import pulumi.dynamic
 
 from . import mocked, program_exit
 from .api.errors import OpenSearchFnError
+from .api.identity import INSTANCE, TASK, Generation, Kind, keyed
 from .core.expectations import Expect, Wait
-from .core.identity import INSTANCE, TASK, Generation, Kind
 from .core.outputs import (
     INSTANCE_OUTPUTS,
     REQUESTED_GENERATION,
@@ -276,9 +276,7 @@ class FunctionInstance(pulumi.dynamic.Resource, module="opensearch", name="Funct
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         inputs = {
-            "app_group": app_group,
-            "function_name": function_name,
-            "instance_name": instance_name,
+            **keyed(app_group, function_name, instance_name),
             **_settings_inputs(expect, wait, region, endpoint),
         }
         props = _with_reading(INSTANCE, resource_name, inputs, opts)
@@ -356,9 +354,7 @@ class FunctionTask(pulumi.dynamic.Resource, module="opensearch", name="FunctionT
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         inputs = {
-            "app_group": app_group,
-            "function_name": function_name,
-            "instance_name": instance_name,
+            **keyed(app_group, function_name, instance_name),
             # Sent under its own key: the output `generation` is the number it resolves to.
             REQUESTED_GENERATION: generation,
             **_settings_inputs(expect, wait, region, endpoint),

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         TaskNotFoundError,
         ThrottledError,
     )
+    from .identity import Identity
     from .models import (
         Belongs,
         ExtendInfo,
@@ -68,6 +69,7 @@ _MODULES = {
         "TaskNotFoundError",
         "ThrottledError",
     ),
+    ".identity": ("Identity",),
     ".models": (
         "Belongs",
         "ExtendInfo",
@@ -99,6 +101,7 @@ __all__ = [
     "ExtendInfo",
     "FunctionInstance",
     "FunctionTask",
+    "Identity",
     "InstanceNotFoundError",
     "InstanceTask",
     "InvalidInputError",

@@ -28,6 +28,7 @@ from .errors import (
     NetworkError,
     OpenSearchFnError,
 )
+from .identity import Identity
 from .matching import Question
 from .models import FunctionInstance, FunctionTask, TaskPage, field_of
 from .proxies import check_proxy_environment
@@ -130,30 +131,27 @@ class OpenSearchFunctionClient:
     # -- the three operations -------------------------------------------------
 
     def get_function_instance(
-        self, app_group: str, function_name: str, instance_name: str, *, output: Output = "normal"
+        self, instance: Identity, *, output: Output = "normal"
     ) -> FunctionInstance:
-        path = _instance_path(app_group, function_name, instance_name)
+        """GetFunctionInstance for `instance` (a task's identity names its instance)."""
         query = [("output", v.check_choice("output", output, v.OUTPUT_LEVELS))]
-        body, request_id = self._call("GetFunctionInstance", path, query)
-        asked = Question(function_name, instance_name)
+        body, request_id = self._call("GetFunctionInstance", instance.instance_path, query)
+        asked = Question(instance.function_name, instance.instance_name)
         with _answer_of("GetFunctionInstance", request_id):
             return matching.instance_answer(_result(body, "GetFunctionInstance"), asked, request_id)
 
-    def get_function_task(
-        self, app_group: str, function_name: str, instance_name: str, generation: int | str
-    ) -> FunctionTask:
-        path = _instance_path(app_group, function_name, instance_name)
-        asked = Question(function_name, instance_name, generation=v.check_generation(generation))
-        path += f"/tasks/{asked.generation}"
+    def get_function_task(self, task: Identity) -> FunctionTask:
+        """GetFunctionTask for `task`, whose generation is a number."""
+        generation = v.check_generation(task.generation)
+        asked = Question(task.function_name, task.instance_name, generation=generation)
+        path = f"{task.instance_path}/tasks/{generation}"
         body, request_id = self._call("GetFunctionTask", path, [])
         with _answer_of("GetFunctionTask", request_id):
             return matching.task_answer(_result(body, "GetFunctionTask"), asked, request_id)
 
     def list_function_tasks_page(
         self,
-        app_group: str,
-        function_name: str,
-        instance_name: str,
+        instance: Identity,
         *,
         status: TaskStatus | None = None,
         start_time: datetime | int | None = None,
@@ -164,7 +162,7 @@ class OpenSearchFunctionClient:
         """One page, newest first (put in that order here, whatever order the answer
         has). With `status`, a task of another status in the answer is a
         BadResponseError. `total_count` is None when the answer has none."""
-        path = f"{_instance_path(app_group, function_name, instance_name)}/tasks"
+        path = f"{instance.instance_path}/tasks"
         query = _task_query(status, start_time, end_time)
         query += [
             ("pageNumber", str(v.check_positive("page_number", page_number))),
@@ -173,7 +171,7 @@ class OpenSearchFunctionClient:
         body, request_id = self._call("ListFunctionTasks", path, query)
         # Only `result: []` means "no tasks": null, missing or another type is a broken answer.
         items = _result(body, "ListFunctionTasks", list)
-        asked = Question(function_name, instance_name, status=status)
+        asked = Question(instance.function_name, instance.instance_name, status=status)
         with _answer_of("ListFunctionTasks", request_id):
             tasks = matching.task_page(items, asked, request_id)
         return TaskPage(
@@ -186,9 +184,7 @@ class OpenSearchFunctionClient:
 
     def list_function_tasks(
         self,
-        app_group: str,
-        function_name: str,
-        instance_name: str,
+        instance: Identity,
         *,
         status: TaskStatus | None = None,
         start_time: datetime | int | None = None,
@@ -206,7 +202,6 @@ class OpenSearchFunctionClient:
         (a new task shifted the list) is returned once; a later page listing a
         generation newer than one already returned raises BadResponseError.
         """
-        _instance_path(app_group, function_name, instance_name)
         _task_query(status, start_time, end_time)
         v.check_positive("page_size", page_size, v.MAX_PAGE_SIZE)
         if limit is not None:
@@ -219,7 +214,7 @@ class OpenSearchFunctionClient:
             last: FunctionTask | None = None
             for page_number in range(1, MAX_PAGES + 1):
                 page = self.list_function_tasks_page(
-                    app_group, function_name, instance_name, status=status,
+                    instance, status=status,
                     start_time=start_time, end_time=end_time,
                     page_number=page_number, page_size=page_size,
                 )  # fmt: skip
@@ -253,17 +248,10 @@ class OpenSearchFunctionClient:
         return pages()
 
     def get_latest_function_task(
-        self,
-        app_group: str,
-        function_name: str,
-        instance_name: str,
-        *,
-        status: TaskStatus | None = None,
+        self, instance: Identity, *, status: TaskStatus | None = None
     ) -> FunctionTask | None:
         """The newest task (optionally the newest with `status`) in one request; None if none."""
-        page = self.list_function_tasks_page(
-            app_group, function_name, instance_name, status=status, page_size=1
-        )
+        page = self.list_function_tasks_page(instance, status=status, page_size=1)
         return page.tasks[0] if page.tasks else None
 
     # -- plumbing ---------------------------------------------------------------
@@ -456,13 +444,6 @@ def _total_count(body: dict[str, Any], request_id: str) -> int | None:
             request_id=request_id,
         )
     return value
-
-
-def _instance_path(app_group: str, function_name: str, instance_name: str) -> str:
-    app = v.encode_segment(v.check_name("app group", app_group))
-    fn = v.encode_segment(v.check_name("function name", function_name))
-    inst = v.encode_segment(v.check_name("instance name", instance_name))
-    return f"/v4/openapi/app-groups/{app}/functions/{fn}/instances/{inst}"
 
 
 def _task_query(

@@ -43,13 +43,14 @@ def _convert(check: Callable[[str], Any]) -> Callable[[str], Any]:
     return convert
 
 
-def name_of(kind: str) -> Callable[[str], str]:
-    """An app group, function or instance name: a usable URL path segment."""
+def name_of(key: str) -> Callable[[str], str]:
+    """An app group, function or instance name (`key`, an identity key), checked as
+    every identity's names are."""
 
     def name(text: str) -> str:
-        from ..api.validation import check_name
+        from ..api.identity import check_segment
 
-        return check_name(kind, text)
+        return check_segment(key, text)
 
     return _convert(name)
 

@@ -9,8 +9,8 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..api.identity import Identity
 from ..core.expectations import Expect, Result, Wait, unmet
-from ..core.identity import Identity
 from ..core.observe import observe_instance
 from ..core.outputs import observation_fields
 from ..core.verdict import Verdict

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import TaskNotFoundError
-from ..core.identity import Identity
+from ..api.identity import Identity
 from ..core.observe import NoTaskYetError, observe_task
 from ..core.outputs import instance_fields, observation_fields, task_fields
 from . import exit_codes, render
@@ -16,16 +16,20 @@ if TYPE_CHECKING:
     from ..api.models import FunctionInstance, FunctionTask
 
 
+def asked(args: argparse.Namespace) -> Identity:
+    """The instance the command names."""
+    return Identity(args.app, args.function, args.instance)
+
+
 def identity(args: argparse.Namespace) -> dict[str, Any]:
     """The identity fields every JSON document starts with."""
-
-    found = Identity(args.app, args.function, args.instance)
+    found = asked(args)
     return {"id": found.resource_id, **found.fields()}
 
 
 def instance(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
 
-    found = client.get_function_instance(args.app, args.function, args.instance, output=args.output)
+    found = client.get_function_instance(asked(args), output=args.output)
     if args.json:
         render.emit(render.to_json({**identity(args), **instance_fields(found)}))
     else:
@@ -71,8 +75,7 @@ def instance_rows(args: argparse.Namespace, found: FunctionInstance) -> list[tup
 def tasks(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
     found = list(
         client.list_function_tasks(
-            args.app, args.function, args.instance,
-            status=args.status, start_time=args.start_time, end_time=args.end_time,
+            asked(args), status=args.status, start_time=args.start_time, end_time=args.end_time,
             page_size=args.page_size, limit=args.limit,
         )
     )  # fmt: skip
@@ -97,12 +100,12 @@ def tasks(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
 
 def task(args: argparse.Namespace, client: OpenSearchFunctionClient) -> int:
 
-    asked = Identity(args.app, args.function, args.instance, args.generation)
+    wanted = asked(args).at(args.generation)
     try:
-        seen = observe_task(client, asked)
+        seen = observe_task(client, wanted)
     except NoTaskYetError:  # `latest` only: a missing generation raises TaskNotFoundError
         raise TaskNotFoundError(
-            f"{asked.instance} has no training tasks yet", code="Task.NotExist"
+            f"{wanted.instance} has no training tasks yet", code="Task.NotExist"
         ) from None
     assert seen.task is not None
     if args.json:

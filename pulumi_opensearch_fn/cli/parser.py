@@ -100,10 +100,10 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def _identity(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("app", metavar="APP", type=t.name_of("app group"), help="app group")
-    parser.add_argument("function", metavar="FUNCTION", type=t.name_of("function name"),
+    parser.add_argument("app", metavar="APP", type=t.name_of("app_group"), help="app group")
+    parser.add_argument("function", metavar="FUNCTION", type=t.name_of("function_name"),
                         help="function name, e.g. ctr")  # fmt: skip
-    parser.add_argument("instance", metavar="INSTANCE", type=t.name_of("instance name"),
+    parser.add_argument("instance", metavar="INSTANCE", type=t.name_of("instance_name"),
                         help="function instance name")  # fmt: skip
 
 

@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import TextIO
 
 from ..api.errors import OpenSearchFnError
+from ..api.identity import Identity
 from ..core.durations import format_duration
 from ..core.expectations import Observation, Result, describe_unmet, progress_line, unmet
-from ..core.identity import Identity
 from ..core.polling import read_failed_line
 from ..core.verdict import Verdict
 from . import render, streams

@@ -18,8 +18,8 @@ from dataclasses import replace
 from typing import Protocol
 
 from ..api.errors import OpenSearchFnError
+from ..api.identity import Identity
 from ..core.expectations import Observation, ParsedExpect, Result, Wait
-from ..core.identity import Identity
 from ..core.polling import wait_until
 from ..core.verdict import Verdict, failed, judge
 from . import exit_codes

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from ..api.errors import InvalidInputError
-from ..core.identity import INSTANCE, Identity
+from ..api.identity import INSTANCE, Identity
 
 # Each instance is waited on by its own thread; this keeps that number sane.
 MAX_TARGETS = 1000
@@ -29,7 +29,7 @@ def parse_lines(lines: Iterable[str], source: str) -> list[Identity]:
             if len(words) == 1:
                 found.append(Identity.from_id(INSTANCE, words[0]))
             elif len(words) == 3:
-                found.append(Identity.checked(*words))
+                found.append(Identity(words[0], words[1], words[2]))
             else:
                 raise InvalidInputError(
                     f"expected `app/function/instance` or `app function instance`,"
@@ -60,7 +60,10 @@ def load(
             f"give instances as APP FUNCTION INSTANCE (3 arguments each), got"
             f" {len(positional)}: {' '.join(positional)}; or use --instances-file"
         )
-    found += [Identity.checked(*positional[i : i + 3]) for i in range(0, len(positional), 3)]
+    found += [
+        Identity(positional[i], positional[i + 1], positional[i + 2])
+        for i in range(0, len(positional), 3)
+    ]
     if path is not None:
         listed = _read_file(path, stdin)
         if not listed:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..api.errors import OpenSearchFnError
+from ..api.identity import Identity
 from .expectations import Observation, ParsedExpect
-from .identity import Identity
 
 if TYPE_CHECKING:
     from ..api.client import OpenSearchFunctionClient
@@ -57,16 +57,13 @@ def observe_instance(
     (at once, where the caller can), plus the latest successful task only when an
     expectation needs it and the latest did not succeed, or the two latest successful
     tasks (pageSize=2) when max_regression needs them."""
-    app, function, name = identity.app_group, identity.function_name, identity.instance_name
     instance, latest = both(
-        lambda: client.get_function_instance(app, function, name, output="detail"),
-        lambda: client.get_latest_function_task(app, function, name),
+        lambda: client.get_function_instance(identity, output="detail"),
+        lambda: client.get_latest_function_task(identity),
     )
     success = latest if latest is not None and latest.status == "success" else None
     if latest is not None and expect is not None and expect.needs_previous_success:
-        two = client.list_function_tasks_page(
-            app, function, name, status="success", page_size=2
-        ).tasks
+        two = client.list_function_tasks_page(identity, status="success", page_size=2).tasks
         return Observation(
             instance=instance,
             task=latest,
@@ -75,7 +72,7 @@ def observe_instance(
             previous_read=True,
         )
     if success is None and latest is not None and expect is not None and expect.needs_success_task:
-        success = client.get_latest_function_task(app, function, name, status="success")
+        success = client.get_latest_function_task(identity, status="success")
     return Observation(instance=instance, task=latest, success_task=success)
 
 
@@ -83,14 +80,12 @@ def observe_task(client: OpenSearchFunctionClient, identity: Identity) -> Observ
     """One task: a given generation (GetFunctionTask) or the latest (ListFunctionTasks, 1).
 
     Raises NoTaskYetError when `latest` finds no task."""
-    app, function, name = identity.app_group, identity.function_name, identity.instance_name
     if identity.generation == "latest":
-        task = client.get_latest_function_task(app, function, name)
+        task = client.get_latest_function_task(identity)
         if task is None:
             raise NoTaskYetError(f"{identity.instance} has no training task yet")
     else:
-        assert identity.generation is not None
-        task = client.get_function_task(app, function, name, identity.generation)
+        task = client.get_function_task(identity)
     return Observation(
         instance=None,
         task=task,

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api.errors import OpenSearchFnError
-from ..api.validation import check_name, check_region
+from ..api.identity import KEYS, TASK, Identity, Kind, check_segment, parse_generation
+from ..api.validation import check_region
 from .config import Settings, resolve_settings
 from .expectations import Expect, ParsedExpect, Wait
-from .identity import KEYS, TASK, Identity, Kind, parse_generation
 from .outputs import REQUESTED_GENERATION
 
 ConfigSource = Mapping[str, object] | Callable[[str], object | None]
@@ -60,7 +60,7 @@ def check_inputs(kind: Kind, inputs: Mapping[str, Any]) -> CheckedInputs:
     Needs neither settings nor the HTTP client; the endpoint and the credentials are
     judged with the settings (`parse_request`), where the program reads."""
     problems: list[Problem] = []
-    names = [_checked(problems, key, check_name, label, inputs.get(key)) for key, label in KEYS]
+    names = [_checked(problems, key, check_segment, key, inputs.get(key)) for key, _ in KEYS]
     generation = None
     if kind == TASK:
         generation = _checked(

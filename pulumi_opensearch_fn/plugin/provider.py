@@ -60,12 +60,12 @@ from ..api.errors import (
     OpenSearchFnError,
     TaskNotFoundError,
 )
+from ..api.identity import INSTANCE, TASK, Identity, Kind
 from ..api.validation import check_generation
 from ..core.clients import client_for
 from ..core.config import max_concurrent_reads, resolve_settings
 from ..core.drift import drift_line, moved
 from ..core.expectations import Expect, Wait
-from ..core.identity import INSTANCE, TASK, Identity, Kind
 from ..core.observe import observe
 from ..core.outputs import (
     IDENTITY_FIELDS,
@@ -119,7 +119,7 @@ class _Kind:
         return {schema.camel(key): value for key, value in (values | echoed).items()}
 
     def resource_id(self, core: Mapping[str, Any], fields: Mapping[str, Any]) -> str:
-        identity = Identity(core["app_group"], core["function_name"], core["instance_name"])
+        identity = Identity.from_fields(core)
         if self.kind == TASK:
             # Exactly: text beyond 2**53 - 1, never a float that may have been rounded.
             return identity.at(check_generation(fields["generation"])).resource_id

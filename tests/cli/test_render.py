@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pulumi_opensearch_fn.api.errors import InvalidInputError
+from pulumi_opensearch_fn.api.identity import Identity
 from pulumi_opensearch_fn.cli import render
 from pulumi_opensearch_fn.cli.targets import load, parse_lines
-from pulumi_opensearch_fn.core.identity import Identity
 
 
 def test_table_aligns_and_fits_a_width():

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pulumi_opensearch_fn.api import BadResponseError, Credentials
+from pulumi_opensearch_fn.api.identity import Identity
 
 from ..answers import PROPERTY, attempt, instance_answers, statuses_of, task_answers, task_lists
 from ..hostile import INSTANCE, HostileServer, envelope, json_reply, task
@@ -55,13 +56,13 @@ def test_an_instance_answer_must_be_the_instance_asked_for(
     hostile: HostileServer, client, result: dict, needles: list[str]
 ) -> None:
     hostile.serve(json_reply(envelope(result=result)))
-    text = refused(lambda: client.get_function_instance(APP, FN, INST), *needles)
+    text = refused(lambda: client.get_function_instance(Identity(APP, FN, INST)), *needles)
     assert text.startswith("GetFunctionInstance: ")
 
 
 def test_a_foreign_name_is_shown_safely(hostile: HostileServer, client) -> None:
     hostile.serve(json_reply(envelope(result=INSTANCE | {"instanceName": "\x1b[2Jx" * 100})))
-    text = refused(lambda: client.get_function_instance(APP, FN, INST), "more characters")
+    text = refused(lambda: client.get_function_instance(Identity(APP, FN, INST)), "more characters")
     assert text.isprintable()
 
 
@@ -82,7 +83,7 @@ def test_a_task_answer_must_be_the_generation_asked_for(
     hostile: HostileServer, client, result: dict, needles: list[str]
 ) -> None:
     hostile.serve(json_reply(envelope(result=result)))
-    text = refused(lambda: client.get_function_task(APP, FN, INST, 3), *needles)
+    text = refused(lambda: client.get_function_task(Identity(APP, FN, INST, 3)), *needles)
     assert text.startswith("GetFunctionTask: ")
 
 
@@ -92,19 +93,26 @@ def test_a_task_answer_must_be_the_generation_asked_for(
 def test_a_failed_task_in_a_success_list_is_refused(hostile: HostileServer, client) -> None:
     hostile.serve(json_reply(envelope(result=[task(10, status="failed")], totalCount=1)))
     refused(
-        lambda: client.get_latest_function_task(APP, FN, INST, status="success"),
+        lambda: client.get_latest_function_task(Identity(APP, FN, INST), status="success"),
         "asked for success tasks",
         "task 10 with status 'failed'",
     )
     hostile.serve(json_reply(envelope(result=[task(10), task(9, status="failed")])))
-    refused(lambda: list(client.list_function_tasks(APP, FN, INST, status="success")), "task 9")
+    refused(
+        lambda: list(client.list_function_tasks(Identity(APP, FN, INST), status="success")),
+        "task 9",
+    )
 
 
 def test_a_page_is_read_newest_first(hostile: HostileServer, client) -> None:
     hostile.serve(json_reply(envelope(result=[task(9), task(11), task(10)], totalCount=3)))
-    page = client.list_function_tasks_page(APP, FN, INST, status="success", page_size=3)
+    page = client.list_function_tasks_page(Identity(APP, FN, INST), status="success", page_size=3)
     assert [t.generation for t in page.tasks] == [11, 10, 9]
-    assert [t.generation for t in client.list_function_tasks(APP, FN, INST)] == [11, 10, 9]
+    assert [t.generation for t in client.list_function_tasks(Identity(APP, FN, INST))] == [
+        11,
+        10,
+        9,
+    ]
 
 
 def test_a_later_page_newer_than_an_earlier_one_is_refused(hostile: HostileServer, client) -> None:
@@ -114,19 +122,22 @@ def test_a_later_page_newer_than_an_earlier_one_is_refused(hostile: HostileServe
     }
     hostile.serve(lambda seen: pages[seen.query.split("pageNumber=")[1].split("&")[0]])
     refused(
-        lambda: list(client.list_function_tasks(APP, FN, INST, page_size=2)),
+        lambda: list(client.list_function_tasks(Identity(APP, FN, INST), page_size=2)),
         "page 2 lists generation 7, newer than generation 4",
     )
 
 
 def test_a_generation_twice_in_a_page_is_refused(hostile: HostileServer, client) -> None:
     hostile.serve(json_reply(envelope(result=[task(5), task(5, status="failed")])))
-    refused(lambda: list(client.list_function_tasks(APP, FN, INST)), "generation 5 more than once")
+    refused(
+        lambda: list(client.list_function_tasks(Identity(APP, FN, INST))),
+        "generation 5 more than once",
+    )
 
 
 def test_a_listed_task_of_another_instance_is_refused(hostile: HostileServer, client) -> None:
     hostile.serve(json_reply(envelope(result=[task(5, functionName="rank")])))
-    refused(lambda: client.get_latest_function_task(APP, FN, INST), "'rank'", "'ctr'")
+    refused(lambda: client.get_latest_function_task(Identity(APP, FN, INST)), "'rank'", "'ctr'")
 
 
 # -- the property: whatever the server answers -----------------------------------
@@ -150,11 +161,15 @@ def test_any_answer_is_refused_or_names_what_was_asked(
     answer = data.draw(strategy)
     hostile.serve(answer.reply)
     calls = {
-        "instance": lambda: client.get_function_instance(APP, FN, INST),
-        "task": lambda: client.get_function_task(APP, FN, INST, 3),
-        "latest-success": lambda: client.get_latest_function_task(APP, FN, INST, status="success"),
-        "list": lambda: list(client.list_function_tasks(APP, FN, INST)),
-        "success": lambda: list(client.list_function_tasks(APP, FN, INST, status="success")),
+        "instance": lambda: client.get_function_instance(Identity(APP, FN, INST)),
+        "task": lambda: client.get_function_task(Identity(APP, FN, INST, 3)),
+        "latest-success": lambda: client.get_latest_function_task(
+            Identity(APP, FN, INST), status="success"
+        ),
+        "list": lambda: list(client.list_function_tasks(Identity(APP, FN, INST))),
+        "success": lambda: list(
+            client.list_function_tasks(Identity(APP, FN, INST), status="success")
+        ),
     }
     got, error = attempt(calls[which])
     if error is not None:

@@ -13,15 +13,16 @@ from pulumi_opensearch_fn.api import (
     OpenSearchFnError,
     OpenSearchFunctionClient,
 )
+from pulumi_opensearch_fn.api.identity import Identity
 from pulumi_opensearch_fn.emulator import EmulatorAdmin
 
 from .conftest import AK, APP, FAST, FN, INST, MakeClient
 
 CALLS: dict[str, Callable[[OpenSearchFunctionClient], Any]] = {
-    "GetFunctionInstance": lambda c: c.get_function_instance(APP, FN, INST),
-    "GetFunctionTask": lambda c: c.get_function_task(APP, FN, INST, 1),
-    "ListFunctionTasks": lambda c: c.get_latest_function_task(APP, FN, INST),
-    "ListFunctionTasks (all pages)": lambda c: list(c.list_function_tasks(APP, FN, INST)),
+    "GetFunctionInstance": lambda c: c.get_function_instance(Identity(APP, FN, INST)),
+    "GetFunctionTask": lambda c: c.get_function_task(Identity(APP, FN, INST, 1)),
+    "ListFunctionTasks": lambda c: c.get_latest_function_task(Identity(APP, FN, INST)),
+    "ListFunctionTasks (all pages)": lambda c: list(c.list_function_tasks(Identity(APP, FN, INST))),
 }
 
 
@@ -30,7 +31,7 @@ def test_a_closed_client_raises_the_packages_error(
     make_client: MakeClient, admin: EmulatorAdmin, call: str
 ) -> None:
     with make_client(retry=FAST) as client:
-        client.get_function_instance(APP, FN, INST)  # open, it works
+        client.get_function_instance(Identity(APP, FN, INST))  # open, it works
     admin.clear_requests()
     with pytest.raises(ClientClosedError) as info:
         CALLS[call](client)
@@ -60,5 +61,5 @@ def test_a_client_closed_during_a_call_raises_the_packages_error(
     client = make_client(credentials=credentials, retry=FAST)
     credentials.client = client
     with pytest.raises(ClientClosedError, match="GetFunctionInstance: the client is closed"):
-        client.get_function_instance(APP, FN, INST)
+        client.get_function_instance(Identity(APP, FN, INST))
     assert admin.requests() == []

@@ -22,14 +22,14 @@ def test_credentials_and_profile_conflict() -> None:
 
 SCRIPT = """
 import sys
-from pulumi_opensearch_fn.api import ChainCredentials, OpenSearchFunctionClient, NO_RETRY
+from pulumi_opensearch_fn.api import ChainCredentials, Identity, OpenSearchFunctionClient, NO_RETRY
 from pulumi_opensearch_fn.emulator import EmulatorServer, sample_state
 with EmulatorServer(sample_state()) as server:
     for profile in ("demo", "sts"):
         creds = ChainCredentials(profile=profile)
         got = creds.get()
         with OpenSearchFunctionClient(endpoint=server.url, profile=profile, retry=NO_RETRY) as c:
-            inst = c.get_function_instance("my_app", "ctr", "ctr_test")
+            inst = c.get_function_instance(Identity("my_app", "ctr", "ctr_test"))
         entry = server.log.entries()[-1]
         print(profile, got.access_key_id, entry.access_key_id, entry.token, inst.instance_name)
 """

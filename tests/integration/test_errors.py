@@ -16,6 +16,7 @@ from pulumi_opensearch_fn.api import (
     PermissionDeniedError,
     TaskNotFoundError,
 )
+from pulumi_opensearch_fn.api.identity import Identity
 from pulumi_opensearch_fn.emulator import EmulatorAdmin
 
 from .conftest import APP, EXPIRED, FN, INST, SECRETS, STS, MakeClient
@@ -46,22 +47,22 @@ def check(error: OpenSearchFnError, code: str, status: int, admin: EmulatorAdmin
 def test_not_found_errors(make_client: MakeClient, admin: EmulatorAdmin, signature: str) -> None:
     client = make_client(signature=signature)
     with pytest.raises(InstanceNotFoundError) as info:
-        client.get_function_instance(APP, FN, "nope")
+        client.get_function_instance(Identity(APP, FN, "nope"))
     check(info.value, "Instance.NotExist", 404, admin)
     admin.clear_requests()
     with pytest.raises(TaskNotFoundError) as tinfo:
-        client.get_function_task(APP, FN, INST, 999)
+        client.get_function_task(Identity(APP, FN, INST, 999))
     check(tinfo.value, "Task.NotExist", 404, admin)
     admin.clear_requests()
     with pytest.raises(AppGroupNotFoundError) as ainfo:
-        client.get_function_instance("no_such_app", FN, INST)
+        client.get_function_instance(Identity("no_such_app", FN, INST))
     check(ainfo.value, "App.NotFound", 404, admin)
 
 
 def test_bad_secret_is_authentication_error(make_client: MakeClient, admin: EmulatorAdmin) -> None:
     bad = Credentials("LTAI-emulator-demo", "wrong-secret-value")
     with pytest.raises(AuthenticationError) as info:
-        make_client(credentials=bad).get_function_instance(APP, FN, INST)
+        make_client(credentials=bad).get_function_instance(Identity(APP, FN, INST))
     check(info.value, "SignatureDoesNotMatch", 400, admin)
     assert_no_secret(info.value, "wrong-secret-value")
 
@@ -69,7 +70,7 @@ def test_bad_secret_is_authentication_error(make_client: MakeClient, admin: Emul
 def test_unknown_key_is_authentication_error(make_client: MakeClient, admin: EmulatorAdmin) -> None:
     with pytest.raises(AuthenticationError) as info:
         make_client(credentials=Credentials("LTAI-nobody", "nobody-secret")).get_function_task(
-            APP, FN, INST, 1
+            Identity(APP, FN, INST, 1)
         )
     check(info.value, "InvalidAccessKeyId.NotFound", 404, admin)
     assert_no_secret(info.value, "nobody-secret")
@@ -80,14 +81,16 @@ def test_expired_sts_is_authentication_error(
     make_client: MakeClient, admin: EmulatorAdmin, signature: str
 ) -> None:
     with pytest.raises(AuthenticationError) as info:
-        make_client(credentials=EXPIRED, signature=signature).get_function_instance(APP, FN, INST)
+        make_client(credentials=EXPIRED, signature=signature).get_function_instance(
+            Identity(APP, FN, INST)
+        )
     check(info.value, "InvalidSecurityToken.Expired", 400, admin)
 
 
 def test_wrong_sts_token_is_authentication_error(make_client: MakeClient) -> None:
     creds = Credentials(STS.access_key_id, STS.access_key_secret, "not-the-token-xyz")
     with pytest.raises(AuthenticationError) as info:
-        make_client(credentials=creds).get_function_instance(APP, FN, INST)
+        make_client(credentials=creds).get_function_instance(Identity(APP, FN, INST))
     assert info.value.code.startswith("InvalidSecurityToken")
     assert_no_secret(info.value, "not-the-token-xyz")
 
@@ -95,10 +98,10 @@ def test_wrong_sts_token_is_authentication_error(make_client: MakeClient) -> Non
 def test_ram_deny_is_permission_denied(make_client: MakeClient, admin: EmulatorAdmin) -> None:
     admin.add_access_key("LTAI-limited", "limited-secret", actions=["GetFunctionTask"])
     client = make_client(credentials=Credentials("LTAI-limited", "limited-secret"))
-    assert client.get_function_task(APP, FN, INST, 1).generation == 1
+    assert client.get_function_task(Identity(APP, FN, INST, 1)).generation == 1
     admin.clear_requests()
     with pytest.raises(PermissionDeniedError) as info:
-        client.get_function_instance(APP, FN, INST)
+        client.get_function_instance(Identity(APP, FN, INST))
     check(info.value, "Forbidden.RAM", 403, admin)
     assert_no_secret(info.value, "limited-secret")
 
@@ -117,6 +120,6 @@ def test_plain_400_is_not_retried(make_client: MakeClient, admin: EmulatorAdmin)
 
     admin.inject_fault("malformed", count=3, status=400)
     with pytest.raises(BadRequestError) as info:
-        make_client(retry=FAST).get_function_instance(APP, FN, INST)
+        make_client(retry=FAST).get_function_instance(Identity(APP, FN, INST))
     assert info.value.http_status == 400
     assert len(admin.requests()) == 1

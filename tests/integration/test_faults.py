@@ -16,6 +16,7 @@ from pulumi_opensearch_fn.api import (
     ServerError,
     ThrottledError,
 )
+from pulumi_opensearch_fn.api.identity import Identity
 from pulumi_opensearch_fn.emulator import EmulatorAdmin
 
 from .conftest import APP, FAST, FN, INST, MakeClient
@@ -27,7 +28,7 @@ def test_throttle_is_retried_after_retry_after(
 ) -> None:
     admin.inject_fault("throttle", count=1, status=status, retry_after_ms=300)
     client = make_client(retry=RetryPolicy(max_attempts=3, base_delay=0.0, deadline=10))
-    assert client.get_function_instance(APP, FN, INST).instance_name == INST
+    assert client.get_function_instance(Identity(APP, FN, INST)).instance_name == INST
     first, second = admin.requests()
     assert (first["status"], first["code"], first["fault"]) == (
         status,
@@ -41,7 +42,7 @@ def test_throttle_is_retried_after_retry_after(
 def test_throttle_without_retries(make_client: MakeClient, admin: EmulatorAdmin) -> None:
     admin.inject_fault("throttle", count=1, status=429, retry_after_ms=1500)
     with pytest.raises(ThrottledError) as info:
-        make_client().get_function_instance(APP, FN, INST)
+        make_client().get_function_instance(Identity(APP, FN, INST))
     assert info.value.http_status == 429
     assert info.value.code == "Throttling.User"
     assert info.value.retry_after == pytest.approx(1.5)
@@ -52,7 +53,7 @@ def test_throttle_without_retries(make_client: MakeClient, admin: EmulatorAdmin)
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_5xx_is_retried(make_client: MakeClient, admin: EmulatorAdmin, status: int) -> None:
     admin.inject_fault("error", count=2, status=status)
-    assert make_client(retry=FAST).get_function_task(APP, FN, INST, 1).generation == 1
+    assert make_client(retry=FAST).get_function_task(Identity(APP, FN, INST, 1)).generation == 1
     assert [e["status"] for e in admin.requests()] == [status, status, 200]
 
 
@@ -60,7 +61,7 @@ def test_5xx_is_retried(make_client: MakeClient, admin: EmulatorAdmin, status: i
 def test_5xx_error_fields(make_client: MakeClient, admin: EmulatorAdmin, status: int) -> None:
     admin.inject_fault("error", count=1, status=status)
     with pytest.raises(ServerError) as info:
-        make_client().get_function_task(APP, FN, INST, 1)
+        make_client().get_function_task(Identity(APP, FN, INST, 1))
     assert info.value.http_status == status
     assert info.value.code
     assert info.value.request_id
@@ -72,7 +73,7 @@ def test_latency_beyond_read_timeout_is_retried(
     admin.inject_fault("latency", count=1, latency_ms=1500)
     client = make_client(retry=FAST, read_timeout=0.3)
     with caplog.at_level(logging.DEBUG, logger="pulumi_opensearch_fn.api"):
-        assert client.get_function_instance(APP, FN, INST).instance_name == INST
+        assert client.get_function_instance(Identity(APP, FN, INST)).instance_name == INST
     # The first try gave up at its read timeout (not at the answer 1.5 s later) and the
     # second was answered.
     [retry] = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
@@ -85,7 +86,7 @@ def test_latency_beyond_read_timeout_without_retry(
 ) -> None:
     admin.inject_fault("latency", count=1, latency_ms=1500)
     with pytest.raises(NetworkError) as info:
-        make_client(read_timeout=0.3).get_function_instance(APP, FN, INST)
+        make_client(read_timeout=0.3).get_function_instance(Identity(APP, FN, INST))
     assert not isinstance(info.value, DeadlineExceededError)
     # Ended by the read timeout, not by the answer.
     assert "timed out talking to" in str(info.value)
@@ -94,20 +95,20 @@ def test_latency_beyond_read_timeout_without_retry(
 
 def test_dropped_connection_is_retried(make_client: MakeClient, admin: EmulatorAdmin) -> None:
     admin.inject_fault("drop", count=2)
-    assert make_client(retry=FAST).get_function_instance(APP, FN, INST).version_id == 3
+    assert make_client(retry=FAST).get_function_instance(Identity(APP, FN, INST)).version_id == 3
     assert [e["status"] for e in admin.requests()] == [0, 0, 200]
 
 
 def test_dropped_connection_without_retry(make_client: MakeClient, admin: EmulatorAdmin) -> None:
     admin.inject_fault("drop", count=1)
     with pytest.raises(NetworkError):
-        make_client().get_function_instance(APP, FN, INST)
+        make_client().get_function_instance(Identity(APP, FN, INST))
 
 
 def test_malformed_json_is_not_retried(make_client: MakeClient, admin: EmulatorAdmin) -> None:
     admin.inject_fault("malformed", count=1)
     with pytest.raises(BadResponseError) as info:
-        make_client(retry=FAST).get_function_instance(APP, FN, INST)
+        make_client(retry=FAST).get_function_instance(Identity(APP, FN, INST))
     assert info.value.http_status == 200
     assert "not a JSON object" in str(info.value)
     assert len(admin.requests()) == 1
@@ -119,7 +120,7 @@ def test_truncated_or_cut_body_is_a_clear_error(
 ) -> None:
     admin.inject_fault(kind, count=1)
     with pytest.raises(OpenSearchFnError) as info:
-        make_client().get_function_instance(APP, FN, INST)
+        make_client().get_function_instance(Identity(APP, FN, INST))
     assert isinstance(info.value, NetworkError | BadResponseError)
     assert "GetFunctionInstance" in str(info.value)
     # Known from the body itself, not after waiting for the 5 s read timeout.
@@ -132,7 +133,7 @@ def test_retry_budget(make_client: MakeClient, admin: EmulatorAdmin, max_attempt
     admin.inject_fault("error", status=503)
     policy = RetryPolicy(max_attempts=max_attempts, base_delay=0.0, max_delay=0.0, deadline=10)
     with pytest.raises(ServerError) as info:
-        make_client(retry=policy).get_function_instance(APP, FN, INST)
+        make_client(retry=policy).get_function_instance(Identity(APP, FN, INST))
     assert info.value.http_status == 503
     assert admin.counts()["requests"]["total"] == max_attempts
 
@@ -140,7 +141,7 @@ def test_retry_budget(make_client: MakeClient, admin: EmulatorAdmin, max_attempt
 def test_no_retry_sends_once(make_client: MakeClient, admin: EmulatorAdmin) -> None:
     admin.inject_fault("error", status=502)
     with pytest.raises(ServerError):
-        make_client(retry=NO_RETRY).get_function_instance(APP, FN, INST)
+        make_client(retry=NO_RETRY).get_function_instance(Identity(APP, FN, INST))
     assert admin.counts()["requests"]["total"] == 1
 
 
@@ -153,7 +154,7 @@ def test_total_deadline(make_client: MakeClient, admin: EmulatorAdmin, kind: str
     deadline = 1.5
     policy = RetryPolicy(max_attempts=50, base_delay=0.1, max_delay=0.4, deadline=deadline)
     with pytest.raises(DeadlineExceededError) as info:
-        make_client(retry=policy, read_timeout=0.5).get_function_instance(APP, FN, INST)
+        make_client(retry=policy, read_timeout=0.5).get_function_instance(Identity(APP, FN, INST))
     # The client itself stopped at its deadline (50 tries would have taken far longer).
     assert "1.5" in str(info.value)
     if kind == "error":  # latency-delayed requests are logged only once answered

@@ -28,6 +28,7 @@ from pulumi_opensearch_fn.api import (
 )
 from pulumi_opensearch_fn.api.body import MAX_RESPONSE_BYTES_ENV
 from pulumi_opensearch_fn.api.client import MAX_PAGES
+from pulumi_opensearch_fn.api.identity import Identity
 
 from ..hostile import (
     INSTANCE,
@@ -53,10 +54,10 @@ KEY = Credentials("LTAI-hostile-test", "hostile-test-secret-value")
 
 Call = Callable[[OpenSearchFunctionClient], object]
 CALLS: dict[str, tuple[str, Call]] = {
-    "instance": ("GetFunctionInstance", lambda c: c.get_function_instance(APP, FN, INST)),
-    "task": ("GetFunctionTask", lambda c: c.get_function_task(APP, FN, INST, 3)),
-    "latest": ("ListFunctionTasks", lambda c: c.get_latest_function_task(APP, FN, INST)),
-    "list": ("ListFunctionTasks", lambda c: list(c.list_function_tasks(APP, FN, INST))),
+    "instance": ("GetFunctionInstance", lambda c: c.get_function_instance(Identity(APP, FN, INST))),
+    "task": ("GetFunctionTask", lambda c: c.get_function_task(Identity(APP, FN, INST, 3))),
+    "latest": ("ListFunctionTasks", lambda c: c.get_latest_function_task(Identity(APP, FN, INST))),
+    "list": ("ListFunctionTasks", lambda c: list(c.list_function_tasks(Identity(APP, FN, INST)))),
 }
 CASES = [
     pytest.param(call, shape, id=f"{call}-{shape}")
@@ -122,8 +123,8 @@ def test_not_found_only_for_its_code_with_a_4xx(
 def test_no_tasks_only_from_an_empty_list(hostile: HostileServer, connect) -> None:
     hostile.serve(json_reply(envelope(result=[], totalCount=0)))
     client = connect()
-    assert client.get_latest_function_task(APP, FN, INST) is None
-    assert list(client.list_function_tasks(APP, FN, INST)) == []
+    assert client.get_latest_function_task(Identity(APP, FN, INST)) is None
+    assert list(client.list_function_tasks(Identity(APP, FN, INST))) == []
 
 
 # -- every call is bounded -------------------------------------------------------
@@ -135,7 +136,7 @@ def test_a_dripping_body_ends_at_the_deadline(hostile: HostileServer, connect) -
     client = connect(retry=RetryPolicy(max_attempts=3, deadline=2.0), read_timeout=5.0)
 
     with pytest.raises(DeadlineExceededError) as caught:
-        client.get_function_instance(APP, FN, INST)
+        client.get_function_instance(Identity(APP, FN, INST))
 
     assert "still arriving when the deadline passed" in one_line(caught.value)
     assert len(hostile.requests) == 1  # the deadline is spent: no retry
@@ -144,14 +145,14 @@ def test_a_dripping_body_ends_at_the_deadline(hostile: HostileServer, connect) -
 def test_an_endless_body_stops_at_the_size_cap(hostile: HostileServer, connect) -> None:
     hostile.serve(endless())
     with pytest.raises(BadResponseError) as caught:
-        connect(max_response_bytes=64 * 1024).get_function_instance(APP, FN, INST)
+        connect(max_response_bytes=64 * 1024).get_function_instance(Identity(APP, FN, INST))
     assert "larger than 65536 bytes" in one_line(caught.value)
 
 
 def test_a_declared_length_over_the_cap_is_refused_unread(hostile: HostileServer, connect) -> None:
     hostile.serve(Reply(200, b"x" * 5000))
     with pytest.raises(BadResponseError, match="larger than 4096 bytes"):
-        connect(max_response_bytes=4096).get_function_instance(APP, FN, INST)
+        connect(max_response_bytes=4096).get_function_instance(Identity(APP, FN, INST))
 
 
 def test_a_gzip_bomb_is_cut_at_the_cap_counting_inflated_bytes(
@@ -162,7 +163,7 @@ def test_a_gzip_bomb_is_cut_at_the_cap_counting_inflated_bytes(
     tracemalloc.start()
     try:
         with pytest.raises(BadResponseError) as caught:
-            client.get_function_instance(APP, FN, INST)
+            client.get_function_instance(Identity(APP, FN, INST))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -182,13 +183,13 @@ def test_gzip_and_deflate_answers_are_read(hostile: HostileServer, connect) -> N
         ("deflate", zlib.compress(body)[2:-4]),  # raw deflate, as some servers send
     ):
         hostile.serve(Reply(200, packed, (("content-encoding", encoding),)))
-        assert connect().get_function_instance(APP, FN, INST).version_id == 3
+        assert connect().get_function_instance(Identity(APP, FN, INST)).version_id == 3
 
 
 def test_an_unasked_encoding_is_refused(hostile: HostileServer, connect) -> None:
     hostile.serve(Reply(200, b"\x8b\x00", (("content-encoding", "br"),)))
     with pytest.raises(BadResponseError, match="encoded as 'br'"):
-        connect().get_function_instance(APP, FN, INST)
+        connect().get_function_instance(Identity(APP, FN, INST))
 
 
 def test_the_cap_comes_from_the_environment(
@@ -197,7 +198,7 @@ def test_the_cap_comes_from_the_environment(
     hostile.serve(json_reply(envelope(result=INSTANCE | {"description": "x" * 2000})))
     monkeypatch.setenv(MAX_RESPONSE_BYTES_ENV, "1024")
     with pytest.raises(BadResponseError, match=f"larger than 1024 bytes.*{MAX_RESPONSE_BYTES_ENV}"):
-        connect().get_function_instance(APP, FN, INST)
+        connect().get_function_instance(Identity(APP, FN, INST))
     for bad in ("lots", "-5", "12", "1e9"):
         monkeypatch.setenv(MAX_RESPONSE_BYTES_ENV, bad)
         with pytest.raises(InvalidInputError, match=MAX_RESPONSE_BYTES_ENV):
@@ -208,7 +209,7 @@ def test_the_cap_comes_from_the_environment(
 def test_a_long_server_message_is_cut(hostile: HostileServer, connect) -> None:
     hostile.serve(service_error("InvalidParameter", "x" * 100_000, 400))
     with pytest.raises(ApiError) as caught:
-        connect().get_function_instance(APP, FN, INST)
+        connect().get_function_instance(Identity(APP, FN, INST))
     text = one_line(caught.value)
     assert len(text) < 500
     assert "(99700 more characters)" in text
@@ -216,7 +217,9 @@ def test_a_long_server_message_is_cut(hostile: HostileServer, connect) -> None:
 
 def test_paging_stops_at_the_announced_total(hostile: HostileServer, connect) -> None:
     hostile.serve(good_tasks(5, 4, 3))  # totalCount 3, a full page of 3
-    assert [t.generation for t in connect().list_function_tasks(APP, FN, INST, page_size=3)] == [
+    assert [
+        t.generation for t in connect().list_function_tasks(Identity(APP, FN, INST), page_size=3)
+    ] == [
         5,
         4,
         3,
@@ -228,7 +231,7 @@ def test_paging_a_trillion_announced_tasks_ends(hostile: HostileServer, connect)
     pager = Pager(total=10**12)
     hostile.serve(pager)
     with pytest.raises(BadResponseError) as caught:
-        list(connect().list_function_tasks(APP, FN, INST, page_size=1))
+        list(connect().list_function_tasks(Identity(APP, FN, INST), page_size=1))
     assert f"still more tasks after {MAX_PAGES} pages (1000000000000 announced)" in one_line(
         caught.value
     )
@@ -239,7 +242,7 @@ def test_paging_stops_when_a_page_repeats(hostile: HostileServer, connect) -> No
     pager = Pager(total=500, repeat=True)
     hostile.serve(pager)
     with pytest.raises(BadResponseError, match="page 2 repeats tasks already listed"):
-        list(connect().list_function_tasks(APP, FN, INST, page_size=10))
+        list(connect().list_function_tasks(Identity(APP, FN, INST), page_size=10))
     assert pager.pages == [1, 2]
 
 
@@ -251,7 +254,9 @@ def test_a_task_shifted_onto_the_next_page_is_listed_once(hostile: HostileServer
     hostile.serve(
         lambda seen: pages[dict(p.split("=") for p in seen.query.split("&"))["pageNumber"]]
     )
-    found = [t.generation for t in connect().list_function_tasks(APP, FN, INST, page_size=2)]
+    found = [
+        t.generation for t in connect().list_function_tasks(Identity(APP, FN, INST), page_size=2)
+    ]
     assert found == [5, 4, 3]
 
 
@@ -270,7 +275,7 @@ def test_retry_after_is_honoured(hostile: HostileServer, connect, header) -> Non
         )
     )
     client = connect(retry=RetryPolicy(max_attempts=3, base_delay=0.0, deadline=10.0))
-    assert client.get_function_instance(APP, FN, INST).version_id == 3
+    assert client.get_function_instance(Identity(APP, FN, INST)).version_id == 3
     assert len(hostile.requests) == 2
 
 
@@ -295,7 +300,7 @@ def test_a_wait_beyond_the_deadline_fails_at_once_saying_why(
     client = connect(retry=RetryPolicy(max_attempts=5, deadline=5.0))
 
     with pytest.raises(DeadlineExceededError) as caught:
-        client.get_function_instance(APP, FN, INST)
+        client.get_function_instance(Identity(APP, FN, INST))
 
     text = one_line(caught.value)
     assert "the service asked to retry after" in text
@@ -309,7 +314,7 @@ def test_throttled_error_keeps_its_retry_after(hostile: HostileServer, connect) 
     error = service_error("Throttling.User", "slow down", 429)
     hostile.serve(Reply(error.status, error.body, (*error.headers, ("retry-after", "7"))))
     with pytest.raises(ThrottledError) as caught:
-        connect().get_function_instance(APP, FN, INST)
+        connect().get_function_instance(Identity(APP, FN, INST))
     assert caught.value.retry_after == 7
 
 
@@ -346,7 +351,7 @@ def test_odd_numbers_and_shapes_are_bad_responses(
 ) -> None:
     hostile.serve(Reply(200, ODD_INSTANCES[shape], (("content-type", "application/json"),)))
     with pytest.raises(BadResponseError) as caught:
-        connect().get_function_instance(APP, FN, INST)
+        connect().get_function_instance(Identity(APP, FN, INST))
     assert len(one_line(caught.value)) < 400
 
 
@@ -362,7 +367,7 @@ def test_odd_numbers_and_shapes_are_bad_responses(
 def test_odd_tasks_are_bad_responses(hostile: HostileServer, connect, fields, message) -> None:
     hostile.serve(json_reply(envelope(result=[task(3) | fields], totalCount=1)))
     with pytest.raises(BadResponseError, match=message):
-        connect().get_latest_function_task(APP, FN, INST)
+        connect().get_latest_function_task(Identity(APP, FN, INST))
 
 
 def test_extend_info_nested_too_deeply_reads_as_unparseable(
@@ -374,14 +379,14 @@ def test_extend_info_nested_too_deeply_reads_as_unparseable(
             envelope(result=[task(3) | {"extendInfo": "[" * 200_000 + "]" * 200_000}], totalCount=1)
         )
     )
-    found = connect().get_latest_function_task(APP, FN, INST)
+    found = connect().get_latest_function_task(Identity(APP, FN, INST))
     assert found is not None and not found.extend_info.valid
     assert "nested" in (found.extend_info.parse_error or "")
 
 
 def test_numbers_that_are_whole_read_in_any_spelling(hostile: HostileServer, connect) -> None:
     hostile.serve(json_reply(envelope(result=[task(3) | {"startTime": 1.7e12, "progress": "100"}])))
-    found = connect().get_latest_function_task(APP, FN, INST)
+    found = connect().get_latest_function_task(Identity(APP, FN, INST))
     assert found is not None
     assert (found.start_time_ms, found.progress) == (1_700_000_000_000, 100)
 

@@ -16,6 +16,7 @@ from pulumi_opensearch_fn.api import (
     OpenSearchFunctionClient,
     RetryPolicy,
 )
+from pulumi_opensearch_fn.api.identity import Identity
 
 from ..hostile import HostileServer, Reply, Seen, echo_headers, service_error
 
@@ -72,7 +73,7 @@ def client(hostile: HostileServer):
 def test_echoed_secrets_are_masked_in_errors(hostile: HostileServer, client, route) -> None:
     hostile.serve(route)
     with pytest.raises(ApiError) as caught:
-        client.get_function_instance(APP, FN, INST)
+        client.get_function_instance(Identity(APP, FN, INST))
     error = caught.value
     assert hostile.requests[0].headers["x-acs-security-token"] == TOKEN  # it was sent
     for text in (str(error), repr(error), error.message, error.code, error.request_id):
@@ -91,7 +92,7 @@ def test_echoed_secrets_are_masked_in_log_lines(
     caplog.set_level(logging.DEBUG, logger="pulumi_opensearch_fn")
     client = OpenSearchFunctionClient(endpoint=hostile.url, credentials=STS, retry=policy)
     with client, pytest.raises(OpenSearchFnError) as caught:
-        client.get_function_instance(APP, FN, INST)
+        client.get_function_instance(Identity(APP, FN, INST))
     lines = [record.getMessage() for record in caplog.records]
     assert any("retrying" in line for line in lines)
     assert any("request_id=" in line for line in lines)
@@ -121,7 +122,7 @@ def test_server_text_cannot_drive_the_terminal(
         )
     )
     with pytest.raises(ApiError) as caught:
-        client.get_function_instance(APP, FN, INST)
+        client.get_function_instance(Identity(APP, FN, INST))
     text = str(caught.value)
     assert text.isprintable(), repr(text)
     assert "all models ready" in text

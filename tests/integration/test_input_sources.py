@@ -12,6 +12,7 @@ from pulumi_opensearch_fn.api import (
     InvalidInputError,
     OpenSearchFunctionClient,
 )
+from pulumi_opensearch_fn.api.identity import Identity
 from pulumi_opensearch_fn.core.config import resolve_settings
 
 from .conftest import APP, FN, INST, MakeClient
@@ -27,10 +28,10 @@ NAMES = {
 def test_a_name_with_a_lone_surrogate_is_invalid_input(make_client: MakeClient, admin, where):
     client = make_client()
     calls = [
-        lambda names: client.get_function_instance(*names),
-        lambda names: client.get_function_task(*names, 3),
-        lambda names: client.get_latest_function_task(*names),
-        lambda names: list(client.list_function_tasks(*names)),
+        lambda names: client.get_function_instance(Identity(*names)),
+        lambda names: client.get_function_task(Identity(*names, 3)),
+        lambda names: client.get_latest_function_task(Identity(*names)),
+        lambda names: list(client.list_function_tasks(Identity(*names))),
     ]
     for call in calls:
         with pytest.raises(InvalidInputError, match="is not UTF-8 text"):
@@ -104,7 +105,7 @@ def test_a_proxy_variable_httpx_cannot_use_is_invalid_input(
 def test_a_header_http_cannot_carry_is_never_sent_or_quoted(make_client: MakeClient, admin, agent):
     client = make_client(user_agent=agent)
     with pytest.raises(InvalidInputError) as caught:
-        client.get_function_instance(APP, FN, INST)
+        client.get_function_instance(Identity(APP, FN, INST))
     message = str(caught.value)
     assert "nothing was sent" in message
     for never in ("Credential=", "authorization", "Authorization", "X-Injected"):

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from pulumi_opensearch_fn.api import NO_RETRY, OpenSearchFunctionClient
+from pulumi_opensearch_fn.api.identity import Identity
 
 from ..emulator.process import RunningEmulator, emulator_process
 from .conftest import AK, APP, FN, INST, STS
@@ -51,13 +52,13 @@ def test_50_threads_10000_requests(external: RunningEmulator) -> None:
             for i in range(PER_THREAD):
                 kind = i % 3
                 if kind == 0:
-                    inst = client.get_function_instance(APP, FN, INST, output="detail")
+                    inst = client.get_function_instance(Identity(APP, FN, INST), output="detail")
                     ok = inst.instance_name == INST and inst.version_id == 3
                 elif kind == 1:
-                    task = client.get_function_task(APP, FN, INST, 2)
+                    task = client.get_function_task(Identity(APP, FN, INST, 2))
                     ok = task.generation == 2 and task.function_name == FN
                 else:
-                    latest = client.get_latest_function_task(APP, FN, INST)
+                    latest = client.get_latest_function_task(Identity(APP, FN, INST))
                     ok = latest is not None and latest.generation == 3
                 if not ok:
                     raise AssertionError(f"thread {index} request {i}: wrong answer")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from pulumi_opensearch_fn.api import NO_RETRY, Credentials, OpenSearchFunctionClient
+from pulumi_opensearch_fn.api.identity import Identity
 from pulumi_opensearch_fn.emulator import EmulatorAdmin, EmulatorServer, sample_state
 
 from .conftest import AK, APP, FN, INST, STS
@@ -25,7 +26,7 @@ def test_three_operations(any_server: EmulatorServer, signature: str, creds: Cre
         endpoint=any_server.url, credentials=creds, signature=signature,  # type: ignore[arg-type]
         retry=NO_RETRY,
     ) as client:  # fmt: skip
-        inst = client.get_function_instance(APP, FN, INST, output="detail")
+        inst = client.get_function_instance(Identity(APP, FN, INST), output="detail")
         assert inst.instance_name == INST
         assert inst.function_name == FN
         assert inst.version_id == 3
@@ -34,18 +35,18 @@ def test_three_operations(any_server: EmulatorServer, signature: str, creds: Cre
         assert inst.task is not None
         assert inst.request_id
 
-        tasks = list(client.list_function_tasks(APP, FN, INST))
+        tasks = list(client.list_function_tasks(Identity(APP, FN, INST)))
         assert tasks
         assert [t.generation for t in tasks] == sorted((t.generation for t in tasks), reverse=True)
         starts = [t.start_time_ms or 0 for t in tasks]
         assert starts == sorted(starts, reverse=True)
 
-        task = client.get_function_task(APP, FN, INST, tasks[-1].generation)
+        task = client.get_function_task(Identity(APP, FN, INST, tasks[-1].generation))
         assert task.generation == tasks[-1].generation
         assert task.function_name == FN
         assert task.status == tasks[-1].status
 
-        latest = client.get_latest_function_task(APP, FN, INST)
+        latest = client.get_latest_function_task(Identity(APP, FN, INST))
         assert latest is not None
         assert latest.generation == tasks[0].generation
 
@@ -78,13 +79,13 @@ def test_odd_names_reach_the_emulator(
         endpoint=server.url, credentials=AK, signature=signature,  # type: ignore[arg-type]
         retry=NO_RETRY,
     ) as client:  # fmt: skip
-        inst = client.get_function_instance(name, name, name)
+        inst = client.get_function_instance(Identity(name, name, name))
         assert inst.instance_name == name
         assert inst.function_name == name
         assert inst.version_id == 7
-        tasks = list(client.list_function_tasks(name, name, name, page_size=2))
+        tasks = list(client.list_function_tasks(Identity(name, name, name), page_size=2))
         assert len(tasks) == 3
-        task = client.get_function_task(name, name, name, tasks[0].generation)
+        task = client.get_function_task(Identity(name, name, name, tasks[0].generation))
         assert task.generation == tasks[0].generation
     base = f"/v4/openapi/app-groups/{encoded}/functions/{encoded}/instances/{encoded}"
     paths = [e["path"] for e in admin.requests()]
@@ -96,7 +97,12 @@ def test_odd_names_reach_the_emulator(
 
 def test_query_on_the_wire(client: OpenSearchFunctionClient, admin: EmulatorAdmin) -> None:
     client.list_function_tasks_page(
-        APP, FN, INST, status="success", start_time=1000, end_time=2000, page_number=2, page_size=3
+        Identity(APP, FN, INST),
+        status="success",
+        start_time=1000,
+        end_time=2000,
+        page_number=2,
+        page_size=3,
     )
     (entry,) = admin.requests()
     assert entry["status"] == 200
@@ -113,7 +119,7 @@ def test_paging_reads_total_count_in_both_casings(any_server: EmulatorServer) ->
     with OpenSearchFunctionClient(
         endpoint=any_server.url, credentials=AK, retry=NO_RETRY
     ) as client:
-        page = client.list_function_tasks_page(APP, FN, INST, page_size=2)
+        page = client.list_function_tasks_page(Identity(APP, FN, INST), page_size=2)
         assert page.total_count == 7
-        assert len(list(client.list_function_tasks(APP, FN, INST, page_size=2))) == 7
+        assert len(list(client.list_function_tasks(Identity(APP, FN, INST), page_size=2))) == 7
     assert len(any_server.log.entries()) == 1 + 4

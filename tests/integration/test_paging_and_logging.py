@@ -8,6 +8,7 @@ import math
 import pytest
 
 from pulumi_opensearch_fn.api import OpenSearchFunctionClient
+from pulumi_opensearch_fn.api.identity import Identity
 from pulumi_opensearch_fn.emulator import EmulatorAdmin
 
 from .conftest import APP, FN, INST, STS, MakeClient
@@ -24,7 +25,7 @@ def test_full_listing_request_count(
     if extra:
         admin.add_tasks(APP, FN, INST, extra)
     admin.clear_requests()
-    tasks = list(client.list_function_tasks(APP, FN, INST, page_size=page_size))
+    tasks = list(client.list_function_tasks(Identity(APP, FN, INST), page_size=page_size))
     n = len(tasks)
     assert n >= 3 + extra
     assert len({t.generation for t in tasks}) == n
@@ -39,7 +40,7 @@ def test_latest_task_is_one_request_with_10000_tasks(
 ) -> None:
     _, last = admin.add_tasks(APP, FN, INST, 10_000)
     admin.clear_requests()
-    latest = client.get_latest_function_task(APP, FN, INST)
+    latest = client.get_latest_function_task(Identity(APP, FN, INST))
     assert latest is not None
     assert latest.generation == last
     (entry,) = admin.requests()
@@ -53,7 +54,9 @@ def test_limit_bounds_requests(
 ) -> None:
     admin.add_tasks(APP, FN, INST, 1000)
     admin.clear_requests()
-    tasks = list(client.list_function_tasks(APP, FN, INST, page_size=page_size, limit=limit))
+    tasks = list(
+        client.list_function_tasks(Identity(APP, FN, INST), page_size=page_size, limit=limit)
+    )
     assert len(tasks) == limit
     assert len(admin.requests()) == pages
 
@@ -61,7 +64,7 @@ def test_limit_bounds_requests(
 def test_lazy_listing_sends_nothing_until_iterated(
     client: OpenSearchFunctionClient, admin: EmulatorAdmin
 ) -> None:
-    iterator = client.list_function_tasks(APP, FN, INST)
+    iterator = client.list_function_tasks(Identity(APP, FN, INST))
     assert admin.requests() == []
     next(iterator)
     assert len(admin.requests()) == 1
@@ -79,7 +82,7 @@ def test_debug_log(
     admin.inject_fault("error", count=1, status=503)
     client = make_client(credentials=STS, signature=signature, retry=FAST)
     with caplog.at_level(logging.DEBUG, logger="pulumi_opensearch_fn.api"):
-        inst = client.get_function_instance(APP, FN, INST)
+        inst = client.get_function_instance(Identity(APP, FN, INST))
     records = [r for r in caplog.records if r.name.startswith("pulumi_opensearch_fn.api")]
     text = "\n".join(r.getMessage() for r in records)
     path = f"/v4/openapi/app-groups/{APP}/functions/{FN}/instances/{INST}"

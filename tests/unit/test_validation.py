@@ -10,6 +10,7 @@ from pulumi_opensearch_fn.api import (
     normalize_endpoint,
     region_endpoint,
 )
+from pulumi_opensearch_fn.api.identity import Identity
 
 
 class RefuseAll(httpx.BaseTransport):
@@ -36,25 +37,48 @@ def client_and_transport():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda c: c.get_function_instance("", "ctr", "x"), "app group must not be empty"),
-        (lambda c: c.get_function_instance("a", " ", "x"), "function name must not be empty"),
-        (lambda c: c.get_function_instance("a", "f", "x" * 300), "at most 256"),
-        (lambda c: c.get_function_instance("a", "f", "x\ny"), "control character"),
-        (lambda c: c.get_function_instance("a", "f", ".."), "must not be '..'"),
-        (lambda c: c.get_function_instance("a", "f", "i", output="full"), "output must be one of"),
-        (lambda c: c.get_function_task("a", "f", "i", -1), "must not be negative"),
-        (lambda c: c.get_function_task("a", "f", "i", "latest"), "whole number"),
-        (lambda c: c.get_function_task("a", "f", "i", True), "whole number"),
-        (lambda c: c.list_function_tasks("a", "f", "i", status="done"), "status must be one of"),
-        (lambda c: c.list_function_tasks("a", "f", "i", page_size=0), "page_size must be"),
-        (lambda c: c.list_function_tasks("a", "f", "i", page_size=1000), "at most 100"),
-        (lambda c: c.list_function_tasks("a", "f", "i", limit=-2), "limit must be"),
         (
-            lambda c: c.list_function_tasks("a", "f", "i", start_time=2000, end_time=1000),
+            lambda c: c.get_function_instance(Identity("", "ctr", "x")),
+            "app group must not be empty",
+        ),
+        (
+            lambda c: c.get_function_instance(Identity("a", " ", "x")),
+            "function name must not be empty",
+        ),
+        (lambda c: c.get_function_instance(Identity("a", "f", "x" * 300)), "at most 256"),
+        (lambda c: c.get_function_instance(Identity("a", "f", "x\ny")), "control character"),
+        (lambda c: c.get_function_instance(Identity("a", "f", "..")), "must not be '..'"),
+        (
+            lambda c: c.get_function_instance(Identity("a", "f", "i"), output="full"),
+            "output must be one of",
+        ),
+        (lambda c: c.get_function_task(Identity("a", "f", "i", -1)), "must not be negative"),
+        (lambda c: c.get_function_task(Identity("a", "f", "i", "latest")), "whole number"),
+        (lambda c: c.get_function_task(Identity("a", "f", "i", True)), "whole number"),
+        (
+            lambda c: c.list_function_tasks(Identity("a", "f", "i"), status="done"),
+            "status must be one of",
+        ),
+        (
+            lambda c: c.list_function_tasks(Identity("a", "f", "i"), page_size=0),
+            "page_size must be",
+        ),
+        (lambda c: c.list_function_tasks(Identity("a", "f", "i"), page_size=1000), "at most 100"),
+        (lambda c: c.list_function_tasks(Identity("a", "f", "i"), limit=-2), "limit must be"),
+        (
+            lambda c: c.list_function_tasks(
+                Identity("a", "f", "i"), start_time=2000, end_time=1000
+            ),
             "before start time",
         ),
-        (lambda c: c.list_function_tasks("a", "f", "i", start_time=-5), "epoch milliseconds"),
-        (lambda c: c.get_latest_function_task("a", "f", "i", status="ok"), "status must be"),
+        (
+            lambda c: c.list_function_tasks(Identity("a", "f", "i"), start_time=-5),
+            "epoch milliseconds",
+        ),
+        (
+            lambda c: c.get_latest_function_task(Identity("a", "f", "i"), status="ok"),
+            "status must be",
+        ),
     ],
 )
 def test_rejected_before_any_request(client_and_transport, call, message):
@@ -69,7 +93,7 @@ def test_naive_datetime_is_rejected(client_and_transport):
 
     client, _ = client_and_transport
     with pytest.raises(InvalidInputError, match="timezone-aware"):
-        client.list_function_tasks("a", "f", "i", start_time=datetime(2024, 1, 1))
+        client.list_function_tasks(Identity("a", "f", "i"), start_time=datetime(2024, 1, 1))
 
 
 def test_endpoints():
