@@ -14,6 +14,7 @@ import httpx
 from .admin_api import Advance, CasingChoice
 from .clock import ClockStep
 from .faults import FaultSpec
+from .quota import RateLimit
 from .schema import body
 from .state import AccessKey, Instance, StsToken, TaskBatch, Training
 
@@ -171,6 +172,19 @@ class EmulatorAdmin:
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
+    def set_rate_limit(self, requests: int, period_s: float) -> None:
+        """Let each access key call each action ``requests`` times per ``period_s`` (a
+        full token bucket, refilled continuously); beyond, ``Throttling.User``."""
+        self._call("PUT", "/rate-limit", body(RateLimit, requests=requests, period_s=period_s))
+
+    def rate_limit(self) -> dict[str, Any] | None:
+        """``{"requests", "periodS"}``, or None when there is no limit."""
+        found = self._call("GET", "/rate-limit")
+        return None if found is None else dict(found)
+
+    def clear_rate_limit(self) -> None:
+        self._call("DELETE", "/rate-limit")
+
     def requests(self, limit: int | None = None, *, headers: bool = False) -> list[dict[str, Any]]:
         """The request log, oldest first (the last ``limit``): ``faults.LogEntry``'s
         fields, ``headers`` (cut, credentials redacted) only when asked."""
@@ -185,5 +199,6 @@ class EmulatorAdmin:
         self._call("DELETE", "/requests")
 
     def counts(self) -> dict[str, Any]:
-        """``{"requests": {"total", "status:200", ...}, "state": {sizes}, "nonces": n}``."""
+        """``{"requests": {"total", "status:200", ...}, "actions": {ACTION: {"answered",
+        "throttled"}}, "state": {sizes}, "nonces": n}``: ``RequestLog.counts``, ``.actions``."""
         return dict(self._call("GET", "/counts"))

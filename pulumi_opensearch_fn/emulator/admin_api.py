@@ -5,11 +5,13 @@ page (DNS rebinding, cross-origin ``text/plain`` POSTs) or a local user without 
 run's token: each request needs a loopback peer and ``Host`` name, ``Authorization:
 Bearer TOKEN`` and, with a body or a state-changing method, ``application/json``.
 Bodies are records (``state.Instance``, ``TaskBatch``, ``Training``, ``AccessKey``,
-``StsToken``, ``FaultSpec``, ``ClockStep``); errors: ``{"error", "problems"?, "code"?}``::
+``StsToken``, ``FaultSpec``, ``ClockStep``, ``quota.RateLimit``); errors: ``{"error",
+"problems"?, "code"?}``::
 
     GET health, counts | GET, PUT state[?secrets=1] | GET clock | POST clock/advance
-    GET, POST, DELETE clock/steps, faults | GET, PUT casing | POST access-keys
-    GET, DELETE requests[?limit=N&headers=1] | DELETE nonces | PUT app-groups/APP
+    GET, POST, DELETE clock/steps, faults | GET, PUT casing | GET, PUT, DELETE rate-limit
+    GET, DELETE requests[?limit=N&headers=1] | DELETE nonces | POST access-keys
+    PUT app-groups/APP
     PUT, PATCH app-groups/APP/functions/FN/instances/I[/tasks (POST) | /training (POST)]
 """
 
@@ -23,6 +25,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .clock import ClockStep
 from .faults import FaultSpec
+from .quota import RateLimit
 from .schema import SECONDS, Check, InvalidInput, Reader, dump, parse, read_json
 from .state import AccessKey, Instance, OpenSearchError, StsToken, TaskBatch, Training
 from .state_file import dump_state, parse_state
@@ -148,6 +151,11 @@ def _route(
             record: type[AccessKey | StsToken] = StsToken if secured else AccessKey
             state.add_credential(key := parse(record, data, now))
             return {"accessKeyId": key.access_key_id}
+        case "GET", ["rate-limit"]:
+            return dump(emu.quota.limit)
+        case "PUT", ["rate-limit"]:
+            emu.quota.set(rate := parse(RateLimit, data, now))
+            return dump(rate)
         case "GET", ["faults"]:
             return emu.faults.list()
         case "POST", ["faults"]:
@@ -159,10 +167,11 @@ def _route(
             return [e.to_json(headers=headers) for e in entries]
         case "GET", ["counts"]:
             nonces = len(emu.verifier.nonces)
-            return {"requests": emu.log.counts(), "state": state.counts(), "nonces": nonces}
-        case "DELETE", ["clock", "steps"] | ["faults"] | ["requests"] | ["nonces"]:
+            log = {"requests": emu.log.counts(), "actions": emu.log.actions()}
+            return {**log, "state": state.counts(), "nonces": nonces}
+        case "DELETE", ["clock", "steps"] | ["faults"] | ["requests"] | ["nonces"] | ["rate-limit"]:
             kept: dict[str, Any] = {"clock/steps": emu.clock_steps, "faults": emu.faults}
-            kept |= {"requests": emu.log, "nonces": emu.verifier.nonces}
+            kept |= {"requests": emu.log, "nonces": emu.verifier.nonces, "rate-limit": emu.quota}
             kept["/".join(parts)].clear()
             return {"cleared": True}
         case "PUT", ["app-groups", app]:

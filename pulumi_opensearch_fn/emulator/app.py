@@ -1,7 +1,7 @@
 """HTTP: the three read operations behind the gateway's checks, and the admin API.
 
 An API request goes as through the gateway: route -> clock steps -> faults -> signature
--> RAM -> the operation (camelCase or PascalCase; gateway errors always PascalCase), and
+-> quota -> RAM -> the operation (camelCase or PascalCase; gateway errors always PascalCase), and
 is logged, secrets redacted. ``/_admin`` requests pass ``admin_api.refusal`` instead.
 """
 
@@ -294,6 +294,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             # Messages quote what the client sent (the ROA string to sign): no secret in them.
             message = emu.redactor()(exc.message)
             return gateway_error(exc.code, message, exc.status, rid, host), None
+        if not emu.quota.allow(verified.access_key_id, found.action):
+            message = FAULT_MESSAGES["throttle"]
+            return gateway_error("Throttling.User", message, 400, rid, host), verified
         if verified.actions is not None and found.action not in verified.actions:
             message = f"You are not authorized to do this action ({found.action}). "
             message += "You should be authorized by RAM."

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from .admin_api import CASINGS, MIN_TOKEN_LENGTH, TOKEN_ENV, check_token
+from .quota import RateLimit, parse_rate
 from .schema import InvalidInput, parse
 from .server import EmulatorServer
 from .state import AccessKey, StsToken
@@ -31,6 +32,13 @@ def _access_key(text: str) -> AccessKey | StsToken:
         if has_token:
             return parse(StsToken, {**fields, "securityToken": token}, 0, "access key")
         return parse(AccessKey, fields, 0, "access key")
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _rate(text: str) -> RateLimit:
+    try:
+        return parse_rate(text)
     except InvalidInput as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -65,6 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"the admin API's token, at least {MIN_TOKEN_LENGTH} characters (default: "
         f"${TOKEN_ENV}, which other local users cannot read from the process list, else a "
         "random one); printed as the second line on stdout")
+    add("--rate-limit", metavar="N/PERIOD", type=_rate,
+        help="answer Throttling.User beyond N requests per PERIOD (e.g. 20/1s; s, m, h, d) "
+        "per access key and action: a token bucket of N refilled continuously (default: none)")
     # fmt: on
 
 
@@ -85,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"{TOKEN_ENV}: {exc}")
     for credential in args.access_keys:
         state.add_credential(credential)
-    server = EmulatorServer(state, args.host, args.port, args.casing, token)
+    server = EmulatorServer(state, args.host, args.port, args.casing, token, args.rate_limit)
     try:
         server.start()
     except OSError as exc:

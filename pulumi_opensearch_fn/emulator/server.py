@@ -14,14 +14,15 @@ from .admin_api import CASINGS, check_token
 from .app import EmulatorHTTPServer
 from .clock import ClockSteps
 from .faults import FaultInjector, Redactor, RequestLog, redactor
+from .quota import RateLimit, RateLimiter
 from .state import EmulatorState
 from .verify import Verifier
 
 
 class EmulatorServer:
     """The emulator on ``host:port`` (port 0 picks a free one), serving from a thread. Its
-    parts are shared: change ``state``, ``faults``, ``log``, ``casing`` in-process or with
-    ``admin()`` (a client with this run's ``admin_token``: random unless given)."""
+    parts are shared: change ``state``, ``faults``, ``quota``, ``log``, ``casing`` in-process
+    or with ``admin()`` (a client with this run's ``admin_token``: random unless given)."""
 
     def __init__(
         self,
@@ -30,13 +31,14 @@ class EmulatorServer:
         port: int = 0,
         casing: Literal["camel", "pascal"] = "camel",
         admin_token: str | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.state = state if state is not None else EmulatorState()
         self.casing = casing
         token = admin_token if admin_token is not None else secrets.token_urlsafe(24)
         self.admin_token = check_token(token)
         self.clock_steps, self.faults, self.log = ClockSteps(), FaultInjector(), RequestLog()
-        self.verifier = Verifier(self.state)
+        self.verifier, self.quota = Verifier(self.state), RateLimiter(rate_limit)
         self.host, self._port = host, port
         self._httpd: EmulatorHTTPServer | None = None
 
