@@ -199,6 +199,5 @@ class EmulatorAdmin:
         self._call("DELETE", "/requests")
 
     def counts(self) -> dict[str, Any]:
-        """``{"requests": {"total", "status:200", ...}, "actions": {ACTION: {"answered",
-        "throttled"}}, "state": {sizes}, "nonces": n}``: ``RequestLog.counts``, ``.actions``."""
+        """``{"requests": {"total", "status:200", ...}, "state": {sizes}, "nonces": n}``."""
         return dict(self._call("GET", "/counts"))

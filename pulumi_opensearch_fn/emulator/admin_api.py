@@ -167,8 +167,7 @@ def _route(
             return [e.to_json(headers=headers) for e in entries]
         case "GET", ["counts"]:
             nonces = len(emu.verifier.nonces)
-            log = {"requests": emu.log.counts(), "actions": emu.log.actions()}
-            return {**log, "state": state.counts(), "nonces": nonces}
+            return {"requests": emu.log.counts(), "state": state.counts(), "nonces": nonces}
         case "DELETE", ["clock", "steps"] | ["faults"] | ["requests"] | ["nonces"] | ["rate-limit"]:
             kept: dict[str, Any] = {"clock/steps": emu.clock_steps, "faults": emu.faults}
             kept |= {"requests": emu.log, "nonces": emu.verifier.nonces, "rate-limit": emu.quota}

@@ -186,7 +186,6 @@ class RequestLog:
         self._entries: deque[tuple[LogEntry, int]] = deque()
         self._maxlen, self._max_bytes, self._bytes = maxlen, max_bytes, 0
         self._counts: Counter[str] = Counter()
-        self._actions: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
 
     def add(self, entry: LogEntry, redact: Callable[[str], str] = str) -> None:
@@ -212,9 +211,9 @@ class RequestLog:
                 self._bytes -= self._entries.popleft()[1]
             self._counts.update(["total", f"status:{entry.status}", f"scheme:{entry.scheme}"])
             self._counts.update(f"{k}:{v}" for k, v in marks.items() if v)
-            if entry.action and entry.status:
-                throttled = entry.code.startswith("Throttling")
-                self._actions[entry.action, "throttled" if throttled else "answered"] += 1
+            if entry.action and entry.status:  # throttled (by the quota or a fault) or not
+                outcome = "throttled" if entry.code.startswith("Throttling") else "answered"
+                self._counts[f"{outcome}:{entry.action}"] += 1
 
     @property
     def size_bytes(self) -> int:
@@ -227,22 +226,13 @@ class RequestLog:
         return items if limit is None else items[-limit:] if limit > 0 else []
 
     def counts(self) -> dict[str, int]:
-        """Since the last clear: ``total``, ``status:200``, ``code:...``, ``action:...``..."""
+        """Since the last clear: ``total``, ``status:200``, ``code:...``, ``action:A``...; of
+        the answers (not dropped), ``throttled:A`` (by the quota or a fault), ``answered:A``."""
         with self._lock:
             return dict(self._counts)
-
-    def actions(self) -> dict[str, dict[str, int]]:
-        """Since the last clear, per action: ``answered`` (any answer but a throttle, by
-        the quota or a fault) and ``throttled``; dropped requests are neither."""
-        with self._lock:
-            found: dict[str, dict[str, int]] = {}
-            for (action, outcome), n in self._actions.items():
-                found.setdefault(action, {"answered": 0, "throttled": 0})[outcome] = n
-            return found
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
             self._counts.clear()
-            self._actions.clear()
