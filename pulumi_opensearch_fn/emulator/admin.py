@@ -6,7 +6,7 @@ unknown one fails here and a bad value there, with every problem named."""
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
@@ -125,18 +125,15 @@ class EmulatorAdmin:
     def add_tasks(
         self, app: str, fn: str, inst: str, count: int = 1, **options: Any
     ) -> tuple[int, int]:
-        """Append ``count`` finished tasks; returns their (first, last) generation.
-        ``options``: ``state.TaskBatch``'s ``status``, ``start_time`` (epoch ms, ISO 8601
-        or ``now-3d``), ``interval_s``, ``duration_s``, ``metrics``, ``errors``."""
+        """Append ``count`` finished tasks (``options``: ``state.TaskBatch``'s fields);
+        returns their (first, last) generation."""
         batch = body(TaskBatch, count=count, **options)
         answer = self._call("POST", self._path(app, fn, inst, "/tasks"), batch)
         return int(answer["first"]), int(answer["last"])
 
     def start_task(self, app: str, fn: str, inst: str, duration_s: float, **options: Any) -> int:
-        """Start a training run now; returns its generation. It is ``running`` until the
-        simulated clock passes its end, then its ``outcome`` (``success``) with its
-        ``metrics`` and ``errors`` (``state.Training``); on success the instance's
-        versionId goes up by one and it becomes ``available``."""
+        """Start a training run now (``options``: ``state.Training``'s fields, the module
+        says how it runs); returns its generation."""
         run = body(Training, duration_s=duration_s, **options)
         return int(self._call("POST", self._path(app, fn, inst, "/training"), run)["generation"])
 
@@ -161,8 +158,7 @@ class EmulatorAdmin:
         self._call("DELETE", "/nonces")
 
     def inject_fault(self, kind: str, **options: Any) -> int:
-        """Add a fault (``faults.FaultSpec``: ``count``, ``rate``, ``status``, ``code``,
-        ``latency_ms``, ``retry_after_ms``, ``action``, ``seed``); returns its id."""
+        """Add a fault (``options``: ``faults.FaultSpec``'s fields); returns its id."""
         return int(self._call("POST", "/faults", body(FaultSpec, kind=kind, **options))["id"])
 
     def faults(self) -> list[dict[str, Any]]:
@@ -179,8 +175,7 @@ class EmulatorAdmin:
 
     def rate_limit(self) -> dict[str, Any] | None:
         """``{"requests", "periodS"}``, or None when there is no limit."""
-        found = self._call("GET", "/rate-limit")
-        return None if found is None else dict(found)
+        return cast("dict[str, Any] | None", self._call("GET", "/rate-limit"))
 
     def clear_rate_limit(self) -> None:
         self._call("DELETE", "/rate-limit")

@@ -211,13 +211,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             headers.setdefault(name.lower(), []).append(value)
-        try:
-            if raw_path == "/_admin" or raw_path.startswith("/_admin/"):
-                self._admin(raw_path, raw_query, headers, body)
-            else:
-                self._api(started, WireRequest(self.command, raw_path, raw_query, headers, body))
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        # A client hanging up ends the connection: handle_error stays quiet about it.
+        if raw_path == "/_admin" or raw_path.startswith("/_admin/"):
+            self._admin(raw_path, raw_query, headers, body)
+        else:
+            self._api(started, WireRequest(self.command, raw_path, raw_query, headers, body))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

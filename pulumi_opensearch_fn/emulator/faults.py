@@ -9,7 +9,6 @@ the next ``count`` matching requests, or each with probability ``rate`` (seeded 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import random
 import threading
@@ -18,8 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
-from urllib.parse import quote, quote_plus
 
+from ..api.safe_text import encodings
 from .schema import Check, dump, parse
 
 FAULT_KINDS = ("throttle", "error", "latency", "drop", "malformed", "truncated", "cut")
@@ -131,16 +130,11 @@ def redactor(secrets: tuple[str, ...]) -> Redactor:
 
 
 class Redactor:
-    """Replaces every secret in every form a header or query might carry (plain, base64,
-    hex, percent-encoded); longest first, so none is left half-shown."""
+    """Replaces every secret in every form the client's own masking knows
+    (``safe_text.encodings``); longest first, so none is left half-shown."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        found: set[str] = set()
-        for secret in (s for s in secrets if len(s) >= MIN_SECRET_LENGTH):
-            raw = secret.encode("utf-8")
-            b64 = base64.b64encode(raw).decode("ascii")
-            found |= {secret, b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode("ascii")}
-            found |= {raw.hex(), raw.hex().upper(), quote(secret, safe=""), quote_plus(secret)}
+        found = {form for s in secrets if len(s) >= MIN_SECRET_LENGTH for form in encodings(s)}
         self._forms = sorted(found, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:

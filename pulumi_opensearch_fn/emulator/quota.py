@@ -34,22 +34,6 @@ def parse_rate(text: str) -> RateLimit:
     return parse(RateLimit, period, 0, "rate limit")
 
 
-class TokenBucket:
-    def __init__(self, limit: RateLimit, now: float) -> None:
-        self.capacity, self.per_s = limit.requests, limit.requests / limit.period_s
-        self.tokens, self.stamp = float(limit.requests), now
-
-    def take(self, now: float) -> bool:
-        """Refills for the time since the last call (none if the clock went back), then
-        takes a token if there is a whole one."""
-        elapsed, self.stamp = max(0.0, now - self.stamp), max(now, self.stamp)
-        self.tokens = min(self.capacity, self.tokens + elapsed * self.per_s)
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
 class RateLimiter:
     """One limit (or none) for every (access key id, action); a new one starts full."""
 
@@ -58,16 +42,20 @@ class RateLimiter:
         self.set(limit)
 
     def set(self, limit: RateLimit | None) -> None:
-        with self._lock:
-            self.limit, self._buckets = limit, dict[tuple[str, str], TokenBucket]()
+        with self._lock:  # buckets: (tokens, when last filled)
+            self.limit, self._buckets = limit, dict[tuple[str, str], tuple[float, float]]()
 
     def clear(self) -> None:
         self.set(None)
 
     def allow(self, access_key_id: str, action: str) -> bool:
-        """Whether this request is within the quota (it takes a token)."""
+        """Whether this request is within the quota: its bucket, refilled for the time since
+        it was last (none if the clock went back), holds a whole token, which it takes."""
         with self._lock:
             if self.limit is None:
                 return True
-            now, key = self._now(), (access_key_id, action)
-            return self._buckets.setdefault(key, TokenBucket(self.limit, now)).take(now)
+            now, size, key = self._now(), self.limit.requests, (access_key_id, action)
+            tokens, then = self._buckets.get(key, (size, now))
+            tokens = min(size, tokens + max(0.0, now - then) * size / self.limit.period_s)
+            self._buckets[key] = (tokens - (tokens >= 1), max(now, then))
+            return tokens >= 1

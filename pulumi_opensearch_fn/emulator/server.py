@@ -10,11 +10,12 @@ from types import TracebackType
 from typing import Literal
 
 from .admin import EmulatorAdmin
-from .admin_api import CASINGS, check_token
+from .admin_api import CasingChoice, check_token
 from .app import EmulatorHTTPServer
 from .clock import ClockSteps
 from .faults import FaultInjector, Redactor, RequestLog, redactor
 from .quota import RateLimit, RateLimiter
+from .schema import parse
 from .state import EmulatorState
 from .verify import Verifier
 
@@ -48,10 +49,8 @@ class EmulatorServer:
         return self._casing
 
     @casing.setter
-    def casing(self, value: str) -> None:
-        if value not in CASINGS:
-            raise ValueError(f"casing must be one of {', '.join(CASINGS)}")
-        self._casing = value
+    def casing(self, value: str) -> None:  # InvalidInput, a ValueError, when not one of them
+        self._casing = parse(CasingChoice, {"casing": value}, 0, "casing").casing
 
     def redactor(self) -> Redactor:
         """Removes every secret the state holds now."""
