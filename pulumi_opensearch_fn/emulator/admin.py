@@ -5,7 +5,7 @@ unknown one fails here and a bad value there, with every problem named."""
 
 from __future__ import annotations
 
-from types import TracebackType
+from contextlib import AbstractContextManager
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -28,7 +28,7 @@ class EmulatorAdminError(Exception):
         self.status, self.payload = status, payload
 
 
-class EmulatorAdmin:
+class EmulatorAdmin(AbstractContextManager["EmulatorAdmin"]):
     """Drive a running emulator: ``EmulatorAdmin(url, token)`` with the two lines the
     ``emulator`` command prints first, or ``EmulatorServer.admin()``. Every method
     raises :class:`EmulatorAdminError` when the emulator refuses the request."""
@@ -46,12 +46,7 @@ class EmulatorAdmin:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> EmulatorAdmin:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _call(self, method: str, path: str, sent: Any = None, **params: str) -> Any:

@@ -132,30 +132,27 @@ def _route(
         case "PUT", ["state"]:  # everything, the clock offset too (0 when not given)
             state.replace_with(parse_state(data, "(request body)", state.clock.fresh()))
             return state.counts()
-        case "POST", ["clock", "advance"]:
-            state.advance_clock(parse(Advance, data, now).seconds)
+        case ("GET", ["clock"]) | ("POST", ["clock", "advance"]):
+            if method == "POST":
+                state.advance_clock(parse(Advance, data, now).seconds)
             return {"nowMs": state.now_ms(), "offsetMs": state.clock.offset_ms}
-        case "GET", ["clock"]:
-            return {"nowMs": now, "offsetMs": state.clock.offset_ms}
         case "GET", ["clock", "steps"]:
             return dump(emu.clock_steps.list())
         case "POST", ["clock", "steps"]:
             return {"id": emu.clock_steps.add(parse(ClockStep, data, now))}
-        case "GET", ["casing"]:
-            return {"casing": emu.casing}
-        case "PUT", ["casing"]:
-            emu.casing = parse(CasingChoice, data, now).casing
+        case "GET" | "PUT", ["casing"]:
+            if method == "PUT":
+                emu.casing = parse(CasingChoice, data, now).casing
             return {"casing": emu.casing}
         case "POST", ["access-keys"]:
             secured = isinstance(data, dict) and data.get("securityToken")
             record: type[AccessKey | StsToken] = StsToken if secured else AccessKey
             state.add_credential(key := parse(record, data, now))
             return {"accessKeyId": key.access_key_id}
-        case "GET", ["rate-limit"]:
+        case "GET" | "PUT", ["rate-limit"]:
+            if method == "PUT":
+                emu.quota.set(parse(RateLimit, data, now))
             return dump(emu.quota.limit)
-        case "PUT", ["rate-limit"]:
-            emu.quota.set(rate := parse(RateLimit, data, now))
-            return dump(rate)
         case "GET", ["faults"]:
             return emu.faults.list()
         case "POST", ["faults"]:

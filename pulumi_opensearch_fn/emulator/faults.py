@@ -13,9 +13,9 @@ import dataclasses
 import random
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import Annotated, Any
 
 from ..api.safe_text import encodings
@@ -123,24 +123,13 @@ REDACTED = "<redacted>"
 MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
 
 
-@lru_cache(maxsize=4)
-def redactor(secrets: tuple[str, ...]) -> Redactor:
-    """One per set of credentials: built again only when they change."""
-    return Redactor(secrets)
-
-
-class Redactor:
+@lru_cache(maxsize=4)  # one per set of credentials: built again only when they change
+def redactor(secrets: tuple[str, ...]) -> Callable[[str], str]:
     """Replaces every secret in every form the client's own masking knows
     (``safe_text.encodings``); longest first, so none is left half-shown."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        found = {form for s in secrets if len(s) >= MIN_SECRET_LENGTH for form in encodings(s)}
-        self._forms = sorted(found, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for form in self._forms:
-            text = text.replace(form, REDACTED)
-        return text
+    found = {form for s in secrets if len(s) >= MIN_SECRET_LENGTH for form in encodings(s)}
+    forms = sorted(found, key=len, reverse=True)
+    return lambda text: reduce(lambda done, form: done.replace(form, REDACTED), forms, text)
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,14 @@ import contextlib
 import secrets
 import socket
 import threading
-from types import TracebackType
+from collections.abc import Callable
 from typing import Literal
 
 from .admin import EmulatorAdmin
 from .admin_api import CasingChoice, check_token
 from .app import EmulatorHTTPServer
 from .clock import ClockSteps
-from .faults import FaultInjector, Redactor, RequestLog, redactor
+from .faults import FaultInjector, RequestLog, redactor
 from .quota import RateLimit, RateLimiter
 from .schema import parse
 from .state import EmulatorState
@@ -52,7 +52,7 @@ class EmulatorServer:
     def casing(self, value: str) -> None:  # InvalidInput, a ValueError, when not one of them
         self._casing = parse(CasingChoice, {"casing": value}, 0, "casing").casing
 
-    def redactor(self) -> Redactor:
+    def redactor(self) -> Callable[[str], str]:
         """Removes every secret the state holds now."""
         return redactor(self.state.secret_values())
 
@@ -101,7 +101,5 @@ class EmulatorServer:
     def __enter__(self) -> EmulatorServer:
         return self.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
