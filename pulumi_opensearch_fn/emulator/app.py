@@ -158,7 +158,6 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 class EmulatorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "opensearch-emulator"
-    sys_version = ""
     timeout = 120  # idle keep-alive connections are closed after this many seconds
     server: EmulatorHTTPServer
 

@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -365,11 +365,8 @@ class EmulatorState:
         with self.instance(app, function, name) as (inst, now):
             if inst.tasks.running() is not None:
                 raise ConflictError("the instance already has a running task")
-            generation = inst.tasks.next_generation()
-            metrics, errors = dict(run.metrics), list(run.errors)
-            task = Task(now, generation, run.run_id, "running", duration_s=run.duration_s)
-            task.outcome, task.metrics, task.errors = run.outcome, metrics, errors
-            inst.tasks.add(task)
+            generation = inst.tasks.next_generation()  # a Training's fields are a Task's
+            inst.tasks.add(Task(now, generation, status="running", **asdict(run)))
             inst.task = TaskSummary("running", 0, now)
             return generation
 

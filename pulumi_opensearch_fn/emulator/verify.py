@@ -33,6 +33,7 @@ V3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 V3_REQUIRED: tuple[str, ...] = ("host", "x-acs-action", "x-acs-content-sha256", "x-acs-date")
 V3_REQUIRED += ("x-acs-signature-nonce", "x-acs-version")
+ROA_DATE_EXAMPLE = "Mon, 01 Jan 2024 00:00:00 GMT"
 ROA_REQUIRED = ("date", "x-acs-signature-method", "x-acs-signature-version", "x-acs-version")
 _V3_FIELD = re.compile(r"\s*(Credential|SignedHeaders|Signature)=([^,]*)")
 _V3_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
@@ -261,12 +262,9 @@ class Verifier:
                 stamp = parsedate_to_datetime(value)
                 stamp = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
         except (ValueError, TypeError):
-            expected = (
-                "YYYY-MM-DDTHH:MM:SSZ" if v3 else "RFC 1123, e.g. Mon, 01 Jan 2024 00:00:00 GMT"
-            )
-            raise AuthError(
-                "InvalidTimeStamp.Format", f"the date {value!r} is not {expected}"
-            ) from None
+            expected = "YYYY-MM-DDTHH:MM:SSZ" if v3 else f"RFC 1123, e.g. {ROA_DATE_EXAMPLE}"
+            message = f"the date {value!r} is not {expected}"
+            raise AuthError("InvalidTimeStamp.Format", message) from None
         skew = abs(stamp.timestamp() - self._now())
         if skew > WINDOW_S:
             message = f"the request date {value} is {int(skew)} s away from the server time"
