@@ -154,7 +154,7 @@ def _route(
                 emu.quota.set(parse(RateLimit, data, now))
             return dump(emu.quota.limit)
         case "GET", ["faults"]:
-            return emu.faults.list()
+            return dump(emu.faults.list())
         case "POST", ["faults"]:
             return {"id": emu.faults.add(parse(FaultSpec, data, now))}
         case "GET", ["requests"]:

@@ -274,8 +274,11 @@ class EmulatorState:
                 inst.version_id, inst.status = inst.version_id + 1, "available"
 
     @contextmanager
-    def instance(self, app: str, function: str, name: str) -> Iterator[tuple[Instance, int]]:
-        """The instance (else OpenSearchError) and now, under the lock, runs settled."""
+    def instance(
+        self, app: str, function: str, name: str, idle: bool = False
+    ) -> Iterator[tuple[Instance, int]]:
+        """The instance (else OpenSearchError; ``idle``: ConflictError while it has a
+        running task) and now, under the lock, runs settled."""
         with self.lock:
             now = self.now_ms()
             self._settle(now)
@@ -284,6 +287,8 @@ class EmulatorState:
             inst = self.app_groups[app].get(function, {}).get(name)
             if inst is None:
                 raise OpenSearchError("Instance.NotExist", "instance not exist.")
+            if idle and inst.tasks.running() is not None:
+                raise ConflictError("the instance has a running task (add tasks before a run)")
             yield inst, now
 
     def get_instance(self, app: str, function: str, name: str) -> dict[str, Any]:
@@ -339,11 +344,7 @@ class EmulatorState:
 
     def add_tasks(self, app: str, function: str, name: str, batch: TaskBatch) -> tuple[int, int]:
         """Append finished tasks; returns their (first, last) generation."""
-        with self.instance(app, function, name) as (inst, now):
-            if inst.tasks.running() is not None:
-                raise ConflictError(
-                    "the instance has a running task; add history before starting one"
-                )
+        with self.instance(app, function, name, idle=True) as (inst, now):
             count, latest = batch.count, next(iter(inst.tasks.newest), None)
             step = 3_600_000 if batch.interval_s is None else round(batch.interval_s * 1000)
             if latest is not None and batch.start_time is None and batch.interval_s is None:
@@ -362,9 +363,7 @@ class EmulatorState:
 
     def start_task(self, app: str, function: str, name: str, run: Training) -> int:
         """Start a training run now; returns its generation."""
-        with self.instance(app, function, name) as (inst, now):
-            if inst.tasks.running() is not None:
-                raise ConflictError("the instance already has a running task")
+        with self.instance(app, function, name, idle=True) as (inst, now):
             generation = inst.tasks.next_generation()  # a Training's fields are a Task's
             inst.tasks.add(Task(now, generation, status="running", **asdict(run)))
             inst.task = TaskSummary("running", 0, now)
