@@ -178,11 +178,8 @@ class EmulatorAdmin(AbstractContextManager["EmulatorAdmin"]):
     def requests(self, limit: int | None = None, *, headers: bool = False) -> list[dict[str, Any]]:
         """The request log, oldest first (the last ``limit``): ``faults.LogEntry``'s
         fields, ``headers`` (cut, credentials redacted) only when asked."""
-        params = {
-            "headers": "1" if headers else "0",
-            **({} if limit is None else {"limit": str(limit)}),
-        }
-        return list(self._call("GET", "/requests", **params))
+        last = {} if limit is None else {"limit": str(limit)}
+        return list(self._call("GET", "/requests", headers="1" if headers else "0", **last))
 
     def clear_requests(self) -> None:
         """Empty the request log and its counts."""

@@ -285,19 +285,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             message = "Specified api is not found, please check your url and method "
             message += f"({self.command} {wire.path})."
             return gateway_error("InvalidAction.NotFound", message, 404, rid, host), None
-        try:
+        verified = None
+        try:  # the signature, then the quota (per key, so after it), then RAM
             verified = emu.verifier.verify(wire, found.action)
+            if not emu.quota.allow(verified.access_key_id, found.action):
+                raise AuthError("Throttling.User", FAULT_MESSAGES["throttle"])
+            if verified.actions is not None and found.action not in verified.actions:
+                message = f"You are not authorized to do this action ({found.action}). "
+                raise AuthError("Forbidden.RAM", message + "You should be authorized by RAM.", 403)
         except AuthError as exc:
             # Messages quote what the client sent (the ROA string to sign): no secret in them.
             message = emu.redactor()(exc.message)
-            return gateway_error(exc.code, message, exc.status, rid, host), None
-        if not emu.quota.allow(verified.access_key_id, found.action):
-            message = FAULT_MESSAGES["throttle"]
-            return gateway_error("Throttling.User", message, 400, rid, host), verified
-        if verified.actions is not None and found.action not in verified.actions:
-            message = f"You are not authorized to do this action ({found.action}). "
-            message += "You should be authorized by RAM."
-            return gateway_error("Forbidden.RAM", message, 403, rid, host), verified
+            return gateway_error(exc.code, message, exc.status, rid, host), verified
         try:
             answer = run_operation(emu.state, found, dict(query_pairs(wire.query)))
         except OpenSearchError as exc:
