@@ -35,10 +35,9 @@ class EmulatorAdmin(AbstractContextManager["EmulatorAdmin"]):
 
     def __init__(self, url: str, token: str, *, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
-        headers = {"Authorization": f"Bearer {token}"}  # and no proxy: the emulator is local
-        self._client = httpx.Client(
-            base_url=self.url + "/_admin", timeout=timeout, trust_env=False, headers=headers
-        )
+        auth = {"Authorization": f"Bearer {token}"}  # and no proxy: the emulator is local
+        base = self.url + "/_admin"
+        self._client = httpx.Client(base_url=base, timeout=timeout, trust_env=False, headers=auth)
 
     def __repr__(self) -> str:
         return f"EmulatorAdmin({self.url!r})"  # never the token
@@ -76,8 +75,7 @@ class EmulatorAdmin(AbstractContextManager["EmulatorAdmin"]):
         self, seconds: float, at_request: int, *, action: str | None = None
     ) -> int:
         """Move the clock by ``seconds`` just before the ``at_request``-th API request from
-        now (of ``action`` only, when given) is answered; returns the step's id. Earlier
-        requests see the old time, that one and later the new, on any machine."""
+        now (of ``action`` only, when given) is answered (see ``clock``); returns its id."""
         step = body(ClockStep, seconds=seconds, at_request=at_request, action=action)
         return int(self._call("POST", "/clock/steps", step)["id"])
 

@@ -4,9 +4,8 @@ It can rewrite every answer, so an emulator left running must not be steerable b
 page (DNS rebinding, cross-origin ``text/plain`` POSTs) or a local user without the
 run's token: each request needs a loopback peer and ``Host`` name, ``Authorization:
 Bearer TOKEN`` and, with a body or a state-changing method, ``application/json``.
-Bodies are records (``state.Instance``, ``TaskBatch``, ``Training``, ``AccessKey``,
-``StsToken``, ``FaultSpec``, ``ClockStep``, ``quota.RateLimit``); errors: ``{"error",
-"problems"?, "code"?}``::
+Bodies are records (of ``state``, ``clock``, ``faults``, ``quota``; ``admin`` sends them);
+errors: ``{"error", "problems"?, "code"?}``::
 
     GET health, counts | GET, PUT state[?secrets=1] | GET clock | POST clock/advance
     GET, POST, DELETE clock/steps, faults | GET, PUT casing | GET, PUT, DELETE rate-limit
@@ -91,9 +90,8 @@ def refusal(
     if len(hosts) != 1 or not is_loopback_host_header(hosts[0]):
         return 403, "the admin API answers only loopback Host names"
     sent = (headers.get("authorization") or [""])[0]
-    if not sent.startswith("Bearer ") or not hmac.compare_digest(
-        sent[7:].strip().encode("utf-8", "replace"), token.encode("utf-8")
-    ):
+    given = sent[7:].strip().encode("utf-8", "replace")
+    if not sent.startswith("Bearer ") or not hmac.compare_digest(given, token.encode("utf-8")):
         return 401, "the admin API needs 'Authorization: Bearer TOKEN' with this run's admin token"
     # Browsers send text/plain and form bodies cross-origin without a preflight.
     types = headers.get("content-type", [])

@@ -31,10 +31,8 @@ if TYPE_CHECKING:
     from .server import EmulatorServer
 
 log = logging.getLogger(__name__)
-FAULT_MESSAGES = {
-    "throttle": "Request was denied due to user flow control.",
-    "error": "The request processing has failed due to some unknown error, exception or failure.",
-}
+THROTTLED = "Request was denied due to user flow control."  # the quota's and throttle faults'
+FAILED = "The request processing has failed due to some unknown error, exception or failure."
 _LEFT_OUT = {"simple": ("createParameters", "cron", "task"), "normal": ("task",), "detail": ()}
 MAX_INT_CHARS = 20  # a signed 64-bit integer with its sign
 _API = re.compile(
@@ -86,9 +84,8 @@ def route(method: str, raw_path: str) -> Route | None:
     match = _API.fullmatch(raw_path)
     if match is None or method != "GET":
         return None
-    app, function, instance, tasks, generation = (
-        unquote(g or "", errors="replace") for g in match.groups()
-    )
+    parts = [unquote(g or "", errors="replace") for g in match.groups()]
+    app, function, instance, tasks, generation = parts
     action = "ListFunctionTasks" if not generation else "GetFunctionTask"
     return Route(action if tasks else "GetFunctionInstance", (app, function, instance), generation)
 
@@ -199,9 +196,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         raw_path, _, raw_query = self.path.partition("?")
         length = self.headers.get("content-length", "0")
-        if self.headers.get("transfer-encoding") or not (
-            length.isascii() and length.isdecimal() and int(length) <= MAX_STATE_BYTES
-        ):
+        sized = length.isascii() and length.isdecimal() and int(length) <= MAX_STATE_BYTES
+        if self.headers.get("transfer-encoding") or not sized:
             self.close_connection = True
             message = "a request body needs a valid Content-Length (no chunked encoding)"
             self._send(gateway_error("InvalidParameter", message, 400, new_id(), self._host()))
@@ -249,7 +245,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             if fault is not None and fault.kind == "drop":
                 response = Response(0, b"")
             elif fault is not None and fault.kind in ("throttle", "error"):
-                message = FAULT_MESSAGES[fault.kind]
+                message = THROTTLED if fault.kind == "throttle" else FAILED
                 status, code = fault.status or 500, fault.code or ""
                 response = gateway_error(code, message, status, rid, host, fault.retry_after_ms)
             else:
@@ -289,7 +285,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         try:  # the signature, then the quota (per key, so after it), then RAM
             verified = emu.verifier.verify(wire, found.action)
             if not emu.quota.allow(verified.access_key_id, found.action):
-                raise AuthError("Throttling.User", FAULT_MESSAGES["throttle"])
+                raise AuthError("Throttling.User", THROTTLED)
             if verified.actions is not None and found.action not in verified.actions:
                 message = f"You are not authorized to do this action ({found.action}). "
                 raise AuthError("Forbidden.RAM", message + "You should be authorized by RAM.", 403)

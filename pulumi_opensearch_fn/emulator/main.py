@@ -74,8 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"${TOKEN_ENV}, which other local users cannot read from the process list, else a "
         "random one); printed as the second line on stdout")
     add("--rate-limit", metavar="N/PERIOD", type=_option(parse_rate),
-        help="answer Throttling.User beyond N requests per PERIOD (e.g. 20/1s; s, m, h, d) "
-        "per access key and action: a token bucket of N refilled continuously (default: none)")
+        help="per access key and action, answer Throttling.User beyond N requests per PERIOD "
+        "(20/1s; s, m, h, d): a token bucket of N, refilled continuously (default: no limit)")
     # fmt: on
 
 

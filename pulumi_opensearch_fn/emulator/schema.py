@@ -158,11 +158,8 @@ class Reader:
         for f in table:
             if f.required and not partial and f.key not in entry:
                 self.fail(at(where, f.key), "is required")
-        found = {
-            f.name: self.value_at(f, entry[f.key], at(where, f.key))
-            for f in table
-            if f.key in entry
-        }
+        given = [f for f in table if f.key in entry]
+        found = {f.name: self.value_at(f, entry[f.key], at(where, f.key)) for f in given}
         return found if len(self.problems) == before else None
 
     def record(self, cls: type[T], value: Any, where: str, **options: Any) -> T | None:

@@ -29,18 +29,11 @@ SECRET = Check(wire="accessKeySecret", not_empty=True, secret=True)
 
 
 class OpenSearchError(Exception):
-    """An error the OpenSearch service itself answers (camelCase body)."""
+    """An error the OpenSearch service answers (camelCase body); the admin API's too."""
 
     def __init__(self, code: str, message: str, status: int = 404) -> None:
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
-
-
-class ConflictError(OpenSearchError):
-    """An admin request that contradicts the current state."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("Conflict", message, 409)
 
 
 def extend_info(metrics: Mapping[str, Any], errors: list[Any]) -> str:
@@ -277,7 +270,7 @@ class EmulatorState:
     def instance(
         self, app: str, function: str, name: str, idle: bool = False
     ) -> Iterator[tuple[Instance, int]]:
-        """The instance (else OpenSearchError; ``idle``: ConflictError while it has a
+        """The instance (else OpenSearchError; ``idle``: a 409 Conflict while it has a
         running task) and now, under the lock, runs settled."""
         with self.lock:
             now = self.now_ms()
@@ -288,7 +281,8 @@ class EmulatorState:
             if inst is None:
                 raise OpenSearchError("Instance.NotExist", "instance not exist.")
             if idle and inst.tasks.running() is not None:
-                raise ConflictError("the instance has a running task (add tasks before a run)")
+                message = "the instance has a running task (add tasks before a run)"
+                raise OpenSearchError("Conflict", message, 409)  # an admin request's
             yield inst, now
 
     def get_instance(self, app: str, function: str, name: str) -> dict[str, Any]:
