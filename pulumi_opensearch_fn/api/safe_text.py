@@ -57,7 +57,7 @@ def remember_secret(*values: str | None) -> None:
         _SECRETS.values.update(new)
         forms = set(_SECRETS.forms)
         for secret in new:
-            forms.update(f for f in _encodings(secret) if len(f) >= MIN_SECRET_LENGTH)
+            forms.update(f for f in encodings(secret) if len(f) >= MIN_SECRET_LENGTH)
         _SECRETS.forms = tuple(sorted(forms, key=len, reverse=True))
 
 
@@ -99,7 +99,8 @@ def shorten(text: str, limit: int) -> str:
     return f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
-def _encodings(secret: str) -> set[str]:
+def encodings(secret: str) -> set[str]:
+    """Every form of ``secret`` a server or a log might show: plain, percent, JSON, hex, base64."""
     raw = secret.encode("utf-8")
     forms = {
         secret,

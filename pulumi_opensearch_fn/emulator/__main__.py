@@ -1,13 +1,7 @@
 """``python -m pulumi_opensearch_fn.emulator``: the same as ``opensearch-fn emulator``."""
 
-import argparse
 import sys
 
-from .main import add_arguments, run
+from ..cli import main
 
-parser = argparse.ArgumentParser(
-    prog="python -m pulumi_opensearch_fn.emulator",
-    description="Serve a local OpenSearch function API emulator.",
-)
-add_arguments(parser)
-sys.exit(run(parser.parse_args()))
+sys.exit(main(["emulator", *sys.argv[1:]]))

@@ -5,8 +5,8 @@ unknown one fails here and a bad value there, with every problem named."""
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
@@ -14,6 +14,7 @@ import httpx
 from .admin_api import Advance, CasingChoice
 from .clock import ClockStep
 from .faults import FaultSpec
+from .quota import RateLimit
 from .schema import body
 from .state import AccessKey, Instance, StsToken, TaskBatch, Training
 
@@ -27,17 +28,16 @@ class EmulatorAdminError(Exception):
         self.status, self.payload = status, payload
 
 
-class EmulatorAdmin:
+class EmulatorAdmin(AbstractContextManager["EmulatorAdmin"]):
     """Drive a running emulator: ``EmulatorAdmin(url, token)`` with the two lines the
     ``emulator`` command prints first, or ``EmulatorServer.admin()``. Every method
     raises :class:`EmulatorAdminError` when the emulator refuses the request."""
 
     def __init__(self, url: str, token: str, *, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
-        headers = {"Authorization": f"Bearer {token}"}  # and no proxy: the emulator is local
-        self._client = httpx.Client(
-            base_url=self.url + "/_admin", timeout=timeout, trust_env=False, headers=headers
-        )
+        auth = {"Authorization": f"Bearer {token}"}  # and no proxy: the emulator is local
+        base = self.url + "/_admin"
+        self._client = httpx.Client(base_url=base, timeout=timeout, trust_env=False, headers=auth)
 
     def __repr__(self) -> str:
         return f"EmulatorAdmin({self.url!r})"  # never the token
@@ -45,12 +45,7 @@ class EmulatorAdmin:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> EmulatorAdmin:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _call(self, method: str, path: str, sent: Any = None, **params: str) -> Any:
@@ -80,8 +75,7 @@ class EmulatorAdmin:
         self, seconds: float, at_request: int, *, action: str | None = None
     ) -> int:
         """Move the clock by ``seconds`` just before the ``at_request``-th API request from
-        now (of ``action`` only, when given) is answered; returns the step's id. Earlier
-        requests see the old time, that one and later the new, on any machine."""
+        now (of ``action`` only, when given) is answered (see ``clock``); returns its id."""
         step = body(ClockStep, seconds=seconds, at_request=at_request, action=action)
         return int(self._call("POST", "/clock/steps", step)["id"])
 
@@ -124,18 +118,15 @@ class EmulatorAdmin:
     def add_tasks(
         self, app: str, fn: str, inst: str, count: int = 1, **options: Any
     ) -> tuple[int, int]:
-        """Append ``count`` finished tasks; returns their (first, last) generation.
-        ``options``: ``state.TaskBatch``'s ``status``, ``start_time`` (epoch ms, ISO 8601
-        or ``now-3d``), ``interval_s``, ``duration_s``, ``metrics``, ``errors``."""
+        """Append ``count`` finished tasks (``options``: ``state.TaskBatch``'s fields);
+        returns their (first, last) generation."""
         batch = body(TaskBatch, count=count, **options)
         answer = self._call("POST", self._path(app, fn, inst, "/tasks"), batch)
         return int(answer["first"]), int(answer["last"])
 
     def start_task(self, app: str, fn: str, inst: str, duration_s: float, **options: Any) -> int:
-        """Start a training run now; returns its generation. It is ``running`` until the
-        simulated clock passes its end, then its ``outcome`` (``success``) with its
-        ``metrics`` and ``errors`` (``state.Training``); on success the instance's
-        versionId goes up by one and it becomes ``available``."""
+        """Start a training run now (``options``: ``state.Training``'s fields, the module
+        says how it runs); returns its generation."""
         run = body(Training, duration_s=duration_s, **options)
         return int(self._call("POST", self._path(app, fn, inst, "/training"), run)["generation"])
 
@@ -160,8 +151,7 @@ class EmulatorAdmin:
         self._call("DELETE", "/nonces")
 
     def inject_fault(self, kind: str, **options: Any) -> int:
-        """Add a fault (``faults.FaultSpec``: ``count``, ``rate``, ``status``, ``code``,
-        ``latency_ms``, ``retry_after_ms``, ``action``, ``seed``); returns its id."""
+        """Add a fault (``options``: ``faults.FaultSpec``'s fields); returns its id."""
         return int(self._call("POST", "/faults", body(FaultSpec, kind=kind, **options))["id"])
 
     def faults(self) -> list[dict[str, Any]]:
@@ -171,14 +161,23 @@ class EmulatorAdmin:
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
+    def set_rate_limit(self, requests: int, period_s: float) -> None:
+        """Let each access key call each action ``requests`` times per ``period_s`` (a
+        full token bucket, refilled continuously); beyond, ``Throttling.User``."""
+        self._call("PUT", "/rate-limit", body(RateLimit, requests=requests, period_s=period_s))
+
+    def rate_limit(self) -> dict[str, Any] | None:
+        """``{"requests", "periodS"}``, or None when there is no limit."""
+        return cast("dict[str, Any] | None", self._call("GET", "/rate-limit"))
+
+    def clear_rate_limit(self) -> None:
+        self._call("DELETE", "/rate-limit")
+
     def requests(self, limit: int | None = None, *, headers: bool = False) -> list[dict[str, Any]]:
         """The request log, oldest first (the last ``limit``): ``faults.LogEntry``'s
         fields, ``headers`` (cut, credentials redacted) only when asked."""
-        params = {
-            "headers": "1" if headers else "0",
-            **({} if limit is None else {"limit": str(limit)}),
-        }
-        return list(self._call("GET", "/requests", **params))
+        last = {} if limit is None else {"limit": str(limit)}
+        return list(self._call("GET", "/requests", headers="1" if headers else "0", **last))
 
     def clear_requests(self) -> None:
         """Empty the request log and its counts."""

@@ -4,12 +4,13 @@ It can rewrite every answer, so an emulator left running must not be steerable b
 page (DNS rebinding, cross-origin ``text/plain`` POSTs) or a local user without the
 run's token: each request needs a loopback peer and ``Host`` name, ``Authorization:
 Bearer TOKEN`` and, with a body or a state-changing method, ``application/json``.
-Bodies are records (``state.Instance``, ``TaskBatch``, ``Training``, ``AccessKey``,
-``StsToken``, ``FaultSpec``, ``ClockStep``); errors: ``{"error", "problems"?, "code"?}``::
+Bodies are records (of ``state``, ``clock``, ``faults``, ``quota``; ``admin`` sends them);
+errors: ``{"error", "problems"?, "code"?}``::
 
     GET health, counts | GET, PUT state[?secrets=1] | GET clock | POST clock/advance
-    GET, POST, DELETE clock/steps, faults | GET, PUT casing | POST access-keys
-    GET, DELETE requests[?limit=N&headers=1] | DELETE nonces | PUT app-groups/APP
+    GET, POST, DELETE clock/steps, faults | GET, PUT casing | GET, PUT, DELETE rate-limit
+    GET, DELETE requests[?limit=N&headers=1] | DELETE nonces | POST access-keys
+    PUT app-groups/APP
     PUT, PATCH app-groups/APP/functions/FN/instances/I[/tasks (POST) | /training (POST)]
 """
 
@@ -23,6 +24,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .clock import ClockStep
 from .faults import FaultSpec
+from .quota import RateLimit
 from .schema import SECONDS, Check, InvalidInput, Reader, dump, parse, read_json
 from .state import AccessKey, Instance, OpenSearchError, StsToken, TaskBatch, Training
 from .state_file import dump_state, parse_state
@@ -88,9 +90,8 @@ def refusal(
     if len(hosts) != 1 or not is_loopback_host_header(hosts[0]):
         return 403, "the admin API answers only loopback Host names"
     sent = (headers.get("authorization") or [""])[0]
-    if not sent.startswith("Bearer ") or not hmac.compare_digest(
-        sent[7:].strip().encode("utf-8", "replace"), token.encode("utf-8")
-    ):
+    given = sent[7:].strip().encode("utf-8", "replace")
+    if not sent.startswith("Bearer ") or not hmac.compare_digest(given, token.encode("utf-8")):
         return 401, "the admin API needs 'Authorization: Bearer TOKEN' with this run's admin token"
     # Browsers send text/plain and form bodies cross-origin without a preflight.
     types = headers.get("content-type", [])
@@ -129,27 +130,29 @@ def _route(
         case "PUT", ["state"]:  # everything, the clock offset too (0 when not given)
             state.replace_with(parse_state(data, "(request body)", state.clock.fresh()))
             return state.counts()
-        case "POST", ["clock", "advance"]:
-            state.advance_clock(parse(Advance, data, now).seconds)
+        case ("GET", ["clock"]) | ("POST", ["clock", "advance"]):
+            if method == "POST":
+                state.advance_clock(parse(Advance, data, now).seconds)
             return {"nowMs": state.now_ms(), "offsetMs": state.clock.offset_ms}
-        case "GET", ["clock"]:
-            return {"nowMs": now, "offsetMs": state.clock.offset_ms}
         case "GET", ["clock", "steps"]:
             return dump(emu.clock_steps.list())
         case "POST", ["clock", "steps"]:
             return {"id": emu.clock_steps.add(parse(ClockStep, data, now))}
-        case "GET", ["casing"]:
-            return {"casing": emu.casing}
-        case "PUT", ["casing"]:
-            emu.casing = parse(CasingChoice, data, now).casing
+        case "GET" | "PUT", ["casing"]:
+            if method == "PUT":
+                emu.casing = parse(CasingChoice, data, now).casing
             return {"casing": emu.casing}
         case "POST", ["access-keys"]:
             secured = isinstance(data, dict) and data.get("securityToken")
             record: type[AccessKey | StsToken] = StsToken if secured else AccessKey
             state.add_credential(key := parse(record, data, now))
             return {"accessKeyId": key.access_key_id}
+        case "GET" | "PUT", ["rate-limit"]:
+            if method == "PUT":
+                emu.quota.set(parse(RateLimit, data, now))
+            return dump(emu.quota.limit)
         case "GET", ["faults"]:
-            return emu.faults.list()
+            return dump(emu.faults.list())
         case "POST", ["faults"]:
             return {"id": emu.faults.add(parse(FaultSpec, data, now))}
         case "GET", ["requests"]:
@@ -160,9 +163,9 @@ def _route(
         case "GET", ["counts"]:
             nonces = len(emu.verifier.nonces)
             return {"requests": emu.log.counts(), "state": state.counts(), "nonces": nonces}
-        case "DELETE", ["clock", "steps"] | ["faults"] | ["requests"] | ["nonces"]:
+        case "DELETE", ["clock", "steps"] | ["faults"] | ["requests"] | ["nonces"] | ["rate-limit"]:
             kept: dict[str, Any] = {"clock/steps": emu.clock_steps, "faults": emu.faults}
-            kept |= {"requests": emu.log, "nonces": emu.verifier.nonces}
+            kept |= {"requests": emu.log, "nonces": emu.verifier.nonces, "rate-limit": emu.quota}
             kept["/".join(parts)].clear()
             return {"cleared": True}
         case "PUT", ["app-groups", app]:

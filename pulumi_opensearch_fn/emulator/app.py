@@ -1,7 +1,7 @@
 """HTTP: the three read operations behind the gateway's checks, and the admin API.
 
 An API request goes as through the gateway: route -> clock steps -> faults -> signature
--> RAM -> the operation (camelCase or PascalCase; gateway errors always PascalCase), and
+-> quota -> RAM -> the operation (camelCase or PascalCase; gateway errors always PascalCase), and
 is logged, secrets redacted. ``/_admin`` requests pass ``admin_api.refusal`` instead.
 """
 
@@ -31,10 +31,8 @@ if TYPE_CHECKING:
     from .server import EmulatorServer
 
 log = logging.getLogger(__name__)
-FAULT_MESSAGES = {
-    "throttle": "Request was denied due to user flow control.",
-    "error": "The request processing has failed due to some unknown error, exception or failure.",
-}
+THROTTLED = "Request was denied due to user flow control."  # the quota's and throttle faults'
+FAILED = "The request processing has failed due to some unknown error, exception or failure."
 _LEFT_OUT = {"simple": ("createParameters", "cron", "task"), "normal": ("task",), "detail": ()}
 MAX_INT_CHARS = 20  # a signed 64-bit integer with its sign
 _API = re.compile(
@@ -86,9 +84,8 @@ def route(method: str, raw_path: str) -> Route | None:
     match = _API.fullmatch(raw_path)
     if match is None or method != "GET":
         return None
-    app, function, instance, tasks, generation = (
-        unquote(g or "", errors="replace") for g in match.groups()
-    )
+    parts = [unquote(g or "", errors="replace") for g in match.groups()]
+    app, function, instance, tasks, generation = parts
     action = "ListFunctionTasks" if not generation else "GetFunctionTask"
     return Route(action if tasks else "GetFunctionInstance", (app, function, instance), generation)
 
@@ -158,7 +155,6 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 class EmulatorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "opensearch-emulator"
-    sys_version = ""
     timeout = 120  # idle keep-alive connections are closed after this many seconds
     server: EmulatorHTTPServer
 
@@ -200,9 +196,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         raw_path, _, raw_query = self.path.partition("?")
         length = self.headers.get("content-length", "0")
-        if self.headers.get("transfer-encoding") or not (
-            length.isascii() and length.isdecimal() and int(length) <= MAX_STATE_BYTES
-        ):
+        sized = length.isascii() and length.isdecimal() and int(length) <= MAX_STATE_BYTES
+        if self.headers.get("transfer-encoding") or not sized:
             self.close_connection = True
             message = "a request body needs a valid Content-Length (no chunked encoding)"
             self._send(gateway_error("InvalidParameter", message, 400, new_id(), self._host()))
@@ -211,13 +206,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             headers.setdefault(name.lower(), []).append(value)
-        try:
-            if raw_path == "/_admin" or raw_path.startswith("/_admin/"):
-                self._admin(raw_path, raw_query, headers, body)
-            else:
-                self._api(started, WireRequest(self.command, raw_path, raw_query, headers, body))
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        # A client hanging up ends the connection: handle_error stays quiet about it.
+        if raw_path == "/_admin" or raw_path.startswith("/_admin/"):
+            self._admin(raw_path, raw_query, headers, body)
+        else:
+            self._api(started, WireRequest(self.command, raw_path, raw_query, headers, body))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
@@ -252,7 +245,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             if fault is not None and fault.kind == "drop":
                 response = Response(0, b"")
             elif fault is not None and fault.kind in ("throttle", "error"):
-                message = FAULT_MESSAGES[fault.kind]
+                message = THROTTLED if fault.kind == "throttle" else FAILED
                 status, code = fault.status or 500, fault.code or ""
                 response = gateway_error(code, message, status, rid, host, fault.retry_after_ms)
             else:
@@ -288,16 +281,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             message = "Specified api is not found, please check your url and method "
             message += f"({self.command} {wire.path})."
             return gateway_error("InvalidAction.NotFound", message, 404, rid, host), None
-        try:
+        verified = None
+        try:  # the signature, then the quota (per key, so after it), then RAM
             verified = emu.verifier.verify(wire, found.action)
+            if not emu.quota.allow(verified.access_key_id, found.action):
+                raise AuthError("Throttling.User", THROTTLED)
+            if verified.actions is not None and found.action not in verified.actions:
+                message = f"You are not authorized to do this action ({found.action}). "
+                raise AuthError("Forbidden.RAM", message + "You should be authorized by RAM.", 403)
         except AuthError as exc:
             # Messages quote what the client sent (the ROA string to sign): no secret in them.
             message = emu.redactor()(exc.message)
-            return gateway_error(exc.code, message, exc.status, rid, host), None
-        if verified.actions is not None and found.action not in verified.actions:
-            message = f"You are not authorized to do this action ({found.action}). "
-            message += "You should be authorized by RAM."
-            return gateway_error("Forbidden.RAM", message, 403, rid, host), verified
+            return gateway_error(exc.code, message, exc.status, rid, host), verified
         try:
             answer = run_operation(emu.state, found, dict(query_pairs(wire.query)))
         except OpenSearchError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Generic, Protocol, TypeVar
 
 from .schema import READONLY, SECONDS, Check
 
@@ -46,6 +46,36 @@ class SimClock:
             self.offset_ms = offset_ms
 
 
+class Numbered(Protocol):
+    id: int
+
+
+N = TypeVar("N", bound=Numbered)
+
+
+class Added(Generic[N]):
+    """Records the admin API adds (numbered: ``id`` from 1), lists and clears: clock
+    steps, faults."""
+
+    def __init__(self) -> None:
+        self.records: list[N] = []
+        self.lock, self._next_id = threading.Lock(), 1
+
+    def add(self, record: N) -> int:
+        with self.lock:
+            record.id, self._next_id = self._next_id, self._next_id + 1
+            self.records.append(record)
+            return record.id
+
+    def list(self) -> list[N]:
+        with self.lock:
+            return list(self.records)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.records.clear()
+
+
 @dataclass
 class ClockStep:
     seconds: Annotated[float, SECONDS]
@@ -55,31 +85,12 @@ class ClockStep:
     seen: Annotated[int, READONLY] = 0
 
 
-class ClockSteps:
-    def __init__(self) -> None:
-        self._steps: list[ClockStep] = []
-        self._next_id = 1
-        self._lock = threading.Lock()
-
-    def add(self, step: ClockStep) -> int:
-        with self._lock:
-            step.id, step.seen, self._next_id = self._next_id, 0, self._next_id + 1
-            self._steps.append(step)
-            return step.id
-
+class ClockSteps(Added[ClockStep]):
     def due(self, action: str | None) -> float:
         """Counts one request of ``action``; the seconds to advance before answering it."""
-        with self._lock:
-            for step in self._steps:
+        with self.lock:
+            for step in self.records:
                 step.seen += step.action in (None, action)
-            due = [step for step in self._steps if step.seen >= step.at_request]
-            self._steps = [step for step in self._steps if step not in due]
+            due = [step for step in self.records if step.seen >= step.at_request]
+            self.records = [step for step in self.records if step not in due]
         return sum(step.seconds for step in due)
-
-    def list(self) -> list[ClockStep]:
-        with self._lock:
-            return list(self._steps)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._steps.clear()

@@ -9,18 +9,18 @@ the next ``count`` matching requests, or each with probability ``rate`` (seeded 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import random
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache, reduce
 from typing import Annotated, Any
-from urllib.parse import quote, quote_plus
 
-from .schema import Check, dump, parse
+from ..api.safe_text import encodings
+from .clock import Added
+from .schema import HIDDEN, READONLY, Check, dump, inputs, parse
 
 FAULT_KINDS = ("throttle", "error", "latency", "drop", "malformed", "truncated", "cut")
 ERROR_CODES = {502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
@@ -28,7 +28,7 @@ POST_KINDS = ("malformed", "truncated", "cut")  # faults that alter a handled re
 MAX_LATENCY_MS = 60_000
 
 
-@dataclass(frozen=True)
+@dataclass
 class FaultSpec:
     kind: Annotated[str, Check(choices=FAULT_KINDS)]
     count: Annotated[int | None, Check(low=1)] = None
@@ -39,6 +39,10 @@ class FaultSpec:
     retry_after_ms: Annotated[int | None, Check(low=0)] = None
     action: str | None = None
     seed: int = 0
+    id: Annotated[int, READONLY] = 0  # these three: set once it is added
+    applied: Annotated[int, READONLY] = 0
+    remaining: Annotated[int | None, READONLY] = None  # of its count
+    rng: Annotated[random.Random, HIDDEN] = field(default_factory=random.Random, compare=False)
 
     def problems(self) -> Iterator[tuple[str, str]]:
         status, code = self.status, self.code
@@ -63,59 +67,31 @@ class FaultSpec:
         return dataclasses.replace(self, status=status, code=code)
 
 
-@dataclass
-class Fault:
-    id: int
-    spec: FaultSpec
-    remaining: int | None
-    rng: random.Random
-    applied: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        shown = {k: v for k, v in dump(self.spec).items() if v is not None}
-        return shown | {"id": self.id, "remaining": self.remaining, "applied": self.applied}
-
-
-class FaultInjector:
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-        self._next_id = 1
-        self._lock = threading.Lock()
-
-    def add(self, spec: FaultSpec) -> int:
-        """Adds ``spec`` once the validator took it (InvalidInput otherwise)."""
-        spec = parse(FaultSpec, dump(spec), 0, "fault").completed()
-        with self._lock:
-            self._faults.append(Fault(self._next_id, spec, spec.count, random.Random(spec.seed)))
-            self._next_id += 1
-            return self._next_id - 1
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def list(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [f.to_json() for f in self._faults]
+class FaultInjector(Added[FaultSpec]):
+    def add(self, record: FaultSpec) -> int:
+        """Adds a copy of ``record`` once the validator took it (InvalidInput otherwise)."""
+        sent = {f.key: getattr(record, f.name) for f in inputs(FaultSpec)}
+        spec = parse(FaultSpec, sent, 0, "fault").completed()
+        spec.remaining, spec.rng = spec.count, random.Random(spec.seed)
+        return super().add(spec)
 
     def decide(self, action: str | None) -> tuple[int, FaultSpec | None, str | None]:
         """(delay in ms, the fault to apply, its kind or "latency" for the log), counts
         consumed: latency faults stack; the first other one that fires wins."""
         latency, chosen, hit = 0, None, False
-        with self._lock:
-            for fault in list(self._faults):
-                spec = fault.spec
-                if spec.action not in (None, action) or (spec.kind != "latency" and chosen):
+        with self.lock:
+            for fault in list(self.records):
+                if fault.action not in (None, action) or (fault.kind != "latency" and chosen):
                     continue
-                if spec.rate is not None and fault.rng.random() >= spec.rate:
+                if fault.rate is not None and fault.rng.random() >= fault.rate:
                     continue
                 fault.applied, hit = fault.applied + 1, True
                 if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                latency += spec.latency_ms or 0
-                chosen = spec if spec.kind != "latency" else chosen
+                        self.records.remove(fault)
+                latency += fault.latency_ms or 0
+                chosen = fault if fault.kind != "latency" else chosen
         label = chosen.kind if chosen is not None else "latency" if hit else None
         return min(latency, MAX_LATENCY_MS), chosen, label
 
@@ -124,29 +100,13 @@ REDACTED = "<redacted>"
 MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
 
 
-@lru_cache(maxsize=4)
-def redactor(secrets: tuple[str, ...]) -> Redactor:
-    """One per set of credentials: built again only when they change."""
-    return Redactor(secrets)
-
-
-class Redactor:
-    """Replaces every secret in every form a header or query might carry (plain, base64,
-    hex, percent-encoded); longest first, so none is left half-shown."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        found: set[str] = set()
-        for secret in (s for s in secrets if len(s) >= MIN_SECRET_LENGTH):
-            raw = secret.encode("utf-8")
-            b64 = base64.b64encode(raw).decode("ascii")
-            found |= {secret, b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode("ascii")}
-            found |= {raw.hex(), raw.hex().upper(), quote(secret, safe=""), quote_plus(secret)}
-        self._forms = sorted(found, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for form in self._forms:
-            text = text.replace(form, REDACTED)
-        return text
+@lru_cache(maxsize=4)  # one per set of credentials: built again only when they change
+def redactor(secrets: tuple[str, ...]) -> Callable[[str], str]:
+    """Replaces every secret in every form the client's own masking knows
+    (``safe_text.encodings``); longest first, so none is left half-shown."""
+    found = {form for s in secrets if len(s) >= MIN_SECRET_LENGTH for form in encodings(s)}
+    forms = sorted(found, key=len, reverse=True)
+    return lambda text: reduce(lambda done, form: done.replace(form, REDACTED), forms, text)
 
 
 @dataclass(frozen=True)
@@ -204,6 +164,8 @@ class RequestLog:
         texts = [entry.method, path, query, entry.action or "", entry.code]
         size = _ENTRY_OVERHEAD + sum(map(len, texts)) + sum(len(n) + len(v) for n, v in headers)
         marks = {"action": entry.action, "code": entry.code, "fault": entry.fault}
+        outcome = "throttled" if entry.code.startswith("Throttling") else "answered"
+        marks[outcome] = entry.action if entry.status else None  # of answers, per action
         with self._lock:
             self._entries.append((entry, size))
             self._bytes += size
@@ -223,7 +185,8 @@ class RequestLog:
         return items if limit is None else items[-limit:] if limit > 0 else []
 
     def counts(self) -> dict[str, int]:
-        """Since the last clear: ``total``, ``status:200``, ``code:...``, ``action:...``..."""
+        """Since the last clear: ``total``, ``status:200``, ``code:...``, ``action:A``...; of
+        the answers (not dropped), ``throttled:A`` (by the quota or a fault), ``answered:A``."""
         with self._lock:
             return dict(self._counts)
 

@@ -12,40 +12,48 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .admin_api import CASINGS, MIN_TOKEN_LENGTH, TOKEN_ENV, check_token
+from .quota import parse_rate
 from .schema import InvalidInput, parse
 from .server import EmulatorServer
 from .state import AccessKey, StsToken
 from .state_file import load_state_file, sample_state
 
+T = TypeVar("T")
 
+
+def _option(convert: Callable[[str], T]) -> Callable[[str], T]:
+    """An option's type: ``convert``'s ValueError (InvalidInput too) is a usage error."""
+
+    def read(text: str) -> T:
+        try:
+            return convert(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return read
+
+
+@_option
 def _access_key(text: str) -> AccessKey | StsToken:
     key_id, _, rest = text.partition(":")
     secret, has_token, token = rest.partition(":")
     if not key_id or not secret or (has_token and not token):
-        raise argparse.ArgumentTypeError("expected ID:SECRET or ID:SECRET:TOKEN")
+        raise ValueError("expected ID:SECRET or ID:SECRET:TOKEN")
     fields = {"accessKeyId": key_id, "accessKeySecret": secret}
-    try:
-        if has_token:
-            return parse(StsToken, {**fields, "securityToken": token}, 0, "access key")
-        return parse(AccessKey, fields, 0, "access key")
-    except InvalidInput as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    if has_token:
+        return parse(StsToken, {**fields, "securityToken": token}, 0, "access key")
+    return parse(AccessKey, fields, 0, "access key")
 
 
+@_option
 def _port(text: str) -> int:
     if not (text.isascii() and text.isdecimal() and len(text) <= 5 and int(text) <= 65535):
-        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text[:20]!r}")
+        raise ValueError(f"expected a port from 0 to 65535, got {text[:20]!r}")
     return int(text)
-
-
-def _admin_token(text: str) -> str:
-    try:
-        return check_token(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,10 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--access-key", dest="access_keys", metavar="ID:SECRET[:TOKEN]", type=_access_key,
         action="append", default=[],
         help="accept this access key (with TOKEN: an STS credential); repeatable")
-    add("--admin-token", metavar="TOKEN", type=_admin_token,
+    add("--admin-token", metavar="TOKEN", type=_option(check_token),
         help=f"the admin API's token, at least {MIN_TOKEN_LENGTH} characters (default: "
         f"${TOKEN_ENV}, which other local users cannot read from the process list, else a "
         "random one); printed as the second line on stdout")
+    add("--rate-limit", metavar="N/PERIOD", type=_option(parse_rate),
+        help="per access key and action, answer Throttling.User beyond N requests per PERIOD "
+        "(20/1s; s, m, h, d): a token bucket of N, refilled continuously (default: no limit)")
     # fmt: on
 
 
@@ -85,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"{TOKEN_ENV}: {exc}")
     for credential in args.access_keys:
         state.add_credential(credential)
-    server = EmulatorServer(state, args.host, args.port, args.casing, token)
+    server = EmulatorServer(state, args.host, args.port, args.casing, token, args.rate_limit)
     try:
         server.start()
     except OSError as exc:

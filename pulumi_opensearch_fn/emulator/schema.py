@@ -158,11 +158,8 @@ class Reader:
         for f in table:
             if f.required and not partial and f.key not in entry:
                 self.fail(at(where, f.key), "is required")
-        found = {
-            f.name: self.value_at(f, entry[f.key], at(where, f.key))
-            for f in table
-            if f.key in entry
-        }
+        given = [f for f in table if f.key in entry]
+        found = {f.name: self.value_at(f, entry[f.key], at(where, f.key)) for f in given}
         return found if len(self.problems) == before else None
 
     def record(self, cls: type[T], value: Any, where: str, **options: Any) -> T | None:
@@ -260,8 +257,9 @@ def _finite(value: float) -> bool:
 
 
 PRINTABLE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
-_RELATIVE = re.compile(r"now(?:\s*([+-])\s*(\d+(?:\.\d+)?)\s*([smhd]))?")
-_UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+AMOUNT = r"(\d+(?:\.\d+)?)\s*([smhd])"  # of time: 90s, 1.5h (UNIT_MS)
+UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_RELATIVE = re.compile(rf"now(?:\s*([+-])\s*{AMOUNT})?")
 
 
 def parse_time(value: Any, now_ms: int) -> int | None:
@@ -274,7 +272,7 @@ def parse_time(value: Any, now_ms: int) -> int | None:
             found = int(text)
         elif match:
             sign, amount, unit = match.groups()
-            delta = 0 if sign is None else round(float(amount) * _UNIT_MS[unit])
+            delta = 0 if sign is None else round(float(amount) * UNIT_MS[unit])
             found = now_ms + delta if sign != "-" else max(0, now_ms - delta)
         else:
             try:

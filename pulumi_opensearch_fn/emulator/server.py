@@ -6,22 +6,24 @@ import contextlib
 import secrets
 import socket
 import threading
-from types import TracebackType
+from collections.abc import Callable
 from typing import Literal
 
 from .admin import EmulatorAdmin
-from .admin_api import CASINGS, check_token
+from .admin_api import CasingChoice, check_token
 from .app import EmulatorHTTPServer
 from .clock import ClockSteps
-from .faults import FaultInjector, Redactor, RequestLog, redactor
+from .faults import FaultInjector, RequestLog, redactor
+from .quota import RateLimit, RateLimiter
+from .schema import parse
 from .state import EmulatorState
 from .verify import Verifier
 
 
 class EmulatorServer:
     """The emulator on ``host:port`` (port 0 picks a free one), serving from a thread. Its
-    parts are shared: change ``state``, ``faults``, ``log``, ``casing`` in-process or with
-    ``admin()`` (a client with this run's ``admin_token``: random unless given)."""
+    parts are shared: change ``state``, ``faults``, ``quota``, ``log``, ``casing`` in-process
+    or with ``admin()`` (a client with this run's ``admin_token``: random unless given)."""
 
     def __init__(
         self,
@@ -30,13 +32,14 @@ class EmulatorServer:
         port: int = 0,
         casing: Literal["camel", "pascal"] = "camel",
         admin_token: str | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.state = state if state is not None else EmulatorState()
         self.casing = casing
         token = admin_token if admin_token is not None else secrets.token_urlsafe(24)
         self.admin_token = check_token(token)
         self.clock_steps, self.faults, self.log = ClockSteps(), FaultInjector(), RequestLog()
-        self.verifier = Verifier(self.state)
+        self.verifier, self.quota = Verifier(self.state), RateLimiter(rate_limit)
         self.host, self._port = host, port
         self._httpd: EmulatorHTTPServer | None = None
 
@@ -46,12 +49,10 @@ class EmulatorServer:
         return self._casing
 
     @casing.setter
-    def casing(self, value: str) -> None:
-        if value not in CASINGS:
-            raise ValueError(f"casing must be one of {', '.join(CASINGS)}")
-        self._casing = value
+    def casing(self, value: str) -> None:  # InvalidInput, a ValueError, when not one of them
+        self._casing = parse(CasingChoice, {"casing": value}, 0, "casing").casing
 
-    def redactor(self) -> Redactor:
+    def redactor(self) -> Callable[[str], str]:
         """Removes every secret the state holds now."""
         return redactor(self.state.secret_values())
 
@@ -100,7 +101,5 @@ class EmulatorServer:
     def __enter__(self) -> EmulatorServer:
         return self.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -29,18 +29,11 @@ SECRET = Check(wire="accessKeySecret", not_empty=True, secret=True)
 
 
 class OpenSearchError(Exception):
-    """An error the OpenSearch service itself answers (camelCase body)."""
+    """An error the OpenSearch service answers (camelCase body); the admin API's too."""
 
     def __init__(self, code: str, message: str, status: int = 404) -> None:
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
-
-
-class ConflictError(OpenSearchError):
-    """An admin request that contradicts the current state."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("Conflict", message, 409)
 
 
 def extend_info(metrics: Mapping[str, Any], errors: list[Any]) -> str:
@@ -274,8 +267,11 @@ class EmulatorState:
                 inst.version_id, inst.status = inst.version_id + 1, "available"
 
     @contextmanager
-    def instance(self, app: str, function: str, name: str) -> Iterator[tuple[Instance, int]]:
-        """The instance (else OpenSearchError) and now, under the lock, runs settled."""
+    def instance(
+        self, app: str, function: str, name: str, idle: bool = False
+    ) -> Iterator[tuple[Instance, int]]:
+        """The instance (else OpenSearchError; ``idle``: a 409 Conflict while it has a
+        running task) and now, under the lock, runs settled."""
         with self.lock:
             now = self.now_ms()
             self._settle(now)
@@ -284,6 +280,9 @@ class EmulatorState:
             inst = self.app_groups[app].get(function, {}).get(name)
             if inst is None:
                 raise OpenSearchError("Instance.NotExist", "instance not exist.")
+            if idle and inst.tasks.running() is not None:
+                message = "the instance has a running task (add tasks before a run)"
+                raise OpenSearchError("Conflict", message, 409)  # an admin request's
             yield inst, now
 
     def get_instance(self, app: str, function: str, name: str) -> dict[str, Any]:
@@ -339,11 +338,7 @@ class EmulatorState:
 
     def add_tasks(self, app: str, function: str, name: str, batch: TaskBatch) -> tuple[int, int]:
         """Append finished tasks; returns their (first, last) generation."""
-        with self.instance(app, function, name) as (inst, now):
-            if inst.tasks.running() is not None:
-                raise ConflictError(
-                    "the instance has a running task; add history before starting one"
-                )
+        with self.instance(app, function, name, idle=True) as (inst, now):
             count, latest = batch.count, next(iter(inst.tasks.newest), None)
             step = 3_600_000 if batch.interval_s is None else round(batch.interval_s * 1000)
             if latest is not None and batch.start_time is None and batch.interval_s is None:
@@ -362,14 +357,9 @@ class EmulatorState:
 
     def start_task(self, app: str, function: str, name: str, run: Training) -> int:
         """Start a training run now; returns its generation."""
-        with self.instance(app, function, name) as (inst, now):
-            if inst.tasks.running() is not None:
-                raise ConflictError("the instance already has a running task")
-            generation = inst.tasks.next_generation()
-            metrics, errors = dict(run.metrics), list(run.errors)
-            task = Task(now, generation, run.run_id, "running", duration_s=run.duration_s)
-            task.outcome, task.metrics, task.errors = run.outcome, metrics, errors
-            inst.tasks.add(task)
+        with self.instance(app, function, name, idle=True) as (inst, now):
+            generation = inst.tasks.next_generation()  # a Training's fields are a Task's
+            inst.tasks.add(Task(now, generation, status="running", **asdict(run)))
             inst.task = TaskSummary("running", 0, now)
             return generation
 

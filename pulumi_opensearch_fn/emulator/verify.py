@@ -33,6 +33,7 @@ V3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 V3_REQUIRED: tuple[str, ...] = ("host", "x-acs-action", "x-acs-content-sha256", "x-acs-date")
 V3_REQUIRED += ("x-acs-signature-nonce", "x-acs-version")
+ROA_DATE_EXAMPLE = "Mon, 01 Jan 2024 00:00:00 GMT"
 ROA_REQUIRED = ("date", "x-acs-signature-method", "x-acs-signature-version", "x-acs-version")
 _V3_FIELD = re.compile(r"\s*(Credential|SignedHeaders|Signature)=([^,]*)")
 _V3_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
@@ -202,9 +203,8 @@ class Verifier:
         string_to_sign = v3_string_to_sign(canonical)
         if not hmac.compare_digest(v3_signature(secret, string_to_sign), signature.lower()):
             message = "The request signature does not conform to Aliyun standards. "
-            raise AuthError(
-                "SignatureDoesNotMatch", f"{message}server string to sign is:{string_to_sign}"
-            )
+            message += f"server string to sign is:{string_to_sign}"
+            raise AuthError("SignatureDoesNotMatch", message)
         self._check_nonce(access_key_id, req.header("x-acs-signature-nonce"))
         return Verified("v3", access_key_id, token is not None, actions)
 
@@ -233,19 +233,16 @@ class Verifier:
             shown = {**req.headers, "x-acs-security-token": [REDACTED]} if token else req.headers
             printable = roa_string_to_sign(req.method, req.path, pairs, shown).replace("\n", "#")
             message = "Specified signature is not matched with our calculation. "
-            raise AuthError(
-                "SignatureDoesNotMatch", f"{message}server string to sign is:{printable}"
-            )
+            message += f"server string to sign is:{printable}"
+            raise AuthError("SignatureDoesNotMatch", message)
         self._check_nonce(access_key_id, req.header("x-acs-signature-nonce"))
         return Verified("roa", access_key_id, token is not None, actions)
 
     def _check_action_version(self, req: WireRequest, action: str) -> None:
         sent = req.header("x-acs-action")
         if sent != action:
-            message = (
-                f"x-acs-action {sent!r} does not match this path and method (expected {action})"
-            )
-            raise AuthError("InvalidAction.NotFound", message, 404)
+            message = f"x-acs-action {sent!r} does not match this path and method"
+            raise AuthError("InvalidAction.NotFound", f"{message} (expected {action})", 404)
         if req.header("x-acs-version") != API_VERSION:
             raise AuthError("InvalidVersion", f"x-acs-version must be {API_VERSION}")
 
@@ -261,12 +258,9 @@ class Verifier:
                 stamp = parsedate_to_datetime(value)
                 stamp = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
         except (ValueError, TypeError):
-            expected = (
-                "YYYY-MM-DDTHH:MM:SSZ" if v3 else "RFC 1123, e.g. Mon, 01 Jan 2024 00:00:00 GMT"
-            )
-            raise AuthError(
-                "InvalidTimeStamp.Format", f"the date {value!r} is not {expected}"
-            ) from None
+            expected = "YYYY-MM-DDTHH:MM:SSZ" if v3 else f"RFC 1123, e.g. {ROA_DATE_EXAMPLE}"
+            message = f"the date {value!r} is not {expected}"
+            raise AuthError("InvalidTimeStamp.Format", message) from None
         skew = abs(stamp.timestamp() - self._now())
         if skew > WINDOW_S:
             message = f"the request date {value} is {int(skew)} s away from the server time"
@@ -291,10 +285,8 @@ class Verifier:
             raise AuthError("InvalidSecurityToken.Malformed", f"The security token is {word}.")
         if sts.expires_ms is not None and sts.expires_ms <= self._now() * 1000:
             raise AuthError("InvalidSecurityToken.Expired", "The security token has expired.")
-        if access_key_id != sts.access_key_id or req.header("x-acs-accesskey-id") not in (
-            None,
-            access_key_id,
-        ):
+        named = req.header("x-acs-accesskey-id")  # optional, but then the same
+        if access_key_id != sts.access_key_id or named not in (None, access_key_id):
             message = "The security token does not belong to this access key."
             raise AuthError("InvalidSecurityToken.MismatchWithAccessKey", message)
         return sts.secret, sts.actions

@@ -11,6 +11,7 @@ from alibabacloud_tea_openapi.exceptions import ClientException, ThrottlingExcep
 from alibabacloud_tea_openapi.models import Config
 
 from pulumi_opensearch_fn.emulator import EmulatorServer, FaultSpec, sample_state
+from pulumi_opensearch_fn.emulator.quota import RateLimit
 
 from .helpers import (
     AK,
@@ -132,6 +133,30 @@ def test_throttle_with_retry_after_is_a_throttling_exception(shared_pascal: Emul
         "Throttling.User",
         429,
         1500,
+    )
+
+
+@pytest.mark.parametrize("signing", SIGNING, ids=["v3", "roa"])
+def test_beyond_the_quota_the_sdk_sees_throttling_user(
+    pascal_server: EmulatorServer, signing: str | None
+):
+    pascal_server.quota.set(RateLimit(1, 3600))
+    client = sdk(pascal_server, signing)
+    assert client.get_function_task("my_app", "ctr", "ctr_test", "1").body.result.generation == "1"
+    with pytest.raises(ClientException) as info:
+        client.get_function_task("my_app", "ctr", "ctr_test", "1")
+    # A client error like any 400: no retry hint, so not the SDK's ThrottlingException.
+    assert not isinstance(info.value, ThrottlingException)
+    assert (info.value.code, info.value.status_code) == ("Throttling.User", 400)
+    assert "Request was denied due to user flow control." in info.value.message
+    assert info.value.data["Recommend"].startswith(
+        "https://api.aliyun.com/troubleshoot?q=Throttling.User"
+    )
+    assert (
+        client.list_function_tasks(  # another action: its own bucket
+            "my_app", "ctr", "ctr_test", models.ListFunctionTasksRequest()
+        ).body.total_count
+        == 3
     )
 
 
