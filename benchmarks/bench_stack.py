@@ -10,8 +10,7 @@ Pulumi projects of the same shape run through the real Pulumi CLI (the one
   exactly the inputs and outputs its `FunctionInstance` registers (the names and values
   come from the package's one output shape, `core/outputs.py`, filled by one read of
   each instance in this process before the runs): the engine's work for ours' data,
-  and no request;
-  Its provider, like ours, keeps its pickled blob out of the secrets;
+  and no request. Its provider, like ours, keeps its pickled blob out of the secrets;
 - plain: N `pulumi.dynamic.Resource` with the same trivial provider and four inputs
   (identity and `expect`), its blob a secret as by default: no requests.
   Every provider is pickled by reference (the trivial one lives in a module of its project).
