@@ -227,7 +227,8 @@ def same_shape_props(url: str, count: int) -> list[dict[str, Any]]:
         if request is None:
             raise SystemExit(f"same-shape: {problems}")
         client = client_for(request.settings)
-        verdict = judge(request.subject, request.expect, observe(client, request.identity))
+        seen = observe(client, request.identity, request.expect)
+        verdict = judge(request.subject, request.expect, seen)
         props = for_engine(inputs) | verdict.outputs() | {GATE: verdict.gate}
         if set(props) != wanted or verdict.action != "pass":
             raise SystemExit(f"same-shape: {sorted(set(props) ^ wanted)}, {verdict.action}")
@@ -350,7 +351,8 @@ def print_size(
     )
     header = "".join(f" {name:>10s}" for name in kinds)
     ratios = "".join(f" {'ours/' + name:>16s}" for name in floors)
-    print(f"  {'figure':22s}{header}{ratios}  target (ours/plain)")
+    target_header = "  target (ours/plain)" if PLAIN in kinds else ""
+    print(f"  {'figure':22s}{header}{ratios}{target_header}")
     failed = 0
     for phase in PHASES:
         cells = "".join(f" {k.median(phase):9.2f}s" for k in kinds.values())
