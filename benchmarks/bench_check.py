@@ -8,8 +8,8 @@ Cases (`--cases`, comma separated; default `compare,check-1000`):
   official SDK; both timed as whole processes (start-up and imports included).
   Target: the CLI's median wall time is at most 0.25 x the SDK loop's. Exits 1 on FAIL.
 - check-1000: `opensearch-fn check` of 1,000 instances (every tenth) of an emulator
-  holding 10,000, with the same added latency: the wall time and the peak RSS of the
-  CLI's process (its own rusage, from wait4).
+  holding 10,000, with the same added latency: the wall time, and the CPU time (wait4)
+  and peak RSS (its VmHWM, written at its exit) of the CLI's process.
 - rate-limited (with `--rate-limit 20/1s`): the emulator runs as `opensearch-fn
   emulator --rate-limit ...` and `opensearch-fn check` reads `--instances` instances
   through it: the wall time, the exit code, the requests and the throttled answers
@@ -62,6 +62,27 @@ CLI = [sys.executable, "-m", "pulumi_opensearch_fn.cli"]
 PROCESS_TIMEOUT = 600.0  # seconds for one timed process
 START_TIMEOUT = 60.0  # seconds for the emulator process to print its URL
 
+# Runs the CLI as `python -m` does, and at exit writes its peak RSS to the file named by its
+# first argument: VmHWM, its own memory's high-water mark since exec. Not wait4's ru_maxrss:
+# a spawned process's starts at its parent's RSS (this process, holding 10,000 instances).
+MEASURED_CLI = """
+import atexit, resource, runpy, sys
+
+def peak():
+    try:
+        with open("/proc/self/status") as status:
+            kib = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):  # no /proc: the rusage figure, an upper bound
+        kib = str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    with open(path, "w") as out:
+        out.write(kib)
+
+path = sys.argv.pop(1)
+atexit.register(peak)
+sys.argv[0] = "opensearch-fn"
+runpy.run_module("pulumi_opensearch_fn.cli", run_name="__main__", alter_sys=True)
+"""
+
 SDK_LOOP = """
 import sys
 from alibabacloud_opensearch20171225 import models
@@ -85,17 +106,21 @@ sys.exit(0 if ready == sum(1 for _ in open(path)) else 1)
 
 @dataclass(frozen=True)
 class Run:
-    """One timed process: wall time, exit code, its own peak RSS, the tail of its stderr."""
+    """One timed process: wall time, exit code, its CPU time (user and system), its peak
+    RSS (when it reported one) and the tail of its stderr."""
 
     seconds: float
     code: int
-    peak_kib: int
+    cpu: float
+    peak_kib: int | None
     stderr: str
 
 
-def run_process(argv: list[str], env: Mapping[str, str]) -> Run:
-    """Runs `argv` to its end; wait4 gives this child's own rusage (peak RSS), which
-    RUSAGE_CHILDREN, a maximum over every child ever waited for, would not."""
+def run_process(argv: list[str], env: Mapping[str, str], peak: Path | None = None) -> Run:
+    """Runs `argv` to its end; wait4 gives this child's own CPU time, which RUSAGE_CHILDREN,
+    summed over every child ever waited for, would not. `peak`: where it writes its peak RSS."""
+    if peak is not None:
+        peak.unlink(missing_ok=True)
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
@@ -111,7 +136,8 @@ def run_process(argv: list[str], env: Mapping[str, str]) -> Run:
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         err.seek(0)
         tail = err.read()[-2000:].decode("utf-8", "replace")
-    return Run(took, proc.returncode, usage.ru_maxrss, tail)
+    peak_kib = int(peak.read_text()) if peak is not None and peak.exists() else None
+    return Run(took, proc.returncode, usage.ru_utime + usage.ru_stime, peak_kib, tail)
 
 
 def timed(argv: list[str], env: Mapping[str, str]) -> float:
@@ -148,8 +174,12 @@ def write_listing(path: Path, instances: list[str]) -> Path:
     return path
 
 
-def check_argv(endpoint: str, listing: Path, concurrency: int) -> list[str]:
-    argv = [*CLI, "--endpoint", endpoint, "check", "--instances-file", str(listing),
+def check_argv(
+    endpoint: str, listing: Path, concurrency: int, peak: Path | None = None
+) -> list[str]:
+    """`opensearch-fn check` of the listed instances; with `peak`, run to write its peak RSS."""
+    cli = CLI if peak is None else [*CLI[:1], "-c", MEASURED_CLI, str(peak)]
+    argv = [*cli, "--endpoint", endpoint, "check", "--instances-file", str(listing),
             "--status", "available"]  # fmt: skip
     if concurrency != DEFAULT_CONCURRENCY:
         argv += ["--concurrency", str(concurrency)]
@@ -160,8 +190,8 @@ def runs_line(runs: list[Run]) -> str:
     return ", ".join(f"{r.seconds:.3f}" for r in runs)
 
 
-def mib(kib: float) -> str:
-    return f"{kib / 1024:.1f} MiB"
+def mib(kib: float | None) -> str:
+    return "n/a" if kib is None else f"{kib / 1024:.1f} MiB"
 
 
 def compare(options: argparse.Namespace, env: dict[str, str], tmp: Path) -> bool:
@@ -217,10 +247,11 @@ def check_1000(options: argparse.Namespace, env: dict[str, str], tmp: Path) -> N
     runs: list[Run] = []
     with EmulatorServer(state, host="127.0.0.1") as server:
         server.faults.add(FaultSpec("latency", latency_ms=options.latency_ms))
-        argv = check_argv(server.url, listing, options.concurrency)
+        peak = tmp / "check-1000.peak"
+        argv = check_argv(server.url, listing, options.concurrency, peak)
         for _ in range(options.runs):
             server.log.clear()
-            run = run_process(argv, env)
+            run = run_process(argv, env, peak)
             requests = server.log.counts().get("total", 0)
             if run.code != 0 or requests != 2 * CHECKED:
                 sys.exit(f"{CHECK_1000}: exit {run.code}, {requests} requests (expected"
@@ -235,10 +266,16 @@ def check_1000(options: argparse.Namespace, env: dict[str, str], tmp: Path) -> N
         f"  wall time: median {statistics.median(r.seconds for r in runs):.3f} s"
         f" (runs: {runs_line(runs)})"
     )
-    peaks = [r.peak_kib for r in runs]
+    peaks = [r.peak_kib for r in runs if r.peak_kib is not None]
     print(
-        f"  peak RSS of the CLI process: median {mib(statistics.median(peaks))}"
-        f" (runs: {', '.join(mib(p) for p in peaks)})"
+        f"  peak RSS of the CLI process (VmHWM): median"
+        f" {mib(statistics.median(peaks) if peaks else None)}"
+        f" (runs: {', '.join(mib(r.peak_kib) for r in runs)})"
+    )
+    cpu = [r.cpu for r in runs]
+    print(
+        f"  CPU time of the CLI process (user + system): median {statistics.median(cpu):.3f} s"
+        f" (runs: {', '.join(f'{c:.3f}' for c in cpu)})"
     )
 
 
@@ -308,10 +345,11 @@ def rate_limited(options: argparse.Namespace, env: dict[str, str], tmp: Path) ->
     with emulator_process(env, tmp, state_file, options.rate_limit) as (url, admin):
         if options.latency_ms:
             admin.inject_fault("latency", latency_ms=options.latency_ms)
-        argv = check_argv(url, listing, options.concurrency)
+        peak = tmp / "rate-limited.peak"
+        argv = check_argv(url, listing, options.concurrency, peak)
         for _ in range(options.runs):
             admin.clear_requests()
-            run = run_process(argv, env)
+            run = run_process(argv, env, peak)
             counts = admin.counts()
             # Any other figure the emulator's admin API gives about throttling, as it is.
             extra = {k: v for k, v in counts.items() if "throttl" in k.lower()}
