@@ -1,27 +1,39 @@
-"""`pulumi preview` and `pulumi up` of 50 `FunctionInstance` resources versus the engine's floor.
+"""`pulumi preview` and `pulumi up` of N `FunctionInstance` resources versus two floors.
 
-Two Pulumi projects of the same shape run through the real Pulumi CLI (the one
+Pulumi projects of the same shape run through the real Pulumi CLI (the one
 `tests/e2e/harness.py` finds or builds), each in its own hermetic environment:
 
 - ours: N `FunctionInstance` resources with `Expect(status="available",
   min_generation=1)`, each on its own instance in an emulator served from this
   process (loopback, sample state plus N instances with three successful tasks);
-- floor: N `pulumi.dynamic.Resource` with a trivial provider (create returns an id
-  and the inputs, diff reports no changes, read returns the inputs): no requests.
-  Both providers are pickled by reference (the floor's lives in a module of its project).
+- same-shape: N `pulumi.dynamic.Resource` with a trivial provider, each registering
+  exactly the inputs and outputs its `FunctionInstance` registers (the names and values
+  come from the package's one output shape, `core/outputs.py`, filled by one read of
+  each instance in this process before the runs): the engine's work for ours' data,
+  and no request. Its provider, like ours, keeps its pickled blob out of the secrets;
+- plain: N `pulumi.dynamic.Resource` with the same trivial provider and four inputs
+  (identity and `expect`), its blob a secret as by default: no requests.
+  Every provider is pickled by reference (the trivial one lives in a module of its project).
 
-Each round times, for both kinds in turn (the order alternates between rounds),
+Each round times, for every kind in turn (the order alternates between rounds),
 whole `pulumi` processes: `preview` on a new stack, `up --yes --skip-preview` on
 that stack, then `preview --expect-no-changes` on the deployed stack; the stack is
-then removed. `--latency-ms N` makes the emulator answer every request N ms late
-(its latency fault: a round trip to a distant API). Targets, for each of the three
-phases, the median of ours against the floor's: at most 1.15x at 0 ms, 1.25x up to
+then removed. Each program also writes its own peak RSS (VmHWM at exit) to a
+file of its project. `--latency-ms N` makes the emulator answer every request N ms
+late (its latency fault: a round trip to a distant API). Targets, for each of the
+three phases, the median of ours against plain's: at most 1.15x at 0 ms, 1.25x up to
 50 ms, 1.5x beyond (up to 200 ms). Exits 1 on FAIL. It also prints the least time any
-program could take for the same reads (its first request's offset, then its requests
-at 8 in flight), which says whether a target is reachable at that latency at all.
+program could take for the same reads at the limiter's ceiling (its first request's
+offset, then its requests at `opensearch-fn:maxConcurrentReads` in flight, default
+from `core/config.py`), which says whether a target is reachable at that latency.
 
-    .venv/bin/python benchmarks/bench_stack.py [--resources 50] [--rounds 7] [--latency-ms 0]
-                                               [--max-concurrent-reads 8] [--timeout 180]
+`--sizes 10,50,200` runs every size in each round and prints, per phase, the slope
+(seconds per added resource, least squares over the sizes' medians) of ours and
+same-shape, their ratio, and the program's peak RSS per added resource.
+
+    .venv/bin/python benchmarks/bench_stack.py [--resources 50 | --sizes 10,50,200]
+        [--kinds ours,same-shape,plain] [--rounds 7] [--latency-ms 0]
+        [--max-concurrent-reads N] [--timeout 180]
 """
 
 from __future__ import annotations
@@ -33,9 +45,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
@@ -46,24 +59,70 @@ from harness import (
     hermetic_env,
 )
 
+from pulumi_opensearch_fn.core.clients import client_for, close_clients
+from pulumi_opensearch_fn.core.config import (
+    DEFAULT_MAX_CONCURRENT_READS,
+    MAX_CONCURRENT_READS_KEY,
+)
+from pulumi_opensearch_fn.core.expectations import Expect
+from pulumi_opensearch_fn.core.identity import INSTANCE
+from pulumi_opensearch_fn.core.observe import observe
+from pulumi_opensearch_fn.core.outputs import INSTANCE_OUTPUTS, for_engine
+from pulumi_opensearch_fn.core.request import GATE, identity_inputs, parse_request
+from pulumi_opensearch_fn.core.verdict import judge
 from pulumi_opensearch_fn.emulator import EmulatorServer, sample_state
+from pulumi_opensearch_fn.provider import SETTINGS_INPUTS
 
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
 APP, FUNCTION = "my_app", "ctr"
-KINDS = ("ours", "floor")
-DEFAULT_IN_FLIGHT = 8  # opensearch-fn:maxConcurrentReads by default
+OURS, SAME_SHAPE, PLAIN = "ours", "same-shape", "plain"
+KINDS = (OURS, SAME_SHAPE, PLAIN)
 PHASES = ("preview (new stack)", "up (new stack)", "preview (deployed)")
+# What every program expects of its instance (ours as an `Expect`, the others as its dict).
+EXPECT: dict[str, Any] = {"status": "available", "min_generation": 1}
+RSS_LOG = "rss.log"  # in each project: one line per program run, its peak RSS in KiB
 
 
 def target_for(latency_ms: int) -> float:
-    """The allowed ratio to the floor at that latency per request."""
+    """The allowed ratio to plain at that latency per request."""
     if latency_ms <= 0:
         return 1.15
     return 1.25 if latency_ms <= 50 else 1.5
 
 
+def instance_name(i: int) -> str:
+    return f"bench_{i:03d}"
+
+
+# Imported first by every program: its peak RSS is written when its process exits, so
+# the figure covers registering the outputs too, after the program's body has run. VmHWM,
+# not ru_maxrss: a spawned process's ru_maxrss starts at its parent's RSS (the language host's).
+RSS_MODULE = f'''"""Appends this program's peak RSS (KiB) to {RSS_LOG} at exit."""
+
+import atexit
+import pathlib
+import resource
+
+
+def _peak_kib() -> int:
+    try:  # the high-water mark of this process's own memory since exec
+        with open("/proc/self/status") as status:
+            return int(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+    except (OSError, StopIteration):  # no /proc: the rusage figure, an upper bound
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _write() -> None:
+    with (pathlib.Path(__file__).parent / "{RSS_LOG}").open("a") as log:
+        log.write(f"{{_peak_kib()}}\\n")
+
+
+atexit.register(_write)
+'''
+
 OURS_PROGRAM = '''"""{count} FunctionInstance resources with expectations."""
 
+import bench_rss  # noqa: F401
 import pulumi
 
 from pulumi_opensearch_fn import Expect, FunctionInstance
@@ -74,7 +133,7 @@ resources = [
         "{app}",
         "{function}",
         f"bench_{{i:03d}}",
-        expect=Expect(status="available", min_generation=1),
+        expect=Expect(**{expect!r}),
     )
     for i in range({count})
 ]
@@ -83,13 +142,17 @@ pulumi.export("ids", [r.id for r in resources])
 
 # The trivial provider lives in a module of the project, so that, like ours, it is pickled by
 # reference (a class in __main__ would be pickled by value, ~3 ms per resource in the program).
-FLOOR_MODULE = '''"""A dynamic resource whose provider makes no request."""
+TRIVIAL_MODULE = f'''"""A dynamic resource whose provider makes no request."""
 
 import pulumi
 import pulumi.dynamic
 
 
 class TrivialProvider(pulumi.dynamic.ResourceProvider):
+    # Like ours: the transient verdict input is neither stored as an input nor an output.
+    def check(self, _olds: dict, news: dict) -> pulumi.dynamic.CheckResult:
+        return pulumi.dynamic.CheckResult({{k: v for k, v in news.items() if k != "{GATE}"}}, [])
+
     def create(self, props: dict) -> pulumi.dynamic.CreateResult:
         name = "/".join(props[k] for k in ("app_group", "function_name", "instance_name"))
         return pulumi.dynamic.CreateResult(name, props)
@@ -104,10 +167,20 @@ class TrivialProvider(pulumi.dynamic.ResourceProvider):
 class Trivial(pulumi.dynamic.Resource):
     def __init__(self, name: str, props: dict) -> None:
         super().__init__(TrivialProvider(), name, props)
+
+
+class ShapeProvider(TrivialProvider):
+    serialize_as_secret_always = False  # like ours: its blob holds nothing secret
+
+
+class SameShape(pulumi.dynamic.Resource):
+    def __init__(self, name: str, props: dict) -> None:
+        super().__init__(ShapeProvider(), name, props)
 '''
 
-FLOOR_PROGRAM = '''"""{count} trivial dynamic resources: the same shape, no requests."""
+PLAIN_PROGRAM = '''"""{count} trivial dynamic resources: identity and expectations, no requests."""
 
+import bench_rss  # noqa: F401
 import pulumi
 
 from trivial import Trivial
@@ -119,13 +192,57 @@ resources = [
             "app_group": "{app}",
             "function_name": "{function}",
             "instance_name": f"bench_{{i:03d}}",
-            "expect": {{"status": "available", "min_generation": 1}},
+            "expect": {expect!r},
         }},
     )
     for i in range({count})
 ]
 pulumi.export("ids", [r.id for r in resources])
 '''
+
+SAME_SHAPE_FILE = "same_shape.json"
+SAME_SHAPE_PROGRAM = '''"""{count} trivial resources registering what FunctionInstance does."""
+
+import bench_rss  # noqa: F401
+import json
+import pathlib
+
+import pulumi
+
+from trivial import SameShape
+
+shapes = json.loads((pathlib.Path(__file__).parent / "{data}").read_text())
+resources = [SameShape(f"model-{{i:03d}}", shapes[i]) for i in range({count})]
+pulumi.export("ids", [r.id for r in resources])
+'''
+
+
+def same_shape_props(url: str, count: int) -> list[dict[str, Any]]:
+    """What each of ours registers (its inputs, every output, the verdict it sends to its
+    provider's check), from one read of its instance with the package's own pieces."""
+    config = {
+        "opensearch-fn:endpoint": url,
+        "opensearch-fn:accessKeyId": AK,
+        "opensearch-fn:accessKeySecret": SECRET,
+    }
+    expect = for_engine({"expect": Expect(**EXPECT).to_dict()})["expect"]
+    wanted = {*identity_inputs(INSTANCE), *SETTINGS_INPUTS, *INSTANCE_OUTPUTS, GATE}
+    shapes = []
+    for i in range(count):
+        names = dict(zip(identity_inputs(INSTANCE), (APP, FUNCTION, instance_name(i)), strict=True))
+        inputs = names | dict.fromkeys(SETTINGS_INPUTS) | {"expect": expect}
+        request, problems = parse_request(INSTANCE, inputs, config)
+        if request is None:
+            raise SystemExit(f"same-shape: {problems}")
+        client = client_for(request.settings)
+        seen = observe(client, request.identity, request.expect)
+        verdict = judge(request.subject, request.expect, seen)
+        props = for_engine(inputs) | verdict.outputs() | {GATE: verdict.gate}
+        if set(props) != wanted or verdict.action != "pass":
+            raise SystemExit(f"same-shape: {sorted(set(props) ^ wanted)}, {verdict.action}")
+        shapes.append(props)
+    close_clients(url)
+    return shapes
 
 
 def progress(message: str) -> None:
@@ -135,38 +252,65 @@ def progress(message: str) -> None:
 @dataclass
 class Kind:
     name: str
+    count: int
     project: PulumiProject
     times: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
     requests: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})
     # Seconds from the command's start to its first request reaching the emulator.
     first_request: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
+    # The program process's peak RSS (KiB), when it wrote one.
+    rss_kib: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})
+
+    def median(self, phase: str) -> float:
+        return statistics.median(self.times[phase])
+
+    def rss_median(self, phase: str) -> float | None:
+        values = self.rss_kib[phase]
+        return statistics.median(values) if values else None
 
 
 def make_kind(
-    name: str, root: Path, program: str, timeout: float, files: dict[str, str] | None = None
+    name: str, count: int, root: Path, timeout: float, shapes: Sequence[dict[str, Any]]
 ) -> Kind:
-    env = hermetic_env(root / name)
+    fields = {"count": count, "app": APP, "function": FUNCTION, "expect": EXPECT}
+    files = {"bench_rss.py": RSS_MODULE}
+    if name == OURS:
+        program = OURS_PROGRAM.format(**fields)
+    elif name == PLAIN:
+        program = PLAIN_PROGRAM.format(**fields)
+        files["trivial.py"] = TRIVIAL_MODULE
+    else:
+        program = SAME_SHAPE_PROGRAM.format(**fields, data=SAME_SHAPE_FILE)
+        files["trivial.py"] = TRIVIAL_MODULE
+        files[SAME_SHAPE_FILE] = json.dumps(list(shapes[:count]))
+    home = root / f"{name}-{count}"
+    env = hermetic_env(home)
     # Nothing from the caller's environment may choose other credentials or a proxy.
     for key in list(env):
         if key.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "OPENSEARCH_FN_")):
             del env[key]
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     project = PulumiProject.write(
-        root / name / "project",
+        home / "project",
         env,
-        name=f"bench-{name}",
+        name=f"bench-{name}-{count}",
         program=program,
         files=files,
         timeout=timeout,
     )
-    return Kind(name, project)
+    return Kind(name, count, project)
 
 
-def run_round(kind: Kind, stack: str, server: EmulatorServer, count: int, in_flight: int) -> None:
+def last_rss(path: Path) -> int | None:
+    lines = path.read_text().split() if path.exists() else []
+    return int(lines[-1]) if lines else None
+
+
+def run_round(kind: Kind, stack: str, server: EmulatorServer, in_flight: int) -> None:
     project = kind.project
     project.stack_init(stack)
-    if in_flight != DEFAULT_IN_FLIGHT:
-        project.config_set("opensearch-fn:maxConcurrentReads", str(in_flight))
+    if in_flight != DEFAULT_MAX_CONCURRENT_READS:
+        project.config_set(MAX_CONCURRENT_READS_KEY, str(in_flight))
     project.config_set("opensearch-fn:endpoint", server.url)
     project.config_set("opensearch-fn:accessKeyId", AK)
     project.config_set("opensearch-fn:accessKeySecret", SECRET, secret=True)
@@ -175,9 +319,11 @@ def run_round(kind: Kind, stack: str, server: EmulatorServer, count: int, in_fli
         (PHASES[1], project.up),
         (PHASES[2], lambda: project.preview(expect_no_changes=True)),
     ]
+    rss_log = project.dir / RSS_LOG
     line = []
     for phase, step in steps:
         server.log.clear()
+        rss_log.unlink(missing_ok=True)
         started, wall = time.perf_counter(), time.time()
         step()
         took = time.perf_counter() - started
@@ -188,22 +334,75 @@ def run_round(kind: Kind, stack: str, server: EmulatorServer, count: int, in_fli
         if entries:
             first = min(e.time - e.latency_ms / 1000 for e in entries)
             kind.first_request[phase].append(first - wall)
-        line.append(f"{phase} {took:.2f}s/{requests} req")
+        rss = last_rss(rss_log)
+        if rss is not None:
+            kind.rss_kib[phase].append(rss)
+        line.append(f"{phase} {took:.2f}s/{requests} req/{(rss or 0) / 1024:.0f} MiB")
     ids = project.outputs().get("ids")
-    if not isinstance(ids, list) or len(ids) != count:
-        raise SystemExit(f"{kind.name}: expected {count} ids in the outputs, got {ids!r}")
+    if not isinstance(ids, list) or len(ids) != kind.count:
+        raise SystemExit(f"{kind.name}: expected {kind.count} ids in the outputs, got {ids!r}")
     project.run("stack", "rm", "--yes", "--force", "--stack", stack)
     project.stack = None
-    progress(f"  {kind.name:5s} {stack}: " + ", ".join(line))
+    progress(f"  {kind.name:10s} {kind.count:4d} {stack}: " + ", ".join(line))
+
+
+def print_size(
+    kinds: dict[str, Kind], rounds: int, latency_ms: int, in_flight: int, target: float
+) -> int:
+    """The medians at one size, ours' ratios to the floors; returns how many phases FAIL."""
+    ours, count = kinds[OURS], kinds[OURS].count
+    floors = [k for k in (SAME_SHAPE, PLAIN) if k in kinds]
+    print(
+        f"\n{count} resources per stack, {rounds} rounds interleaved, median wall time of whole"
+        f" `pulumi` processes (+{latency_ms} ms per request, ours with {in_flight} requests"
+        " in flight)"
+    )
+    header = "".join(f" {name:>10s}" for name in kinds)
+    ratios = "".join(f" {'ours/' + name:>16s}" for name in floors)
+    target_header = "  target (ours/plain)" if PLAIN in kinds else ""
+    print(f"  {'figure':22s}{header}{ratios}{target_header}")
+    failed = 0
+    for phase in PHASES:
+        cells = "".join(f" {k.median(phase):9.2f}s" for k in kinds.values())
+        cells += "".join(f" {ours.median(phase) / kinds[n].median(phase):15.2f}x" for n in floors)
+        verdict = ""
+        if PLAIN in kinds:
+            ok = ours.median(phase) / kinds[PLAIN].median(phase) <= target
+            failed += not ok
+            verdict = f"  <= {target}x {'PASS' if ok else 'FAIL'}"
+        print(f"  {phase:22s}{cells}{verdict}")
+    print("  program peak RSS (MiB, median):")
+    for phase in PHASES:
+        cells = "".join(f" {mib(k.rss_median(phase)):>10s}" for k in kinds.values())
+        print(f"  {phase:22s}{cells}")
+    print("  runs (s):")
+    for kind in kinds.values():
+        for phase in PHASES:
+            runs = ", ".join(f"{t:.2f}" for t in kind.times[phase])
+            print(f"    {kind.name:10s} {phase:22s} {runs}")
+    requests = {p: sorted(set(ours.requests[p])) for p in PHASES}
+    print(f"  emulator requests per command, ours: {json.dumps(requests)}")
+    others = {n: sum(sum(v) for v in kinds[n].requests.values()) for n in floors}
+    print(f"  emulator requests in all, floors: {json.dumps(others)}")
+    print_read_bound(kinds, latency_ms, in_flight, target)
+    return failed
+
+
+def mib(kib: float | None) -> str:
+    return "n/a" if kib is None else f"{kib / 1024:.1f}"
 
 
 def print_read_bound(
-    ours: Kind, floor: Kind, latency_ms: int, in_flight: int, target: float
+    kinds: dict[str, Kind], latency_ms: int, in_flight: int, target: float
 ) -> None:
-    """The least any program could take: its requests, at most `in_flight` at once,
-    cannot start before the program runs. Shown so a target below it reads as such."""
+    """The least any program could take: its requests, at most `in_flight` at once (the
+    limiter's ceiling), cannot start before the program runs. Shown so a target below
+    it reads as such."""
+    ours = kinds[OURS]
+    default = " (the default)" if in_flight == DEFAULT_MAX_CONCURRENT_READS else ""
     print(
-        f"  lower bound for ours: first request at its median offset, then"
+        f"  lower bound for ours at the limiter's ceiling, {MAX_CONCURRENT_READS_KEY} ="
+        f" {in_flight}{default}: first request at its median offset, then"
         f" ceil(requests / {in_flight}) round trips of {latency_ms} ms"
     )
     for phase in PHASES:
@@ -211,18 +410,92 @@ def print_read_bound(
         if not offsets:
             continue
         count = max(ours.requests[phase])
-        bound = statistics.median(offsets) + math.ceil(count / in_flight) * latency_ms / 1000
-        best = bound / statistics.median(floor.times[phase])
-        reachable = "reachable" if best <= target else "NOT reachable"
+        offset = statistics.median(offsets)
+        bound = offset + math.ceil(count / in_flight) * latency_ms / 1000
+        against = [
+            f"{bound / kinds[n].median(phase):.2f}x {n}" for n in (SAME_SHAPE, PLAIN) if n in kinds
+        ]
+        reachable = ""
+        if PLAIN in kinds:
+            ok = bound / kinds[PLAIN].median(phase) <= target
+            reachable = f": target {target}x {'reachable' if ok else 'NOT reachable'}"
         print(
-            f"    {phase:22s} first request at {statistics.median(offsets):.2f}s, bound"
-            f" {bound:.2f}s = {best:.2f}x the floor: target {target}x {reachable}"
+            f"    {phase:22s} first request at {offset:.2f}s, {count} requests, bound"
+            f" {bound:.2f}s = {', '.join(against)}{reachable}"
         )
+
+
+def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Least squares slope of ys over xs."""
+    return statistics.linear_regression(xs, ys).slope
+
+
+def print_slopes(by_size: dict[int, dict[str, Kind]]) -> None:
+    sizes = sorted(by_size)
+    names = [n for n in (OURS, SAME_SHAPE, PLAIN) if n in by_size[sizes[0]]]
+    print(
+        f"\nper added resource, least squares over sizes {', '.join(map(str, sizes))}"
+        " (medians): wall time (ms) and program peak RSS (KiB)"
+    )
+    header = "".join(f" {n + ' ms':>14s}" for n in names)
+    print(f"  {'phase':22s}{header} {'ours/same-shape':>16s}")
+    for phase in PHASES:
+        slopes = {n: slope(sizes, [by_size[s][n].median(phase) for s in sizes]) for n in names}
+        cells = "".join(f" {slopes[n] * 1000:14.2f}" for n in names)
+        ratio = (
+            f" {slopes[OURS] / slopes[SAME_SHAPE]:15.2f}x"
+            if SAME_SHAPE in slopes and slopes[SAME_SHAPE] > 0
+            else ""
+        )
+        print(f"  {phase:22s}{cells}{ratio}")
+    header = "".join(f" {n + ' KiB':>14s}" for n in names)
+    print(f"  {'phase':22s}{header} {'ours/same-shape':>16s}")
+    for phase in PHASES:
+        rss: dict[str, float] = {}
+        for n in names:
+            values = [by_size[s][n].rss_median(phase) for s in sizes]
+            if all(v is not None for v in values):
+                rss[n] = slope(sizes, [float(v or 0) for v in values])
+        cells = "".join(f" {rss[n]:14.1f}" if n in rss else f" {'n/a':>14s}" for n in names)
+        ratio = (
+            f" {rss[OURS] / rss[SAME_SHAPE]:15.2f}x"
+            if OURS in rss and rss.get(SAME_SHAPE, 0) > 0
+            else ""
+        )
+        print(f"  {phase:22s}{cells}{ratio}")
+
+
+def positive_ints(text: str) -> list[int]:
+    try:
+        values = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}"
+        ) from None
+    if not values or values[0] < 1:
+        raise argparse.ArgumentTypeError("every size must be at least 1")
+    return values
+
+
+def kind_list(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",")]
+    unknown = sorted(set(names) - set(KINDS))
+    if unknown or OURS not in names:
+        raise argparse.ArgumentTypeError(f"kinds among {', '.join(KINDS)}, ours included")
+    return [n for n in KINDS if n in names]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=50)
+    parser.add_argument(
+        "--sizes", type=positive_ints, help="several stack sizes, e.g. 10,50,200: prints slopes"
+    )
+    parser.add_argument(
+        "--kinds",
+        type=kind_list,
+        help=f"which kinds run (default: {','.join(KINDS)}; with --sizes, ours,same-shape)",
+    )
     parser.add_argument("--rounds", type=int, default=7)  # fewer cannot decide on a noisy machine
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per pulumi command")
     parser.add_argument(
@@ -231,84 +504,67 @@ def main() -> int:
     parser.add_argument(
         "--max-concurrent-reads",
         type=int,
-        default=DEFAULT_IN_FLIGHT,
-        help="opensearch-fn:maxConcurrentReads for ours (requests in flight)",
+        default=DEFAULT_MAX_CONCURRENT_READS,
+        help=f"{MAX_CONCURRENT_READS_KEY} for ours (default {DEFAULT_MAX_CONCURRENT_READS},"
+        " the package's)",
     )
     options = parser.parse_args()
     if options.latency_ms < 0:
         parser.error("--latency-ms must not be negative")
     if options.max_concurrent_reads < 1:
         parser.error("--max-concurrent-reads must be at least 1")
-    count = options.resources
+    if options.sizes is not None and len(options.sizes) < 2:
+        parser.error("--sizes needs at least two sizes for a slope")
+    sizes: list[int] = options.sizes or [options.resources]
+    names: list[str] = options.kinds or ([OURS, SAME_SHAPE] if options.sizes else list(KINDS))
     target = target_for(options.latency_ms)
 
     progress("finding the Pulumi CLI (scripts/pulumi-engine) ...")
     bin_dir = engine_bin_dir()
-    fields = {"count": count, "app": APP, "function": FUNCTION}
+    most = max(sizes)
     with (
         EmulatorServer(sample_state(), host="127.0.0.1", port=0) as server,
         server.admin() as admin,
         tempfile.TemporaryDirectory(prefix="bench-stack-") as tmp,
     ):
-        for i in range(count):
-            name = f"bench_{i:03d}"
+        for i in range(most):
+            name = instance_name(i)
             admin.upsert_instance(APP, FUNCTION, name, status="available", version_id=1)
             admin.add_tasks(APP, FUNCTION, name, 3, metrics={"recall": 91})
+        shapes = same_shape_props(server.url, most) if SAME_SHAPE in names else []
         if options.latency_ms:
             admin.inject_fault("latency", latency_ms=options.latency_ms)  # every request
         root = Path(tmp)
-        kinds = {
-            "ours": make_kind("ours", root, OURS_PROGRAM.format(**fields), options.timeout),
-            "floor": make_kind(
-                "floor",
-                root,
-                FLOOR_PROGRAM.format(**fields),
-                options.timeout,
-                files={"trivial.py": FLOOR_MODULE},
-            ),
+        by_size = {
+            size: {n: make_kind(n, size, root, options.timeout, shapes) for n in names}
+            for size in sizes
         }
         progress(
             f"pulumi from {bin_dir}, emulator at {server.url} (+{options.latency_ms} ms per"
-            f" request), {count} resources per stack"
+            f" request), {', '.join(map(str, sizes))} resources per stack, kinds {names}"
         )
         try:
             for round_ in range(options.rounds):
                 # Alternate the order so neither kind always runs on a warmer machine.
-                order = KINDS if round_ % 2 == 0 else tuple(reversed(KINDS))
+                order = names if round_ % 2 == 0 else names[::-1]
                 progress(f"round {round_ + 1}/{options.rounds} ({' then '.join(order)})")
-                for name in order:
-                    run_round(
-                        kinds[name], f"r{round_ + 1}", server, count, options.max_concurrent_reads
-                    )
+                for size in sizes:
+                    for name in order:
+                        kind = by_size[size][name]
+                        run_round(kind, f"r{round_ + 1}", server, options.max_concurrent_reads)
         except PulumiCommandError as error:
             progress(str(error))
             return 2
 
-    ours, floor = kinds["ours"], kinds["floor"]
-    print(
-        f"{count} resources per stack, {options.rounds} rounds interleaved, median wall time of"
-        f" whole `pulumi` processes (pulumi {bin_dir.parent.name}, emulator on loopback,"
-        f" +{options.latency_ms} ms per request, ours with"
-        f" {options.max_concurrent_reads} requests in flight)"
+    print(f"pulumi {bin_dir.parent.name}, emulator on loopback")
+    failed = sum(
+        print_size(
+            by_size[size], options.rounds, options.latency_ms, options.max_concurrent_reads, target
+        )
+        for size in sizes
     )
-    print(f"  {'figure':22s} {'ours':>8s} {'floor':>8s} {'ratio':>7s}  target    result")
-    failed = 0
-    for phase in PHASES:
-        mine, base = statistics.median(ours.times[phase]), statistics.median(floor.times[phase])
-        ratio = mine / base
-        ok = ratio <= target
-        failed += not ok
-        verdict = "PASS" if ok else "FAIL"
-        print(f"  {phase:22s} {mine:7.2f}s {base:7.2f}s {ratio:6.2f}x  <= {target}x   {verdict}")
-    print("  runs (s):")
-    for kind in (ours, floor):
-        for phase in PHASES:
-            runs = ", ".join(f"{t:.2f}" for t in kind.times[phase])
-            print(f"    {kind.name:5s} {phase:22s} {runs}")
-    requests = {p: sorted(set(ours.requests[p])) for p in PHASES}
-    print(f"  emulator requests per command, ours: {json.dumps(requests)}")
-    print_read_bound(ours, floor, options.latency_ms, options.max_concurrent_reads, target)
-    print(f"  emulator requests per command, floor: {sum(sum(v) for v in floor.requests.values())}")
+    if options.sizes:
+        print_slopes(by_size)
     return 1 if failed else 0
 
 
