@@ -256,8 +256,10 @@ class EmulatorState:
     def instances(self) -> list[Instance]:
         return [i for fs in self.app_groups.values() for f in fs.values() for i in f.values()]
 
-    def _settle(self, now_ms: int) -> None:
-        runs = [(t.ends_at, i.name, i, t) for i in self.instances() if (t := i.tasks.running())]
+    def _settle(self, now_ms: int, only: Instance | None = None) -> None:
+        """Ends the runs due by `now_ms`: `only`'s (each instance's runs are its own), or all."""
+        found = self.instances() if only is None else [only]
+        runs = [(t.ends_at, i.name, i, t) for i in found if (t := i.tasks.running())]
         due = [run for run in runs if run[0] is not None and run[0] <= now_ms]
         for _, _, inst, task in sorted(due, key=lambda run: run[:2]):
             task.settle()
@@ -274,12 +276,12 @@ class EmulatorState:
         running task) and now, under the lock, runs settled."""
         with self.lock:
             now = self.now_ms()
-            self._settle(now)
             if app not in self.app_groups:
                 raise OpenSearchError("App.NotFound", f"app group '{app}' not found")
             inst = self.app_groups[app].get(function, {}).get(name)
             if inst is None:
                 raise OpenSearchError("Instance.NotExist", "instance not exist.")
+            self._settle(now, inst)  # not every instance's: a read stays O(1) in their number
             if idle and inst.tasks.running() is not None:
                 message = "the instance has a running task (add tasks before a run)"
                 raise OpenSearchError("Conflict", message, 409)  # an admin request's
