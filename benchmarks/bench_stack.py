@@ -59,13 +59,13 @@ from harness import (
     hermetic_env,
 )
 
+from pulumi_opensearch_fn.api.identity import INSTANCE
 from pulumi_opensearch_fn.core.clients import client_for, close_clients
 from pulumi_opensearch_fn.core.config import (
     DEFAULT_MAX_CONCURRENT_READS,
     MAX_CONCURRENT_READS_KEY,
 )
 from pulumi_opensearch_fn.core.expectations import Expect
-from pulumi_opensearch_fn.core.identity import INSTANCE
 from pulumi_opensearch_fn.core.observe import observe
 from pulumi_opensearch_fn.core.outputs import INSTANCE_OUTPUTS, for_engine
 from pulumi_opensearch_fn.core.request import GATE, identity_inputs, parse_request
