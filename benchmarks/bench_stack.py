@@ -20,12 +20,17 @@ whole `pulumi` processes: `preview` on a new stack, `up --yes --skip-preview` on
 that stack, then `preview --expect-no-changes` on the deployed stack; the stack is
 then removed. Each program also writes its own peak RSS (VmHWM at exit) to a
 file of its project. `--latency-ms N` makes the emulator answer every request N ms
-late (its latency fault: a round trip to a distant API). Targets, for each of the
-three phases, the median of ours against plain's: at most 1.15x at 0 ms, 1.25x up to
-50 ms, 1.5x beyond (up to 200 ms). Exits 1 on FAIL. It also prints the least time any
-program could take for the same reads at the limiter's ceiling (its first request's
-offset, then its requests at `opensearch-fn:maxConcurrentReads` in flight, default
-from `core/config.py`), which says whether a target is reachable at that latency.
+late (its latency fault: a round trip to a distant API); `--rate-limit 20/1s` gives it a
+quota per access key and action, as the service has (each phase starts with full
+buckets). It prints the least time any program could take for the same reads at the
+limiter's ceiling: its first request's offset, then its requests at
+`opensearch-fn:maxConcurrentReads` in flight (default from `core/config.py`).
+
+Targets, per phase (exits 1 on FAIL): at 0 ms, ours at most 1.15x same-shape; with
+latency, at most 1.15x that least time, and from 200 ms at most 1.6x plain; under a
+quota, at most same-shape plus 1.3x the time the quota allows the busiest action's
+requests, with at most 10% of answers throttled; with `--sizes`, a slope at most 1.2x
+same-shape's.
 
 `--sizes 10,50,200` runs every size in each round and prints, per phase, the slope
 (seconds per added resource, least squares over the sizes' medians) of ours and
@@ -71,6 +76,8 @@ from pulumi_opensearch_fn.core.outputs import INSTANCE_OUTPUTS, for_engine
 from pulumi_opensearch_fn.core.request import GATE, identity_inputs, parse_request
 from pulumi_opensearch_fn.core.verdict import judge
 from pulumi_opensearch_fn.emulator import EmulatorServer, sample_state
+from pulumi_opensearch_fn.emulator.quota import RateLimit, parse_rate
+from pulumi_opensearch_fn.emulator.schema import InvalidInput
 from pulumi_opensearch_fn.provider import SETTINGS_INPUTS
 
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
@@ -83,11 +90,15 @@ EXPECT: dict[str, Any] = {"status": "available", "min_generation": 1}
 RSS_LOG = "rss.log"  # in each project: one line per program run, its peak RSS in KiB
 
 
-def target_for(latency_ms: int) -> float:
-    """The allowed ratio to plain at that latency per request."""
-    if latency_ms <= 0:
-        return 1.15
-    return 1.25 if latency_ms <= 50 else 1.5
+# Targets: at 0 ms, ours against same-shape; with latency, ours against the least time
+# the reads allow at the limiter's ceiling (and, from 200 ms, against plain); under a
+# quota, the least time the quota allows on top of same-shape, with few throttled answers.
+TARGET_SAME_SHAPE = 1.15
+TARGET_BOUND = 1.15
+TARGET_PLAIN_AT_200_MS = 1.6
+TARGET_QUOTA = 1.3
+MOST_THROTTLED = 0.10
+TARGET_SLOPE = 1.2
 
 
 def instance_name(i: int) -> str:
@@ -260,6 +271,9 @@ class Kind:
     first_request: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
     # The program process's peak RSS (KiB), when it wrote one.
     rss_kib: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})
+    # Throttled answers, and the most requests one action had (a quota is per action).
+    throttled: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})
+    busiest_action: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})
 
     def median(self, phase: str) -> float:
         return statistics.median(self.times[phase])
@@ -306,7 +320,9 @@ def last_rss(path: Path) -> int | None:
     return int(lines[-1]) if lines else None
 
 
-def run_round(kind: Kind, stack: str, server: EmulatorServer, in_flight: int) -> None:
+def run_round(
+    kind: Kind, stack: str, server: EmulatorServer, in_flight: int, quota: RateLimit | None
+) -> None:
     project = kind.project
     project.stack_init(stack)
     if in_flight != DEFAULT_MAX_CONCURRENT_READS:
@@ -323,6 +339,8 @@ def run_round(kind: Kind, stack: str, server: EmulatorServer, in_flight: int) ->
     line = []
     for phase, step in steps:
         server.log.clear()
+        if quota is not None:  # every phase starts with full buckets
+            server.quota.set(quota)
         rss_log.unlink(missing_ok=True)
         started, wall = time.perf_counter(), time.time()
         step()
@@ -331,6 +349,13 @@ def run_round(kind: Kind, stack: str, server: EmulatorServer, in_flight: int) ->
         requests = len(entries)
         kind.times[phase].append(took)
         kind.requests[phase].append(requests)
+        counts = server.log.counts()
+        kind.throttled[phase].append(
+            sum(v for k, v in counts.items() if k.startswith("throttled:"))
+        )
+        kind.busiest_action[phase].append(
+            max((v for k, v in counts.items() if k.startswith("action:")), default=0)
+        )
         if entries:
             first = min(e.time - e.latency_ms / 1000 for e in entries)
             kind.first_request[phase].append(first - wall)
@@ -347,7 +372,7 @@ def run_round(kind: Kind, stack: str, server: EmulatorServer, in_flight: int) ->
 
 
 def print_size(
-    kinds: dict[str, Kind], rounds: int, latency_ms: int, in_flight: int, target: float
+    kinds: dict[str, Kind], rounds: int, latency_ms: int, in_flight: int, quota: RateLimit | None
 ) -> int:
     """The medians at one size, ours' ratios to the floors; returns how many phases FAIL."""
     ours, count = kinds[OURS], kinds[OURS].count
@@ -359,18 +384,15 @@ def print_size(
     )
     header = "".join(f" {name:>10s}" for name in kinds)
     ratios = "".join(f" {'ours/' + name:>16s}" for name in floors)
-    target_header = "  target (ours/plain)" if PLAIN in kinds else ""
-    print(f"  {'figure':22s}{header}{ratios}{target_header}")
+    print(f"  {'figure':22s}{header}{ratios}  targets")
     failed = 0
     for phase in PHASES:
         cells = "".join(f" {k.median(phase):9.2f}s" for k in kinds.values())
         cells += "".join(f" {ours.median(phase) / kinds[n].median(phase):15.2f}x" for n in floors)
-        verdict = ""
-        if PLAIN in kinds:
-            ok = ours.median(phase) / kinds[PLAIN].median(phase) <= target
-            failed += not ok
-            verdict = f"  <= {target}x {'PASS' if ok else 'FAIL'}"
-        print(f"  {phase:22s}{cells}{verdict}")
+        verdicts = targets(kinds, phase, latency_ms, in_flight, quota)
+        failed += sum(not ok for _, ok in verdicts)
+        shown = "; ".join(f"{what} {'PASS' if ok else 'FAIL'}" for what, ok in verdicts)
+        print(f"  {phase:22s}{cells}  {shown or '-'}")
     print("  program peak RSS (MiB, median):")
     for phase in PHASES:
         cells = "".join(f" {mib(k.rss_median(phase)):>10s}" for k in kinds.values())
@@ -384,7 +406,9 @@ def print_size(
     print(f"  emulator requests per command, ours: {json.dumps(requests)}")
     others = {n: sum(sum(v) for v in kinds[n].requests.values()) for n in floors}
     print(f"  emulator requests in all, floors: {json.dumps(others)}")
-    print_read_bound(kinds, latency_ms, in_flight, target)
+    print_read_bound(kinds, latency_ms, in_flight)
+    if quota is not None:
+        print_quota(ours, quota)
     return failed
 
 
@@ -392,9 +416,59 @@ def mib(kib: float | None) -> str:
     return "n/a" if kib is None else f"{kib / 1024:.1f}"
 
 
-def print_read_bound(
-    kinds: dict[str, Kind], latency_ms: int, in_flight: int, target: float
-) -> None:
+def read_bound(ours: Kind, phase: str, latency_ms: int, in_flight: int) -> float | None:
+    """The first request's median offset, then ceil(requests / in flight) round trips."""
+    if not ours.first_request[phase]:
+        return None
+    count = max(ours.requests[phase])
+    offset = statistics.median(ours.first_request[phase])
+    return offset + math.ceil(count / in_flight) * latency_ms / 1000
+
+
+def quota_time(ours: Kind, phase: str, quota: RateLimit) -> float:
+    """The least time the quota allows: the busiest action's requests at its rate."""
+    return max(ours.busiest_action[phase]) * quota.period_s / quota.requests
+
+
+def targets(
+    kinds: dict[str, Kind], phase: str, latency_ms: int, in_flight: int, quota: RateLimit | None
+) -> list[tuple[str, bool]]:
+    """Each target that applies to the phase, and whether ours meets it."""
+    ours, found = kinds[OURS], []
+    took = ours.median(phase)
+    if quota is not None and SAME_SHAPE in kinds:
+        least = kinds[SAME_SHAPE].median(phase) + TARGET_QUOTA * quota_time(ours, phase, quota)
+        found.append((f"<= same-shape + {TARGET_QUOTA}x quota time", took <= least))
+        runs = zip(ours.throttled[phase], ours.requests[phase], strict=True)
+        most = max(throttled / max(requests, 1) for throttled, requests in runs)
+        found.append((f"throttled <= {MOST_THROTTLED:.0%}", most <= MOST_THROTTLED))
+    elif latency_ms <= 0 and SAME_SHAPE in kinds:
+        ratio = took / kinds[SAME_SHAPE].median(phase)
+        found.append((f"<= {TARGET_SAME_SHAPE}x same-shape", ratio <= TARGET_SAME_SHAPE))
+    elif latency_ms > 0:
+        bound = read_bound(ours, phase, latency_ms, in_flight)
+        if bound is not None:
+            found.append((f"<= {TARGET_BOUND}x bound", took <= TARGET_BOUND * bound))
+        if latency_ms >= 200 and PLAIN in kinds:
+            ratio = took / kinds[PLAIN].median(phase)
+            found.append((f"<= {TARGET_PLAIN_AT_200_MS}x plain", ratio <= TARGET_PLAIN_AT_200_MS))
+    return found
+
+
+def print_quota(ours: Kind, quota: RateLimit) -> None:
+    print(
+        f"  under the quota ({quota.requests} per {quota.period_s:g} s per key and action), ours:"
+    )
+    for phase in PHASES:
+        pairs = zip(ours.throttled[phase], ours.requests[phase], strict=True)
+        runs = ", ".join(f"{t}/{r}" for t, r in pairs)
+        print(
+            f"    {phase:22s} throttled/requests per run {runs}; least time the quota allows"
+            f" {quota_time(ours, phase, quota):.2f}s"
+        )
+
+
+def print_read_bound(kinds: dict[str, Kind], latency_ms: int, in_flight: int) -> None:
     """The least any program could take: its requests, at most `in_flight` at once (the
     limiter's ceiling), cannot start before the program runs. Shown so a target below
     it reads as such."""
@@ -406,22 +480,16 @@ def print_read_bound(
         f" ceil(requests / {in_flight}) round trips of {latency_ms} ms"
     )
     for phase in PHASES:
-        offsets = ours.first_request[phase]
-        if not offsets:
+        bound = read_bound(ours, phase, latency_ms, in_flight)
+        if bound is None:
             continue
-        count = max(ours.requests[phase])
-        offset = statistics.median(offsets)
-        bound = offset + math.ceil(count / in_flight) * latency_ms / 1000
         against = [
             f"{bound / kinds[n].median(phase):.2f}x {n}" for n in (SAME_SHAPE, PLAIN) if n in kinds
         ]
-        reachable = ""
-        if PLAIN in kinds:
-            ok = bound / kinds[PLAIN].median(phase) <= target
-            reachable = f": target {target}x {'reachable' if ok else 'NOT reachable'}"
         print(
-            f"    {phase:22s} first request at {offset:.2f}s, {count} requests, bound"
-            f" {bound:.2f}s = {', '.join(against)}{reachable}"
+            f"    {phase:22s} first request at {statistics.median(ours.first_request[phase]):.2f}s,"
+            f" {max(ours.requests[phase])} requests, bound {bound:.2f}s = {', '.join(against)};"
+            f" ours {ours.median(phase) / bound:.2f}x the bound"
         )
 
 
@@ -430,7 +498,9 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     return statistics.linear_regression(xs, ys).slope
 
 
-def print_slopes(by_size: dict[int, dict[str, Kind]]) -> None:
+def print_slopes(by_size: dict[int, dict[str, Kind]]) -> int:
+    """Slopes and memory per resource; returns how many phases FAIL the slope target."""
+    failed = 0
     sizes = sorted(by_size)
     names = [n for n in (OURS, SAME_SHAPE, PLAIN) if n in by_size[sizes[0]]]
     print(
@@ -442,11 +512,12 @@ def print_slopes(by_size: dict[int, dict[str, Kind]]) -> None:
     for phase in PHASES:
         slopes = {n: slope(sizes, [by_size[s][n].median(phase) for s in sizes]) for n in names}
         cells = "".join(f" {slopes[n] * 1000:14.2f}" for n in names)
-        ratio = (
-            f" {slopes[OURS] / slopes[SAME_SHAPE]:15.2f}x"
-            if SAME_SHAPE in slopes and slopes[SAME_SHAPE] > 0
-            else ""
-        )
+        ratio = ""
+        if SAME_SHAPE in slopes and slopes[SAME_SHAPE] > 0:
+            ok = slopes[OURS] / slopes[SAME_SHAPE] <= TARGET_SLOPE
+            failed += not ok
+            ratio = f" {slopes[OURS] / slopes[SAME_SHAPE]:15.2f}x  <= {TARGET_SLOPE}x"
+            ratio += " PASS" if ok else " FAIL"
         print(f"  {phase:22s}{cells}{ratio}")
     header = "".join(f" {n + ' KiB':>14s}" for n in names)
     print(f"  {'phase':22s}{header} {'ours/same-shape':>16s}")
@@ -463,6 +534,14 @@ def print_slopes(by_size: dict[int, dict[str, Kind]]) -> None:
             else ""
         )
         print(f"  {phase:22s}{cells}{ratio}")
+    return failed
+
+
+def rate_limit(text: str) -> RateLimit:
+    try:
+        return parse_rate(text)
+    except InvalidInput as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def positive_ints(text: str) -> list[int]:
@@ -508,6 +587,11 @@ def main() -> int:
         help=f"{MAX_CONCURRENT_READS_KEY} for ours (default {DEFAULT_MAX_CONCURRENT_READS},"
         " the package's)",
     )
+    parser.add_argument(
+        "--rate-limit",
+        type=rate_limit,
+        help="the emulator's quota, e.g. 20/1s (per access key and action)",
+    )
     options = parser.parse_args()
     if options.latency_ms < 0:
         parser.error("--latency-ms must not be negative")
@@ -517,7 +601,6 @@ def main() -> int:
         parser.error("--sizes needs at least two sizes for a slope")
     sizes: list[int] = options.sizes or [options.resources]
     names: list[str] = options.kinds or ([OURS, SAME_SHAPE] if options.sizes else list(KINDS))
-    target = target_for(options.latency_ms)
 
     progress("finding the Pulumi CLI (scripts/pulumi-engine) ...")
     bin_dir = engine_bin_dir()
@@ -551,7 +634,10 @@ def main() -> int:
                 for size in sizes:
                     for name in order:
                         kind = by_size[size][name]
-                        run_round(kind, f"r{round_ + 1}", server, options.max_concurrent_reads)
+                        run_round(
+                            kind, f"r{round_ + 1}", server, options.max_concurrent_reads,
+                            options.rate_limit,
+                        )  # fmt: skip
         except PulumiCommandError as error:
             progress(str(error))
             return 2
@@ -559,12 +645,16 @@ def main() -> int:
     print(f"pulumi {bin_dir.parent.name}, emulator on loopback")
     failed = sum(
         print_size(
-            by_size[size], options.rounds, options.latency_ms, options.max_concurrent_reads, target
+            by_size[size],
+            options.rounds,
+            options.latency_ms,
+            options.max_concurrent_reads,
+            options.rate_limit,
         )
         for size in sizes
     )
     if options.sizes:
-        print_slopes(by_size)
+        failed += print_slopes(by_size)
     return 1 if failed else 0
 
 
