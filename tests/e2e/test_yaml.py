@@ -115,7 +115,7 @@ def test_a_gate_that_passes_and_one_that_fails_on_preview_and_up(
     tmp_path: Path, pulumi_env, emulator
 ) -> None:
     project = yaml_project(tmp_path, pulumi_env, GATED, endpoint=emulator.url)
-    assert "+ 3 to create" in project.preview().stdout
+    assert "+ 5 to create" in project.preview().stdout  # 2 components, their state, the stack
     project.up()
     assert project.outputs() == {"generation": 3, "ready": True}
     project.preview(expect_no_changes=True)
