@@ -265,6 +265,9 @@ class OpenSearchFnProvider(Provider):
         kind = _kind(request.resource_type)
         news, secret = plain(request.inputs)
         news.pop(schema.OBSERVED_INPUT, None)
+        if not any(key in news for key in map(schema.camel, IDENTITY_FIELDS)):
+            # What YAML registers for `get:` on a component: no input, not even the id.
+            raise InvalidInputError(_by_id(request.resource_type))
         problems = shape_problems(kind.resource.inputs, news)
         if problems:
             raise invalid_properties(problems)
@@ -388,6 +391,8 @@ class OpenSearchFnProvider(Provider):
         """Forget only: the instance stays in the cloud."""
 
     async def read(self, request: ReadRequest) -> ReadResponse:
+        if request.type in schema.STATE_OF:  # import: a component is no custom resource
+            raise InvalidInputError(_by_id(request.type))
         kind = _kind(request.type)
         props, secret = plain(request.properties)
         inputs, inputs_secret = plain(request.inputs)
@@ -485,6 +490,14 @@ def _namespaced(values: Mapping[str, Any]) -> dict[str, Any]:
         for key, value in values.items()
         if key in schema.config().by_key()
     }  # fmt: skip
+
+
+def _by_id(component: str) -> str:
+    name, state = component.rpartition(":")[2], schema.STATE_OF[component]
+    return (
+        f"{name} needs appGroup, functionName and instanceName; to read an existing one by"
+        f" id (`get`, import), use {state}"
+    )
 
 
 def _unknown_outputs(kind: _Kind, news: Mapping[str, Any]) -> dict[str, Any]:
