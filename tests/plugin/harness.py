@@ -17,12 +17,12 @@ from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime import proto
 from pulumi.runtime.proto import (
     engine_pb2,
-    errors_pb2,
-    status_pb2,
     engine_pb2_grpc,
+    errors_pb2,
     provider_pb2_grpc,
     resource_pb2,
     resource_pb2_grpc,
+    status_pb2,
 )
 
 from pulumi_opensearch_fn.plugin import schema
