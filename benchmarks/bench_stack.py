@@ -197,6 +197,16 @@ def run_round(kind: Kind, stack: str, server: EmulatorServer, count: int, in_fli
     progress(f"  {kind.name:5s} {stack}: " + ", ".join(line))
 
 
+def read_bound(kind: Kind, phase: str, latency_ms: int, in_flight: int) -> float | None:
+    """The least time `kind`'s reads allow in `phase`: its first request's median offset,
+    then ceil(requests / in_flight) round trips of `latency_ms` (None: it sent none)."""
+    offsets = kind.first_request[phase]
+    if not offsets:
+        return None
+    count = max(kind.requests[phase])
+    return statistics.median(offsets) + math.ceil(count / in_flight) * latency_ms / 1000
+
+
 def print_read_bound(
     ours: Kind, floor: Kind, latency_ms: int, in_flight: int, target: float
 ) -> None:
@@ -207,11 +217,10 @@ def print_read_bound(
         f" ceil(requests / {in_flight}) round trips of {latency_ms} ms"
     )
     for phase in PHASES:
-        offsets = ours.first_request[phase]
-        if not offsets:
+        bound = read_bound(ours, phase, latency_ms, in_flight)
+        if bound is None:
             continue
-        count = max(ours.requests[phase])
-        bound = statistics.median(offsets) + math.ceil(count / in_flight) * latency_ms / 1000
+        offsets = ours.first_request[phase]
         best = bound / statistics.median(floor.times[phase])
         reachable = "reachable" if best <= target else "NOT reachable"
         print(
