@@ -26,23 +26,28 @@ the floor's. Exits 1 on FAIL.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
 import grpc
 from bench_stack import (
+    AK,
     APP,
     DEFAULT_IN_FLIGHT,
     FUNCTION,
     KINDS,
     PHASES,
+    SECRET,
     Kind,
     progress,
     read_bound,
@@ -52,7 +57,9 @@ from harness import PulumiCommandError, PulumiProject, engine_bin_dir, hermetic_
 from pulumi.runtime import proto
 from pulumi.runtime.proto import provider_pb2_grpc
 
+from pulumi_opensearch_fn.core.identity import INSTANCE
 from pulumi_opensearch_fn.emulator import EmulatorServer, sample_state
+from pulumi_opensearch_fn.reads import begin_read
 
 PLUGIN = "pulumi-resource-opensearch-fn"
 OURS_DIR = Path(sys.executable).parent  # the virtualenv's bin, which holds our plugin
@@ -84,19 +91,20 @@ RESOURCE = """  m{i:03d}:
 FLOOR_PLUGIN = '''#!{python}
 """A plugin serving the opensearch-fn schema that reads nothing (bench_plugin's floor)."""
 
+import json
 import sys
+from pathlib import Path
 
-import pulumi
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.server import main
 
 from pulumi_opensearch_fn.plugin import schema
+from pulumi_opensearch_fn.plugin.component import register
 from pulumi_opensearch_fn.plugin.values import plain, wrap
 
-SEEN = {{"status": "available", "version_id": 1, "latest_generation": 3,
-         "latest_task_status": "success", "ready": True, "unmet": []}}
-OUTPUTS = {{"status": "available", "versionId": 1, "latestGeneration": 3,
-            "latestTaskStatus": "success", "ready": True, "unmet": []}}
+# What a real read of one instance saw (written beside it): outputs of the same size.
+SEEN = json.loads((Path(__file__).parent / "seen.json").read_text(encoding="utf-8"))
+OUTPUTS = {{schema.camel(key): value for key, value in SEEN.items()}}
 IDENTITY = ("appGroup", "functionName", "instanceName")
 
 
@@ -110,16 +118,15 @@ class Floor(p.Provider):
     async def configure(self, request):
         return p.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
-    async def construct(self, request):
+    async def construct(self, request):  # the plugin's registrations, with fixed values
         news, _ = plain(request.inputs)
-        component = pulumi.ComponentResource(request.resource_type, request.name, None,
-                                             request.options)
-        pulumi.CustomResource(schema.STATE_OF[request.resource_type], request.name,
-                              {{**news, schema.OBSERVED_INPUT: SEEN}},
-                              pulumi.ResourceOptions(parent=component))
         outputs = {{**news, **OUTPUTS}}
-        component.register_outputs(outputs)
-        return p.ConstructResponse(await component.urn.future(), wrap(outputs), {{}})
+        urn = await register(
+            request.resource_type, request.name, request.options,
+            state_type=schema.STATE_OF[request.resource_type],
+            state_inputs={{**news, schema.OBSERVED_INPUT: SEEN}}, outputs=outputs, secret=False,
+        )
+        return p.ConstructResponse(urn, wrap(outputs), {{}})
 
     async def check(self, request):
         return p.CheckResponse(request.new_inputs, [])
@@ -140,12 +147,32 @@ if __name__ == "__main__":
 '''
 
 
-def write_floor_plugin(directory: Path) -> Path:
+def write_floor_plugin(directory: Path, seen: dict[str, Any]) -> Path:
     directory.mkdir(parents=True)
+    (directory / "seen.json").write_text(json.dumps(seen), encoding="utf-8")
     path = directory / PLUGIN
     path.write_text(FLOOR_PLUGIN.format(python=sys.executable), encoding="utf-8")
     path.chmod(0o755)
     return directory
+
+
+def one_read(endpoint: str) -> dict[str, Any]:
+    """What the plugin reads of one bench instance: the floor answers it for every one."""
+    config = {"opensearch-fn:endpoint": endpoint, "opensearch-fn:accessKeyId": AK,
+              "opensearch-fn:accessKeySecret": SECRET}  # fmt: skip
+    inputs = {"app_group": APP, "function_name": FUNCTION, "instance_name": "bench_000",
+              "expect": {"status": "available", "min_generation": 1}}  # fmt: skip
+
+    async def read() -> dict[str, Any]:
+        verdict = await begin_read(INSTANCE, inputs, dry_run=True, log=_Quiet(), config=config)
+        return verdict.outputs()
+
+    return asyncio.run(read())
+
+
+class _Quiet:
+    def info(self, message: str) -> None: ...
+    def warn(self, message: str) -> None: ...
 
 
 def make_kind(name: str, root: Path, plugin_dir: Path, count: int, timeout: float) -> Kind:
@@ -214,7 +241,7 @@ def main() -> int:
         if options.latency_ms:
             admin.inject_fault("latency", latency_ms=options.latency_ms)  # every request
         root = Path(tmp)
-        floor_dir = write_floor_plugin(root / "floor-bin")
+        floor_dir = write_floor_plugin(root / "floor-bin", one_read(server.url))
         dirs = {"ours": OURS_DIR, "floor": floor_dir}
         kinds = {k: make_kind(k, root, dirs[k], count, options.timeout) for k in KINDS}
         starts: dict[str, list[float]] = {k: [] for k in KINDS}

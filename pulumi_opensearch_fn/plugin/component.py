@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+import pulumi.runtime.settings
 from pulumi.errors import InputPropertiesError
 
 from ..api.safe_text import safe
@@ -47,6 +48,11 @@ async def register(
 
     Both are registered only once the gate has passed: a failing gate leaves nothing
     registered, so nothing that depends on the component can be."""
+    # The SDK sends the engine a debug line for each step of a registration, each one a
+    # blocking call on the event loop every Construct shares: 50 components spent most
+    # of their time there. In this Construct's context only, it has no engine to send
+    # them to (its errors still reach stderr; the provider's own lines have their channel).
+    pulumi.runtime.settings.SETTINGS.engine = None
     component = pulumi.ComponentResource(type_, name, None, options)
     pulumi.CustomResource(
         state_type,

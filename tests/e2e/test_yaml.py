@@ -277,7 +277,12 @@ outputs:
     project.preview(expect_no_changes=True)
     # Import by id: the code it prints is what a program would give.
     imported = project.run(
-        "import", INSTANCE_STATE_TYPE, "imported", "my_app/ctr/ctr_training", "--yes", "--protect=false"
+        "import",
+        INSTANCE_STATE_TYPE,
+        "imported",
+        "my_app/ctr/ctr_training",
+        "--yes",
+        "--protect=false",
     )
     assert "instanceName: ctr_training" in imported.stdout, imported.stdout
     [resource] = [r for r in ours(project) if r["urn"].endswith("::imported")]

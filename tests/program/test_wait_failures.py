@@ -63,7 +63,9 @@ def test_up_still_failing_at_the_timeout_fails_saying_so(program, mocks, admin, 
         preview=False,
     )  # fmt: skip
 
-    assert reason.startswith(f"{SUBJECT}: still failing when the 2s wait ended: GetFunctionInstance")
+    assert reason.startswith(
+        f"{SUBJECT}: still failing when the 2s wait ended: GetFunctionInstance"
+    )
     assert "HTTP 503" in reason
     assert any("read failed (ServerError: " in m for m in engine_log.messages())
 
