@@ -14,8 +14,10 @@ Each round times, for both in turn (the order alternates between rounds), whole 
 processes: `preview` of a new stack, `up --yes --skip-preview` of it, then `preview
 --expect-no-changes` of the deployed stack; the stack is then removed. `--latency-ms N`
 makes the emulator answer every request N ms late. Targets: at 0 ms, ours at most 1.2x the
-floor; with latency, ours at most 1.15x the least time its reads allow (the first
-request's median offset, then ceil(requests / in flight) round trips). It also times cold
+floor; with latency, ours at most 1.15x the least time: the larger of what its reads allow
+(the first request's median offset, then ceil(requests / in flight) round trips: column
+`reads`) and the floor's time (no plugin making the same registrations is faster; the
+engine's own `up` of 100 resources takes longer than the reads). It also times cold
 start: from starting the plugin process to its first answer (`GetSchema`), ours against
 the floor's. Exits 1 on FAIL.
 
@@ -267,20 +269,23 @@ def main() -> int:
         f" median wall time of whole `pulumi` processes (pulumi {bin_dir.parent.name},"
         f" +{options.latency_ms} ms per request, {in_flight} requests in flight)"
     )
-    print(f"  {'figure':22s} {'ours':>8s} {'floor':>8s} {'ratio':>7s} {'least':>8s} {'/least':>7s}"
-          "  target          result")  # fmt: skip
+    print(f"  {'figure':22s} {'ours':>8s} {'floor':>8s} {'ratio':>7s} {'reads':>8s} {'/reads':>7s}"
+          f" {'least':>8s} {'/least':>7s}  target          result")  # fmt: skip
     failed = 0
     for phase in PHASES:
         mine, base = statistics.median(ours.times[phase]), statistics.median(floor.times[phase])
         bound = read_bound(ours, phase, options.latency_ms, in_flight)
-        shown = f"{bound:7.2f}s {mine / bound:6.2f}x" if bound else f"{'-':>8s} {'-':>7s}"
-        if options.latency_ms == 0 or bound is None:
+        if bound is None:  # no request: only the floor bounds it
+            bound = 0.0
+        least = max(bound, base)
+        if options.latency_ms == 0:
             ok, target = mine / base <= TARGET_FLOOR, f"<= {TARGET_FLOOR}x floor"
         else:
-            ok, target = mine / bound <= TARGET_BOUND, f"<= {TARGET_BOUND}x least"
+            ok, target = mine / least <= TARGET_BOUND, f"<= {TARGET_BOUND}x least"
         failed += not ok
-        print(f"  {phase:22s} {mine:7.2f}s {base:7.2f}s {mine / base:6.2f}x {shown}  {target:15s}"
-              f" {'PASS' if ok else 'FAIL'}")  # fmt: skip
+        print(f"  {phase:22s} {mine:7.2f}s {base:7.2f}s {mine / base:6.2f}x {bound:7.2f}s"
+              f" {mine / bound if bound else 0:6.2f}x {least:7.2f}s {mine / least:6.2f}x"
+              f"  {target:15s} {'PASS' if ok else 'FAIL'}")  # fmt: skip
     mine, base = statistics.median(starts["ours"]), statistics.median(starts["floor"])
     print(f"  {'cold start':22s} {mine:7.2f}s {base:7.2f}s {mine / base:6.2f}x  (first answer)")
     print("  runs (s):")
@@ -292,8 +297,9 @@ def main() -> int:
     print(f"  emulator requests per command, ours: {requests}")
     print(f"  emulator requests, floor: {sum(sum(v) for v in floor.requests.values())}")
     print(
-        f"  least time: the first request's median offset, then ceil(requests / {in_flight})"
-        f" round trips of {options.latency_ms} ms"
+        f"  reads: the least time the reads allow, the first request's median offset, then"
+        f" ceil(requests / {in_flight}) round trips of {options.latency_ms} ms; least: the"
+        f" larger of that and the floor (the engine's own time for the same registrations)"
     )
     return 1 if failed else 0
 
