@@ -126,7 +126,7 @@ class Floor(p.Provider):
         urn = await register(
             request.resource_type, request.name, request.options,
             state_type=schema.STATE_OF[request.resource_type],
-            state_inputs={{**news, schema.OBSERVED_INPUT: SEEN}}, outputs=outputs, secret=False,
+            state_inputs={{**news, schema.OBSERVED_INPUT: SEEN}}, secret=False,
         )
         return p.ConstructResponse(urn, wrap(outputs), {{}})
 

@@ -295,7 +295,6 @@ class OpenSearchFnProvider(Provider):
             request.options,
             state_type=schema.STATE_OF[request.resource_type],
             state_inputs=state_inputs,
-            outputs=outputs,
             secret=secret,
         )
         return ConstructResponse(urn, wrap(outputs, secret=secret), {})
