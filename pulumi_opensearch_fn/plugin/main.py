@@ -29,8 +29,8 @@ from .provider import OpenSearchFnProvider
 from .schema import package_version
 
 _CALLS = (
-    "GetSchema", "CheckConfig", "DiffConfig", "Configure", "Check", "Diff", "Create", "Read",
-    "Update", "Delete", "Invoke",
+    "Construct", "GetSchema", "CheckConfig", "DiffConfig", "Configure", "Check", "Diff", "Create",
+    "Read", "Update", "Delete", "Invoke",
 )  # fmt: skip
 
 Handler = Callable[[Any, Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]

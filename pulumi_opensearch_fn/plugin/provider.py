@@ -35,6 +35,8 @@ from pulumi.provider.experimental.provider import (
     CheckResponse,
     ConfigureRequest,
     ConfigureResponse,
+    ConstructRequest,
+    ConstructResponse,
     CreateRequest,
     CreateResponse,
     DeleteRequest,
@@ -77,10 +79,11 @@ from ..core.outputs import (
     observation_fields,
 )
 from ..core.request import check_inputs, identity_inputs, parse_request
-from ..core.verdict import Verdict, judge
+from ..core.verdict import judge
 from ..reads import begin_read, read_pool
 from . import schema
 from .checking import Problem, shape_problems
+from .component import component_urn, invalid_properties, register
 from .engine_log import EngineLog
 from .values import PropertyMap, comparable, has_unknown, plain, wrap
 
@@ -154,16 +157,21 @@ _KINDS = {
     schema.INSTANCE: (INSTANCE, TRACKED_INSTANCE_FIELDS, InstanceNotFoundError),
     schema.TASK: (TASK, TRACKED_TASK_FIELDS, TaskNotFoundError),
 }
+_COMPONENT_OF = {state: component for component, state in schema.STATE_OF.items()}
 # Only a 4xx Task.NotExist from GetFunctionTask proves a task gone: an instance read
 # failing says nothing certain about a generation recorded in state.
 
 
 @functools.cache
 def _kind(type_token: str) -> _Kind:
-    if type_token not in _KINDS:
+    """The kind of a component (`FunctionInstance`) or of its state resource (the SDK
+    names a child's type as its URN does, after its parent's: `parent$child`)."""
+    own = type_token.rpartition("$")[2]
+    component = _COMPONENT_OF.get(own, own)
+    if component not in _KINDS:
         raise InvalidInputError(f"unknown resource type {type_token!r}")
-    kind, tracked, gone = _KINDS[type_token]
-    return _Kind(kind, schema.resources()[type_token], tracked, gone)
+    kind, tracked, gone = _KINDS[component]
+    return _Kind(kind, schema.resources()[component], tracked, gone)
 
 
 def _door_functions() -> dict[str, Callable[..., Any]]:
@@ -205,10 +213,11 @@ def _failure(key: str, why: str) -> CheckFailure:
 
 @dataclass(frozen=True)
 class _Seen:
-    """What `check` read for a resource in this run, and for which inputs."""
+    """What a state resource's component (or its own `check`) read in this run, and for
+    which inputs; `wait`: `up` is still to wait for them (a check that did not wait)."""
 
     core: Mapping[str, Any]
-    reading: Verdict
+    outputs: Mapping[str, Any]
     wait: bool
 
 
@@ -245,12 +254,57 @@ class OpenSearchFnProvider(Provider):
         self.config = _namespaced(plain(request.args)[0])
         return ConfigureResponse(accept_secrets=True, supports_preview=True)
 
-    # -- resources ------------------------------------------------------------------
+    # -- components -----------------------------------------------------------------
+
+    async def construct(self, request: ConstructRequest) -> ConstructResponse:
+        """The gate, on every registration whatever the engine's flags: bad input or a
+        failing gate fails the registration (so nothing depending on it is registered);
+        else the component and its state resource are registered with what was read."""
+        if request.resource_type not in schema.STATE_OF:
+            raise InvalidInputError(f"unknown component type {request.resource_type!r}")
+        kind = _kind(request.resource_type)
+        news, secret = plain(request.inputs)
+        news.pop(schema.OBSERVED_INPUT, None)
+        if not any(key in news for key in map(schema.camel, IDENTITY_FIELDS)):
+            # What YAML registers for `get:` on a component: no input, not even the id.
+            raise InvalidInputError(_by_id(request.resource_type))
+        problems = shape_problems(kind.resource.inputs, news)
+        if problems:
+            raise invalid_properties(problems)
+        core = kind.core_inputs(news)
+        checked = check_inputs(kind.kind, core)
+        if checked.problems:
+            keys = {REQUESTED_GENERATION: "generation"}
+            failures = _failures(checked.problems, keys)
+            raise invalid_properties([(f.property, f.reason) for f in failures])
+        state_inputs, outputs = dict(news), _unknown_outputs(kind, news)
+        if not (has_unknown(core) or has_unknown(self.config)):  # else a preview: unknown
+            urn = await component_urn(request.options, request.resource_type, request.name)
+            log = self.log.on(urn)
+            preview = pulumi.runtime.is_dry_run()
+            reading = await begin_read(kind.kind, core, dry_run=preview, log=log,
+                                       config=self.config)  # fmt: skip
+            if reading.action == "fail":
+                raise GateError(str(reading.message))
+            fields = reading.outputs()
+            state_inputs[schema.OBSERVED_INPUT] = fields
+            outputs = kind.outputs(core, fields)
+        urn = await register(
+            request.resource_type,
+            request.name,
+            request.options,
+            state_type=schema.STATE_OF[request.resource_type],
+            state_inputs=state_inputs,
+            secret=secret,
+        )
+        return ConstructResponse(urn, wrap(outputs, secret=secret), {})
+
+    # -- state resources ----------------------------------------------------------------
 
     async def check(self, request: CheckRequest) -> CheckResponse:
         kind = _kind(request.type)
         news, _ = plain(request.new_inputs)
-        news.pop(schema.TRACKED_INPUT, None)
+        observed = news.pop(schema.OBSERVED_INPUT, None)
         problems = shape_problems(kind.resource.inputs, news)
         if problems:
             return CheckResponse(request.new_inputs, [CheckFailure(p, why) for p, why in problems])
@@ -262,11 +316,16 @@ class OpenSearchFnProvider(Provider):
         self.checked.pop(request.urn, None)
         if has_unknown(core) or has_unknown(self.config):  # a preview: outputs stay unknown
             return CheckResponse(request.new_inputs, [])
+        if isinstance(observed, Mapping):  # its component read and judged: nothing to read
+            self.checked[request.urn] = _Seen(core, observed, wait=False)
+            return CheckResponse(request.new_inputs, [])
+        # Declared on its own, as import prints it: read here, one resource at a time.
         log = self.log.on(request.urn)
         reading = await begin_read(kind.kind, core, dry_run=True, log=log, config=self.config)
         if reading.action == "fail":
             return CheckResponse(request.new_inputs, [CheckFailure("", str(reading.message))])
-        self.checked[request.urn] = _Seen(core, reading, core.get("wait") is not None)
+        wait = core.get("wait") is not None
+        self.checked[request.urn] = _Seen(core, reading.outputs(), wait)
         return CheckResponse(request.new_inputs, [])
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
@@ -286,7 +345,7 @@ class OpenSearchFnProvider(Provider):
         replaced = self.replaced.get(request.urn)
         before = _tracked(olds, kind.tracked)
         if seen is not None:  # a preview or an up: what check read, against the last outputs
-            after = _tracked(seen.reading.outputs(), kind.tracked)
+            after = _tracked(seen.outputs, kind.tracked)
             drifted = moved(before, after, kind.tracked)
             # `preview --refresh`: the refresh stored what it read; drift is also against
             # what it replaced.
@@ -294,7 +353,7 @@ class OpenSearchFnProvider(Provider):
             if drifted and not replaces and replaced is None:
                 subject = kind.subject(request.resource_id, olds)
                 self.log.on(request.urn).info(drift_line(subject, _named(drifted)))
-            ready = comparable(seen.reading.outputs().get("ready"))
+            ready = comparable(seen.outputs.get("ready"))
             if comparable(olds.get("ready")) != ready or (seen.wait and ready is False):
                 details["ready"] = PropertyDiff(PropertyDiffKind.UPDATE, input_diff=False)
         else:  # a refresh's diff: what it read (the stored outputs now) against what it replaced
@@ -331,6 +390,8 @@ class OpenSearchFnProvider(Provider):
         """Forget only: the instance stays in the cloud."""
 
     async def read(self, request: ReadRequest) -> ReadResponse:
+        if request.type in schema.STATE_OF:  # import: a component is no custom resource
+            raise InvalidInputError(_by_id(request.type))
         kind = _kind(request.type)
         props, secret = plain(request.properties)
         inputs, inputs_secret = plain(request.inputs)
@@ -379,19 +440,18 @@ class OpenSearchFnProvider(Provider):
         news, secret = plain(properties)
         core = kind.core_inputs(news)
         if has_unknown(core) or has_unknown(self.config):  # a preview: unknown, but the settings
-            unknown = dict.fromkeys((p.key for p in kind.resource.outputs.props), UNKNOWN)
-            return wrap(unknown | {k: v for k, v in news.items() if k in schema.ECHOED}), core, None
+            return wrap(_unknown_outputs(kind, news)), core, None
         seen = self.checked.get(urn)
-        reading = seen.reading if seen is not None and seen.core == core else None
-        waits = seen is not None and seen.wait and reading is not None and not preview
-        if reading is None or (waits and reading.outputs().get("ready") is False):
+        fields = seen.outputs if seen is not None and seen.core == core else None
+        waits = seen is not None and seen.wait and fields is not None and not preview
+        if fields is None or (waits and fields.get("ready") is False):
             log = self.log.on(urn)
             reading = await begin_read(
                 kind.kind, core, dry_run=preview, log=log, config=self.config
             )
-        if reading.action == "fail":
-            raise GateError(str(reading.message))
-        fields = reading.outputs()
+            if reading.action == "fail":
+                raise GateError(str(reading.message))
+            fields = reading.outputs()
         return wrap(kind.outputs(core, fields), secret=secret), core, fields
 
     # -- functions --------------------------------------------------------------------
@@ -429,6 +489,20 @@ def _namespaced(values: Mapping[str, Any]) -> dict[str, Any]:
         for key, value in values.items()
         if key in schema.config().by_key()
     }  # fmt: skip
+
+
+def _by_id(component: str) -> str:
+    name, state = component.rpartition(":")[2], schema.STATE_OF[component]
+    return (
+        f"{name} needs appGroup, functionName and instanceName; to read an existing one by"
+        f" id (`get`, import), use {state}"
+    )
+
+
+def _unknown_outputs(kind: _Kind, news: Mapping[str, Any]) -> dict[str, Any]:
+    """Outputs before a read: unknown, but the settings as given."""
+    unknown = dict.fromkeys((p.key for p in kind.resource.outputs.props), UNKNOWN)
+    return unknown | {key: value for key, value in news.items() if key in schema.ECHOED}
 
 
 def _tracked(values: Mapping[str, Any], tracked: tuple[str, ...]) -> dict[str, Any]:

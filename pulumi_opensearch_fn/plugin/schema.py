@@ -61,6 +61,10 @@ def token(name: str) -> str:
 
 INSTANCE = token("FunctionInstance")
 TASK = token("FunctionTask")
+# The custom resource each of them registers: what it read, as the engine keeps it.
+INSTANCE_STATE = token("FunctionInstanceState")
+TASK_STATE = token("FunctionTaskState")
+STATE_OF = {INSTANCE: INSTANCE_STATE, TASK: TASK_STATE}
 EXPECT = token("Expect")
 WAIT = token("Wait")
 LISTED_TASK = token("GetFunctionTasksTask")
@@ -68,8 +72,8 @@ GET_INSTANCE = token("getFunctionInstance")
 GET_TASK = token("getFunctionTask")
 GET_LATEST_TASK = token("getLatestFunctionTask")
 GET_TASKS = token("getFunctionTasks")
-# Where resources keep, among their inputs, the tracked fields as last seen (see provider).
-TRACKED_INPUT = "__tracked"
+# Where a state resource gets, among its inputs, what its component read (see provider).
+OBSERVED_INPUT = "__observed"
 # Inputs a resource also shows as outputs, as given.
 ECHOED = ("expect", "wait", "region", "endpoint")
 
@@ -133,10 +137,13 @@ class Resource:
     description: str
     inputs: Shape
     outputs: Shape
+    component: bool = False
 
     def schema(self) -> dict[str, Any]:
         inputs, outputs = self.inputs.schema(), self.outputs.schema()
         out: dict[str, Any] = {"description": self.description, **outputs}
+        if self.component:
+            out["isComponent"] = True
         out["inputProperties"] = inputs["properties"]
         if "required" in inputs:
             out["requiredInputs"] = inputs["required"]
@@ -334,26 +341,53 @@ def resources() -> dict[str, Resource]:
         [*_identity(), request, *view_props(TaskView), *view_props(VerdictView)],
         (*IDENTITY_FIELDS, *TASK_OUTPUTS),
     )
+    instance_inputs = Shape((*_identity(), *settings.values()))
+    task_inputs = Shape((*_identity(), generation_input, *settings.values()))
+    instance = Resource(
+        INSTANCE,
+        "A trained algorithm instance of an OpenSearch app group (a CTR model, a"
+        " ranking model ...), read live on every preview and up. With `expect`, the"
+        " run fails (or, with `enforce: false`, warns) when it is not ready, whatever"
+        " the engine's flags (`--target`, `--exclude` ...); with `wait`, `up` polls until"
+        " it is. It only ever reads: nothing is created, changed or deleted in the cloud,"
+        " and destroy only forgets it. Its id is `app/function/instance` (segments"
+        " percent-encoded). What it read is kept by its child `FunctionInstanceState`,"
+        " which `get` and import take.",
+        instance_inputs,
+        Shape((*instance_outputs, *echoed)),
+        component=True,
+    )
+    task = Resource(
+        TASK,
+        "A training task (generation) of a function instance: a given number, or the"
+        " latest. Read live on every preview and up, with the same `expect` and `wait`"
+        " as an instance (but `taskStatus`, not `status`). It only ever reads. Its id is"
+        " `app/function/instance/generation`. What it read is kept by its child"
+        " `FunctionTaskState`, which `get` and import take.",
+        task_inputs,
+        Shape((*task_outputs, *echoed)),
+        component=True,
+    )
     return {
-        INSTANCE: Resource(
-            INSTANCE,
-            "A trained algorithm instance of an OpenSearch app group (a CTR model, a"
-            " ranking model ...), read live on every preview and up. With `expect`, the"
-            " run fails (or, with `enforce: false`, warns) when it is not ready; with"
-            " `wait`, `up` polls until it is. It only ever reads: nothing is created,"
-            " changed or deleted in the cloud, and destroy only forgets it. Its id is"
-            " `app/function/instance` (segments percent-encoded): `get` and import take it.",
-            Shape((*_identity(), *settings.values())),
-            Shape((*instance_outputs, *echoed)),
+        INSTANCE: instance,
+        TASK: task,
+        INSTANCE_STATE: replace(
+            instance,
+            token=INSTANCE_STATE,
+            description="What a `FunctionInstance` read, as the stack keeps it: the"
+            " resource its drift, refresh, `get` and import work on. Read one by id"
+            " (`app/function/instance`) with `get` or import; declare a `FunctionInstance`"
+            " to gate on one.",
+            component=False,
         ),
-        TASK: Resource(
-            TASK,
-            "A training task (generation) of a function instance: a given number, or the"
-            " latest. Read live on every preview and up, with the same `expect` and `wait`"
-            " as an instance (but `taskStatus`, not `status`). It only ever reads. Its id is"
-            " `app/function/instance/generation`.",
-            Shape((*_identity(), generation_input, *settings.values())),
-            Shape((*task_outputs, *echoed)),
+        TASK_STATE: replace(
+            task,
+            token=TASK_STATE,
+            description="What a `FunctionTask` read, as the stack keeps it: the resource"
+            " its drift, refresh, `get` and import work on. Read one by id"
+            " (`app/function/instance/generation`) with `get` or import; declare a"
+            " `FunctionTask` to gate on one.",
+            component=False,
         ),
     }
 

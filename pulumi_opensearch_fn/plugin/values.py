@@ -36,7 +36,9 @@ def _plain(value: PropertyValue) -> Any:
 
 def wrap(values: Mapping[str, Any], *, secret: bool = False) -> PropertyMap:
     """Plain values as property values; every one of them secret with `secret`."""
-    return {key: _wrap(value).with_secret(secret) for key, value in values.items()}
+    if not secret:  # `with_secret` copies each value: a component's outputs are many
+        return {key: _wrap(value) for key, value in values.items()}
+    return {key: _wrap(value).with_secret(True) for key, value in values.items()}
 
 
 def _wrap(value: Any) -> PropertyValue:

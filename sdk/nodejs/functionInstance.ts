@@ -7,31 +7,9 @@ import * as outputs from "./types/output";
 import * as utilities from "./utilities";
 
 /**
- * A trained algorithm instance of an OpenSearch app group (a CTR model, a ranking model ...), read live on every preview and up. With `expect`, the run fails (or, with `enforce: false`, warns) when it is not ready; with `wait`, `up` polls until it is. It only ever reads: nothing is created, changed or deleted in the cloud, and destroy only forgets it. Its id is `app/function/instance` (segments percent-encoded): `get` and import take it.
+ * A trained algorithm instance of an OpenSearch app group (a CTR model, a ranking model ...), read live on every preview and up. With `expect`, the run fails (or, with `enforce: false`, warns) when it is not ready, whatever the engine's flags (`--target`, `--exclude` ...); with `wait`, `up` polls until it is. It only ever reads: nothing is created, changed or deleted in the cloud, and destroy only forgets it. Its id is `app/function/instance` (segments percent-encoded). What it read is kept by its child `FunctionInstanceState`, which `get` and import take.
  */
-export class FunctionInstance extends pulumi.CustomResource {
-    /**
-     * Get an existing FunctionInstance resource's state with the given name, ID, and optional extra
-     * properties used to qualify the lookup.
-     *
-     * @param name The _unique_ name of the resulting resource.
-     * @param id The _unique_ provider ID of the resource to lookup.
-     * @param opts Optional settings to control the behavior of the CustomResource.
-     */
-    public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): FunctionInstance {
-        return new FunctionInstance(name, undefined as any, { ...opts, id: id });
-    }
-
-    /**
-     * Check whether an existing FunctionInstance resource with the given ID exists.
-     *
-     * @param id The _unique_ provider ID of the resource to check.
-     * @param opts Optional settings to control the behavior of the CustomResource.
-     */
-    public static exists(id: pulumi.Input<string>, opts?: pulumi.CustomResourceOptions): pulumi.Output<boolean> {
-        return pulumi.runtime.existsResource("opensearch-fn:index:FunctionInstance", id, {}, { ...opts }, undefined);
-    }
-
+export class FunctionInstance extends pulumi.ComponentResource {
     /** @internal */
     public static readonly __pulumiType = 'opensearch-fn:index:FunctionInstance';
 
@@ -198,7 +176,7 @@ export class FunctionInstance extends pulumi.CustomResource {
      * @param args The arguments to use to populate this resource's properties.
      * @param opts A bag of options that control this resource's behavior.
      */
-    constructor(name: string, args: FunctionInstanceArgs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: FunctionInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         if (!opts.id) {
@@ -286,7 +264,7 @@ export class FunctionInstance extends pulumi.CustomResource {
             resourceInputs["wait"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
-        super(FunctionInstance.__pulumiType, name, resourceInputs, opts);
+        super(FunctionInstance.__pulumiType, name, resourceInputs, opts, true /*remote*/);
     }
 }
 

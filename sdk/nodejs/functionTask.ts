@@ -7,31 +7,9 @@ import * as outputs from "./types/output";
 import * as utilities from "./utilities";
 
 /**
- * A training task (generation) of a function instance: a given number, or the latest. Read live on every preview and up, with the same `expect` and `wait` as an instance (but `taskStatus`, not `status`). It only ever reads. Its id is `app/function/instance/generation`.
+ * A training task (generation) of a function instance: a given number, or the latest. Read live on every preview and up, with the same `expect` and `wait` as an instance (but `taskStatus`, not `status`). It only ever reads. Its id is `app/function/instance/generation`. What it read is kept by its child `FunctionTaskState`, which `get` and import take.
  */
-export class FunctionTask extends pulumi.CustomResource {
-    /**
-     * Get an existing FunctionTask resource's state with the given name, ID, and optional extra
-     * properties used to qualify the lookup.
-     *
-     * @param name The _unique_ name of the resulting resource.
-     * @param id The _unique_ provider ID of the resource to lookup.
-     * @param opts Optional settings to control the behavior of the CustomResource.
-     */
-    public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): FunctionTask {
-        return new FunctionTask(name, undefined as any, { ...opts, id: id });
-    }
-
-    /**
-     * Check whether an existing FunctionTask resource with the given ID exists.
-     *
-     * @param id The _unique_ provider ID of the resource to check.
-     * @param opts Optional settings to control the behavior of the CustomResource.
-     */
-    public static exists(id: pulumi.Input<string>, opts?: pulumi.CustomResourceOptions): pulumi.Output<boolean> {
-        return pulumi.runtime.existsResource("opensearch-fn:index:FunctionTask", id, {}, { ...opts }, undefined);
-    }
-
+export class FunctionTask extends pulumi.ComponentResource {
     /** @internal */
     public static readonly __pulumiType = 'opensearch-fn:index:FunctionTask';
 
@@ -134,7 +112,7 @@ export class FunctionTask extends pulumi.CustomResource {
      * @param args The arguments to use to populate this resource's properties.
      * @param opts A bag of options that control this resource's behavior.
      */
-    constructor(name: string, args: FunctionTaskArgs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: FunctionTaskArgs, opts?: pulumi.ComponentResourceOptions) {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         if (!opts.id) {
@@ -190,7 +168,7 @@ export class FunctionTask extends pulumi.CustomResource {
             resourceInputs["wait"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
-        super(FunctionTask.__pulumiType, name, resourceInputs, opts);
+        super(FunctionTask.__pulumiType, name, resourceInputs, opts, true /*remote*/);
     }
 }
 

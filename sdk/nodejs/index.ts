@@ -10,10 +10,20 @@ export type FunctionInstance = import("./functionInstance").FunctionInstance;
 export const FunctionInstance: typeof import("./functionInstance").FunctionInstance = null as any;
 utilities.lazyLoad(exports, ["FunctionInstance"], () => require("./functionInstance"));
 
+export { FunctionInstanceStateArgs } from "./functionInstanceState";
+export type FunctionInstanceState = import("./functionInstanceState").FunctionInstanceState;
+export const FunctionInstanceState: typeof import("./functionInstanceState").FunctionInstanceState = null as any;
+utilities.lazyLoad(exports, ["FunctionInstanceState"], () => require("./functionInstanceState"));
+
 export { FunctionTaskArgs } from "./functionTask";
 export type FunctionTask = import("./functionTask").FunctionTask;
 export const FunctionTask: typeof import("./functionTask").FunctionTask = null as any;
 utilities.lazyLoad(exports, ["FunctionTask"], () => require("./functionTask"));
+
+export { FunctionTaskStateArgs } from "./functionTaskState";
+export type FunctionTaskState = import("./functionTaskState").FunctionTaskState;
+export const FunctionTaskState: typeof import("./functionTaskState").FunctionTaskState = null as any;
+utilities.lazyLoad(exports, ["FunctionTaskState"], () => require("./functionTaskState"));
 
 export { GetFunctionInstanceArgs, GetFunctionInstanceResult, GetFunctionInstanceOutputArgs } from "./getFunctionInstance";
 export const getFunctionInstance: typeof import("./getFunctionInstance").getFunctionInstance = null as any;
@@ -56,8 +66,12 @@ const _module = {
         switch (type) {
             case "opensearch-fn:index:FunctionInstance":
                 return new FunctionInstance(name, <any>undefined, { urn })
+            case "opensearch-fn:index:FunctionInstanceState":
+                return new FunctionInstanceState(name, <any>undefined, { urn })
             case "opensearch-fn:index:FunctionTask":
                 return new FunctionTask(name, <any>undefined, { urn })
+            case "opensearch-fn:index:FunctionTaskState":
+                return new FunctionTaskState(name, <any>undefined, { urn })
             default:
                 throw new Error(`unknown resource type ${type}`);
         }

@@ -20,6 +20,9 @@ PLUGIN_DIR = Path(sys.executable).parent  # holds pulumi-resource-opensearch-fn
 KEY_ID, KEY_SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
 INSTANCE_TYPE = "opensearch-fn:index:FunctionInstance"
 TASK_TYPE = "opensearch-fn:index:FunctionTask"
+INSTANCE_STATE_TYPE = "opensearch-fn:index:FunctionInstanceState"
+TASK_STATE_TYPE = "opensearch-fn:index:FunctionTaskState"
+OUR_TYPES = (INSTANCE_TYPE, TASK_TYPE, INSTANCE_STATE_TYPE, TASK_STATE_TYPE)
 PROVIDER_TYPE = "pulumi:providers:opensearch-fn"
 # How `pulumi stack export --show-secrets` marks a secret value.
 SECRET_SIG, SECRET_SIG_VALUE = (
@@ -67,7 +70,12 @@ def rewrite(project: PulumiProject, body: str) -> None:
 
 
 def ours(project: PulumiProject) -> list[dict]:
-    return [r for r in project.resources() if r["type"] in (INSTANCE_TYPE, TASK_TYPE)]
+    return [r for r in project.resources() if r["type"] in OUR_TYPES]
+
+
+def states(project: PulumiProject) -> list[dict]:
+    """The state resources: what the components read, as refresh, get and import see it."""
+    return [r for r in ours(project) if r["type"] in (INSTANCE_STATE_TYPE, TASK_STATE_TYPE)]
 
 
 def gate(instance: str = "ctr_test", expect: str = "", extra: str = "") -> str:
@@ -115,7 +123,7 @@ def test_a_gate_that_passes_and_one_that_fails_on_preview_and_up(
     tmp_path: Path, pulumi_env, emulator
 ) -> None:
     project = yaml_project(tmp_path, pulumi_env, GATED, endpoint=emulator.url)
-    assert "+ 3 to create" in project.preview().stdout
+    assert "+ 5 to create" in project.preview().stdout  # 2 components, their state, the stack
     project.up()
     assert project.outputs() == {"generation": 3, "ready": True}
     project.preview(expect_no_changes=True)
@@ -130,7 +138,8 @@ def test_a_gate_that_passes_and_one_that_fails_on_preview_and_up(
         ) in text, text
         assert "Traceback" not in text
     # The failed up changed nothing.
-    assert [r["outputs"]["ready"] for r in ours(project) if r["type"] == INSTANCE_TYPE] == [True]
+    [model] = [r for r in states(project) if r["type"] == INSTANCE_STATE_TYPE]
+    assert model["outputs"]["ready"] is True
 
     # A new stack whose gate fails: nothing that depends on the model is created.
     fresh = yaml_project(tmp_path, pulumi_env, GATED, name="fresh", endpoint=emulator.url)
@@ -236,23 +245,24 @@ def test_refresh_keeps_state_under_api_errors(tmp_path: Path, pulumi_env, emulat
     assert "Traceback" not in text
     assert ours(project) == before
 
-    # Task.NotExist with a 4xx: that task, and only it, leaves the stack.
+    # Task.NotExist with a 4xx: that task's state, and only it, leaves the stack (the
+    # components stay: the program declares them, and its next up reads them again).
     state = admin.state(secrets=True)
     tasks = state["appGroups"]["my_app"]["functions"]["ctr"]["instances"]["ctr_test"]["tasks"]
     tasks[:] = [t for t in tasks if t["generation"] != 2]
     admin.load_state(state)
     project.refresh()
-    assert [r["type"] for r in ours(project)] == [INSTANCE_TYPE]
+    assert [r["type"] for r in states(project)] == [INSTANCE_STATE_TYPE]
 
 
 def test_get_by_id(tmp_path: Path, pulumi_env, emulator) -> None:
     body = """resources:
   model:
-    type: opensearch-fn:FunctionInstance
+    type: opensearch-fn:FunctionInstanceState
     get:
       id: my_app/ctr/ctr_test
   two:
-    type: opensearch-fn:FunctionTask
+    type: opensearch-fn:FunctionTaskState
     get:
       id: my_app/ctr/ctr_test/2
 outputs:
@@ -268,7 +278,12 @@ outputs:
     project.preview(expect_no_changes=True)
     # Import by id: the code it prints is what a program would give.
     imported = project.run(
-        "import", INSTANCE_TYPE, "imported", "my_app/ctr/ctr_training", "--yes", "--protect=false"
+        "import",
+        INSTANCE_STATE_TYPE,
+        "imported",
+        "my_app/ctr/ctr_training",
+        "--yes",
+        "--protect=false",
     )
     assert "instanceName: ctr_training" in imported.stdout, imported.stdout
     [resource] = [r for r in ours(project) if r["urn"].endswith("::imported")]
@@ -278,6 +293,15 @@ outputs:
     assert resource["outputs"]["latestGeneration"] == 2
     project.destroy()
     assert ours(project) == []
+    # `get` on the component itself: the YAML host registers a component with no input,
+    # not even the id; the plugin says where `get` is.
+    rewrite(project, body.replace("FunctionInstanceState", "FunctionInstance"))
+    result = project.preview(check=False)
+    assert result.returncode != 0
+    assert (
+        "FunctionInstance needs appGroup, functionName and instanceName; to read an existing"
+        " one by id (`get`, import), use opensearch-fn:index:FunctionInstanceState"
+    ) in combined(result), combined(result)
 
 
 INVOKES = """variables:
@@ -418,3 +442,35 @@ def test_the_plugin_needs_no_python_on_the_stack(tmp_path: Path, pulumi_env) -> 
     assert os.access(Path(pulumi_env["PATH"].split(os.pathsep)[0]) / "pulumi-language-yaml",
                      os.X_OK)  # fmt: skip
     assert os.access(PLUGIN_DIR / "pulumi-resource-opensearch-fn", os.X_OK)
+
+
+def test_fifty_components_construct_at_once(tmp_path: Path, pulumi_env, emulator) -> None:
+    """The engine constructs components concurrently (`--parallel` default), in one plugin
+    process whose SDK keeps each Construct's settings apart: each gets its own verdict,
+    outputs and state child, and a second run finds nothing to change."""
+    count = 50
+    resources = "".join(
+        f"  m{i}:\n    type: opensearch-fn:FunctionInstance\n    properties:\n"
+        f"{CTR.format(instance='ctr_test')}\n"
+        f"      expect: {{minGeneration: {i}, enforce: false}}\n"
+        for i in range(count)
+    )
+    outputs = "".join(f"  u{i}: ${{m{i}.unmet}}\n" for i in range(count))
+    project = yaml_project(
+        tmp_path, pulumi_env, f"resources:\n{resources}outputs:\n{outputs}", endpoint=emulator.url
+    )
+    project.preview()
+    up = project.up()
+    expected = {
+        f"u{i}": [] if i <= 3 else [f"min_generation: expected >= {i}, saw 3"] for i in range(count)
+    }
+    assert project.outputs() == expected
+    children = {r["urn"].rsplit("::", 1)[1]: r for r in states(project)}
+    assert sorted(children) == sorted(f"m{i}" for i in range(count))
+    for name, child in children.items():
+        assert child["parent"].endswith(f"::opensearch-fn:index:FunctionInstance::{name}")
+        assert child["outputs"]["unmet"] == expected[f"u{name[1:]}"]
+    assert combined(up).count("warning: FunctionInstance my_app/ctr/ctr_test: expectations") >= (
+        count - 4
+    )
+    project.preview(expect_no_changes=True)

@@ -15,14 +15,26 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime import proto
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
+from pulumi.runtime.proto import (
+    engine_pb2,
+    engine_pb2_grpc,
+    errors_pb2,
+    provider_pb2_grpc,
+    resource_pb2,
+    resource_pb2_grpc,
+    status_pb2,
+)
 
 from pulumi_opensearch_fn.plugin import schema
 from pulumi_opensearch_fn.plugin.values import plain, wrap
 
 PLUGIN = Path(sys.executable).parent / "pulumi-resource-opensearch-fn"
-INSTANCE = schema.INSTANCE
-TASK = schema.TASK
+# The custom resources the engine drives (a component's state; declared alone, as import
+# prints them, they read in check), and the components the program registers.
+INSTANCE = schema.INSTANCE_STATE
+TASK = schema.TASK_STATE
+COMPONENTS = {INSTANCE: schema.INSTANCE, TASK: schema.TASK}
+STACK_URN = "urn:pulumi:test::test::pulumi:pulumi:Stack::test-test"
 # Variables the plugin could take settings or credentials from: tests set their own.
 _OURS = ("ALIBABA_CLOUD_", "ALICLOUD_", "OPENSEARCH_FN_")
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
@@ -77,6 +89,48 @@ class Engine(engine_pb2_grpc.EngineServicer):
         self.server.stop(grace=None)
 
 
+class Monitor(resource_pb2_grpc.ResourceMonitorServicer):
+    """The engine's resource monitor, as a Construct sees it: records each registration
+    (type, name, parent URN, inputs) and each component's registered outputs."""
+
+    def __init__(self) -> None:
+        self.registered: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        resource_pb2_grpc.add_ResourceMonitorServicer_to_server(self, self.server)
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+    def SupportsFeature(self, request: Any, context: Any) -> Any:  # the gRPC method's name
+        return resource_pb2.SupportsFeatureResponse(hasSupport=True)  # as the engine does
+
+    def RegisterResource(self, request: Any, context: Any) -> Any:
+        parent_type = request.parent.split("::")[2] if request.parent else ""
+        qualified = request.type if parent_type in ("", "pulumi:pulumi:Stack") else (
+            f"{parent_type}${request.type}"
+        )  # fmt: skip
+        urn_ = f"urn:pulumi:test::test::{qualified}::{request.name}"
+        with self._lock:
+            self.registered.append((request.type, request.name, request.parent,
+                                    unstruct(request.object)))  # fmt: skip
+        return resource_pb2.RegisterResourceResponse(
+            urn=urn_, id=request.name if request.custom else "", object=request.object
+        )
+
+    def RegisterResourceOutputs(self, request: Any, context: Any) -> Any:
+        with self._lock:
+            self.outputs[request.urn] = unstruct(request.outputs)
+        return empty_pb2.Empty()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.server.stop(grace=None)
+
+
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS) and k not in _PROXIES}
     return env | {"NO_PROXY": "127.0.0.1,localhost"} | (extra or {})
@@ -86,6 +140,14 @@ class PluginError(Exception):
     def __init__(self, error: grpc.RpcError) -> None:
         self.details = error.details() or ""
         self.code = error.code()
+        # Bad input in a Construct: (property, reason) per problem, as the engine shows them.
+        self.properties: list[tuple[str, str]] = []
+        for key, value in error.trailing_metadata() or ():  # type: ignore[attr-defined]
+            if key == "grpc-status-details-bin":
+                for detail in status_pb2.Status.FromString(value).details:
+                    found = errors_pb2.InputPropertiesError()
+                    if detail.Unpack(found):
+                        self.properties += [(e.property_path, e.reason) for e in found.errors]
         super().__init__(self.details)
 
 
@@ -94,6 +156,7 @@ class Plugin:
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.engine = Engine()
+        self.monitor = Monitor()
         self.proc = subprocess.Popen(
             [str(PLUGIN), self.engine.address],
             stdout=subprocess.PIPE,
@@ -117,6 +180,7 @@ class Plugin:
             self.proc.kill()
             _, err = self.proc.communicate()
         self.engine.close()
+        self.monitor.close()
         return err
 
     def alive(self) -> bool:
@@ -188,6 +252,19 @@ class Plugin:
                               inputs=struct(inputs or {})),
         )  # fmt: skip
         return response.id, unstruct(response.properties), unstruct(response.inputs)
+
+    def construct(self, type_: str, inputs: dict[str, Any], *, preview: bool = False,
+                  name: str = "res"):  # fmt: skip
+        """A program's registration of a component: (its URN, its outputs)."""
+        response = self.call(
+            "Construct",
+            proto.ConstructRequest(
+                project="test", stack="test", organization="organization", dryRun=preview,
+                monitorEndpoint=self.monitor.address, type=COMPONENTS.get(type_, type_),
+                name=name, parent=STACK_URN, inputs=struct(inputs),
+            ),
+        )  # fmt: skip
+        return response.urn, unstruct(response.state)
 
     def invoke(self, token: str, args: dict[str, Any]):
         response = self.call("Invoke", proto.InvokeRequest(tok=token, args=struct(args)))

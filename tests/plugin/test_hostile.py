@@ -77,7 +77,9 @@ def test_a_broken_answer_keeps_state_and_fails_the_read_in_one_line(process, ser
     with pytest.raises(PluginError) as caught:
         process.read(type_, id_, outs, checked)
     details = caught.value.details
-    assert details.startswith(f"{type_.rsplit(':', 1)[1]} my_app/ctr/ctr_test"), details
+    assert details.startswith(
+        f"{type_.rsplit(':', 1)[1].removesuffix('State')} my_app/ctr/ctr_test"
+    ), details
     assert action in details
     assert "\n" not in details.strip()
     assert "Traceback" not in details

@@ -96,6 +96,8 @@ def test_package_name_version_and_tokens(schema):
     assert set(schema["resources"]) == {
         "opensearch-fn:index:FunctionInstance",
         "opensearch-fn:index:FunctionTask",
+        "opensearch-fn:index:FunctionInstanceState",
+        "opensearch-fn:index:FunctionTaskState",
     }
     assert set(schema["functions"]) == {
         f"opensearch-fn:index:{name}"
@@ -103,6 +105,18 @@ def test_package_name_version_and_tokens(schema):
                      "getFunctionTasks")
     }  # fmt: skip
     assert {"opensearch-fn:index:Expect", "opensearch-fn:index:Wait"} <= set(schema["types"])
+
+
+def test_the_resources_are_components_and_their_state_the_same_shape(schema):
+    """The engine calls a component's Construct whatever its flags: the gate runs there.
+    Its state resource has the same properties, for `get` and import."""
+    for component, state in S.STATE_OF.items():
+        assert schema["resources"][component]["isComponent"] is True
+        assert "isComponent" not in schema["resources"][state]
+        same = ("properties", "inputProperties", "requiredInputs")
+        assert {k: schema["resources"][state][k] for k in same} == {
+            k: schema["resources"][component][k] for k in same
+        }
 
 
 def test_camel_case_names(schema):

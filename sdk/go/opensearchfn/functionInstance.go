@@ -12,9 +12,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// A trained algorithm instance of an OpenSearch app group (a CTR model, a ranking model ...), read live on every preview and up. With `expect`, the run fails (or, with `enforce: false`, warns) when it is not ready; with `wait`, `up` polls until it is. It only ever reads: nothing is created, changed or deleted in the cloud, and destroy only forgets it. Its id is `app/function/instance` (segments percent-encoded): `get` and import take it.
+// A trained algorithm instance of an OpenSearch app group (a CTR model, a ranking model ...), read live on every preview and up. With `expect`, the run fails (or, with `enforce: false`, warns) when it is not ready, whatever the engine's flags (`--target`, `--exclude` ...); with `wait`, `up` polls until it is. It only ever reads: nothing is created, changed or deleted in the cloud, and destroy only forgets it. Its id is `app/function/instance` (segments percent-encoded). What it read is kept by its child `FunctionInstanceState`, which `get` and import take.
 type FunctionInstance struct {
-	pulumi.CustomResourceState
+	pulumi.ResourceState
 
 	// The OpenSearch app group (its name or id).
 	AppGroup pulumi.StringOutput `pulumi:"appGroup"`
@@ -111,40 +111,11 @@ func NewFunctionInstance(ctx *pulumi.Context,
 	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource FunctionInstance
-	err := ctx.RegisterResource("opensearch-fn:index:FunctionInstance", name, args, &resource, opts...)
+	err := ctx.RegisterRemoteComponentResource("opensearch-fn:index:FunctionInstance", name, args, &resource, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &resource, nil
-}
-
-// GetFunctionInstance gets an existing FunctionInstance resource's state with the given name, ID, and optional
-// state properties that are used to uniquely qualify the lookup (nil if not required).
-func GetFunctionInstance(ctx *pulumi.Context,
-	name string, id pulumi.IDInput, state *FunctionInstanceState, opts ...pulumi.ResourceOption) (*FunctionInstance, error) {
-	var resource FunctionInstance
-	err := ctx.ReadResource("opensearch-fn:index:FunctionInstance", name, id, state, &resource, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return &resource, nil
-}
-
-// Input properties used for looking up and filtering FunctionInstance resources.
-type functionInstanceState struct {
-}
-
-type FunctionInstanceState struct {
-}
-
-func (FunctionInstanceState) ElementType() reflect.Type {
-	return reflect.TypeOf((*functionInstanceState)(nil)).Elem()
-}
-
-// FunctionInstanceExists checks whether an existing FunctionInstance resource with the given ID exists.
-func FunctionInstanceExists(ctx *pulumi.Context,
-	id pulumi.StringInput, state *FunctionInstanceState, opts ...pulumi.ResourceOption) pulumi.BoolOutput {
-	return ctx.ExistsResource("opensearch-fn:index:FunctionInstance", id, state, "", opts...)
 }
 
 type functionInstanceArgs struct {

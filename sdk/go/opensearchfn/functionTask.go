@@ -12,9 +12,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// A training task (generation) of a function instance: a given number, or the latest. Read live on every preview and up, with the same `expect` and `wait` as an instance (but `taskStatus`, not `status`). It only ever reads. Its id is `app/function/instance/generation`.
+// A training task (generation) of a function instance: a given number, or the latest. Read live on every preview and up, with the same `expect` and `wait` as an instance (but `taskStatus`, not `status`). It only ever reads. Its id is `app/function/instance/generation`. What it read is kept by its child `FunctionTaskState`, which `get` and import take.
 type FunctionTask struct {
-	pulumi.CustomResourceState
+	pulumi.ResourceState
 
 	// The OpenSearch app group (its name or id).
 	AppGroup pulumi.StringOutput `pulumi:"appGroup"`
@@ -79,40 +79,11 @@ func NewFunctionTask(ctx *pulumi.Context,
 	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource FunctionTask
-	err := ctx.RegisterResource("opensearch-fn:index:FunctionTask", name, args, &resource, opts...)
+	err := ctx.RegisterRemoteComponentResource("opensearch-fn:index:FunctionTask", name, args, &resource, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &resource, nil
-}
-
-// GetFunctionTask gets an existing FunctionTask resource's state with the given name, ID, and optional
-// state properties that are used to uniquely qualify the lookup (nil if not required).
-func GetFunctionTask(ctx *pulumi.Context,
-	name string, id pulumi.IDInput, state *FunctionTaskState, opts ...pulumi.ResourceOption) (*FunctionTask, error) {
-	var resource FunctionTask
-	err := ctx.ReadResource("opensearch-fn:index:FunctionTask", name, id, state, &resource, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return &resource, nil
-}
-
-// Input properties used for looking up and filtering FunctionTask resources.
-type functionTaskState struct {
-}
-
-type FunctionTaskState struct {
-}
-
-func (FunctionTaskState) ElementType() reflect.Type {
-	return reflect.TypeOf((*functionTaskState)(nil)).Elem()
-}
-
-// FunctionTaskExists checks whether an existing FunctionTask resource with the given ID exists.
-func FunctionTaskExists(ctx *pulumi.Context,
-	id pulumi.StringInput, state *FunctionTaskState, opts ...pulumi.ResourceOption) pulumi.BoolOutput {
-	return ctx.ExistsResource("opensearch-fn:index:FunctionTask", id, state, "", opts...)
 }
 
 type functionTaskArgs struct {

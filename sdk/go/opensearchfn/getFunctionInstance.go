@@ -12,9 +12,9 @@ import (
 )
 
 // Reads a function instance (GetFunctionInstance, detail). With `expect`, fails (or warns) when it is not ready; its latest tasks are read only when an expectation needs them.
-func LookupFunctionInstance(ctx *pulumi.Context, args *LookupFunctionInstanceArgs, opts ...pulumi.InvokeOption) (*LookupFunctionInstanceResult, error) {
+func GetFunctionInstance(ctx *pulumi.Context, args *GetFunctionInstanceArgs, opts ...pulumi.InvokeOption) (*GetFunctionInstanceResult, error) {
 	opts = internal.PkgInvokeDefaultOpts(opts)
-	var rv LookupFunctionInstanceResult
+	var rv GetFunctionInstanceResult
 	err := ctx.Invoke("opensearch-fn:index:getFunctionInstance", args.Defaults(), &rv, opts...)
 	if err != nil {
 		return nil, err
@@ -22,7 +22,7 @@ func LookupFunctionInstance(ctx *pulumi.Context, args *LookupFunctionInstanceArg
 	return rv.Defaults(), nil
 }
 
-type LookupFunctionInstanceArgs struct {
+type GetFunctionInstanceArgs struct {
 	// The OpenSearch app group (its name or id).
 	AppGroup string `pulumi:"appGroup"`
 	// The API endpoint URL, for this resource only (default: the provider's).
@@ -37,8 +37,8 @@ type LookupFunctionInstanceArgs struct {
 	Region *string `pulumi:"region"`
 }
 
-// Defaults sets the appropriate defaults for LookupFunctionInstanceArgs
-func (val *LookupFunctionInstanceArgs) Defaults() *LookupFunctionInstanceArgs {
+// Defaults sets the appropriate defaults for GetFunctionInstanceArgs
+func (val *GetFunctionInstanceArgs) Defaults() *GetFunctionInstanceArgs {
 	if val == nil {
 		return nil
 	}
@@ -48,7 +48,7 @@ func (val *LookupFunctionInstanceArgs) Defaults() *LookupFunctionInstanceArgs {
 	return &tmp
 }
 
-type LookupFunctionInstanceResult struct {
+type GetFunctionInstanceResult struct {
 	// The OpenSearch app group (its name or id).
 	AppGroup string `pulumi:"appGroup"`
 	// The scenario the instance belongs to: `domain`, `category`, `language`.
@@ -95,8 +95,8 @@ type LookupFunctionInstanceResult struct {
 	VersionId *int `pulumi:"versionId"`
 }
 
-// Defaults sets the appropriate defaults for LookupFunctionInstanceResult
-func (val *LookupFunctionInstanceResult) Defaults() *LookupFunctionInstanceResult {
+// Defaults sets the appropriate defaults for GetFunctionInstanceResult
+func (val *GetFunctionInstanceResult) Defaults() *GetFunctionInstanceResult {
 	if val == nil {
 		return nil
 	}
@@ -107,17 +107,17 @@ func (val *LookupFunctionInstanceResult) Defaults() *LookupFunctionInstanceResul
 	}
 	return &tmp
 }
-func LookupFunctionInstanceOutput(ctx *pulumi.Context, args LookupFunctionInstanceOutputArgs, opts ...pulumi.InvokeOption) LookupFunctionInstanceResultOutput {
+func GetFunctionInstanceOutput(ctx *pulumi.Context, args GetFunctionInstanceOutputArgs, opts ...pulumi.InvokeOption) GetFunctionInstanceResultOutput {
 	outputArgs := pulumi.ToOutputWithContext(ctx.Context(), args).
-		ApplyT(func(v interface{}) *LookupFunctionInstanceArgs {
-			args := v.(LookupFunctionInstanceArgs)
+		ApplyT(func(v interface{}) *GetFunctionInstanceArgs {
+			args := v.(GetFunctionInstanceArgs)
 			return args.Defaults()
 		})
 	options := pulumi.InvokeOutputOptions{InvokeOptions: internal.PkgInvokeDefaultOpts(opts)}
-	return ctx.InvokeOutput("opensearch-fn:index:getFunctionInstance", outputArgs, LookupFunctionInstanceResultOutput{}, options).(LookupFunctionInstanceResultOutput)
+	return ctx.InvokeOutput("opensearch-fn:index:getFunctionInstance", outputArgs, GetFunctionInstanceResultOutput{}, options).(GetFunctionInstanceResultOutput)
 }
 
-type LookupFunctionInstanceOutputArgs struct {
+type GetFunctionInstanceOutputArgs struct {
 	// The OpenSearch app group (its name or id).
 	AppGroup pulumi.StringInput `pulumi:"appGroup"`
 	// The API endpoint URL, for this resource only (default: the provider's).
@@ -132,134 +132,134 @@ type LookupFunctionInstanceOutputArgs struct {
 	Region pulumi.StringPtrInput `pulumi:"region"`
 }
 
-func (LookupFunctionInstanceOutputArgs) ElementType() reflect.Type {
-	return reflect.TypeOf((*LookupFunctionInstanceArgs)(nil)).Elem()
+func (GetFunctionInstanceOutputArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetFunctionInstanceArgs)(nil)).Elem()
 }
 
-type LookupFunctionInstanceResultOutput struct{ *pulumi.OutputState }
+type GetFunctionInstanceResultOutput struct{ *pulumi.OutputState }
 
-func (LookupFunctionInstanceResultOutput) ElementType() reflect.Type {
-	return reflect.TypeOf((*LookupFunctionInstanceResult)(nil)).Elem()
+func (GetFunctionInstanceResultOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetFunctionInstanceResult)(nil)).Elem()
 }
 
-func (o LookupFunctionInstanceResultOutput) ToLookupFunctionInstanceResultOutput() LookupFunctionInstanceResultOutput {
+func (o GetFunctionInstanceResultOutput) ToGetFunctionInstanceResultOutput() GetFunctionInstanceResultOutput {
 	return o
 }
 
-func (o LookupFunctionInstanceResultOutput) ToLookupFunctionInstanceResultOutputWithContext(ctx context.Context) LookupFunctionInstanceResultOutput {
+func (o GetFunctionInstanceResultOutput) ToGetFunctionInstanceResultOutputWithContext(ctx context.Context) GetFunctionInstanceResultOutput {
 	return o
 }
 
 // The OpenSearch app group (its name or id).
-func (o LookupFunctionInstanceResultOutput) AppGroup() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.AppGroup }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) AppGroup() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.AppGroup }).(pulumi.StringOutput)
 }
 
 // The scenario the instance belongs to: `domain`, `category`, `language`.
-func (o LookupFunctionInstanceResultOutput) Belongs() pulumi.StringMapOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) map[string]string { return v.Belongs }).(pulumi.StringMapOutput)
+func (o GetFunctionInstanceResultOutput) Belongs() pulumi.StringMapOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) map[string]string { return v.Belongs }).(pulumi.StringMapOutput)
 }
 
 // The parameters the instance was created with, each a `name` and a `value`.
-func (o LookupFunctionInstanceResultOutput) CreateParameters() pulumi.StringMapArrayOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) []map[string]string { return v.CreateParameters }).(pulumi.StringMapArrayOutput)
+func (o GetFunctionInstanceResultOutput) CreateParameters() pulumi.StringMapArrayOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) []map[string]string { return v.CreateParameters }).(pulumi.StringMapArrayOutput)
 }
 
 // When the instance was created, ISO 8601 UTC.
-func (o LookupFunctionInstanceResultOutput) CreateTime() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) *string { return v.CreateTime }).(pulumi.StringPtrOutput)
+func (o GetFunctionInstanceResultOutput) CreateTime() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) *string { return v.CreateTime }).(pulumi.StringPtrOutput)
 }
 
 // The periodic training schedule, five cron fields (empty: none).
-func (o LookupFunctionInstanceResultOutput) Cron() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.Cron }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) Cron() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.Cron }).(pulumi.StringOutput)
 }
 
 // The instance's description.
-func (o LookupFunctionInstanceResultOutput) Description() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.Description }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) Description() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.Description }).(pulumi.StringOutput)
 }
 
 // The instance's extendInfo, parsed.
-func (o LookupFunctionInstanceResultOutput) ExtendInfo() pulumi.MapOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) map[string]interface{} { return v.ExtendInfo }).(pulumi.MapOutput)
+func (o GetFunctionInstanceResultOutput) ExtendInfo() pulumi.MapOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) map[string]interface{} { return v.ExtendInfo }).(pulumi.MapOutput)
 }
 
 // The instance's extendInfo, as the API sent it.
-func (o LookupFunctionInstanceResultOutput) ExtendInfoRaw() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.ExtendInfoRaw }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) ExtendInfoRaw() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.ExtendInfoRaw }).(pulumi.StringOutput)
 }
 
 // The algorithm function, e.g. `ctr`.
-func (o LookupFunctionInstanceResultOutput) FunctionName() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.FunctionName }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) FunctionName() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.FunctionName }).(pulumi.StringOutput)
 }
 
 // The function's type, e.g. `PAAS`.
-func (o LookupFunctionInstanceResultOutput) FunctionType() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.FunctionType }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) FunctionType() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.FunctionType }).(pulumi.StringOutput)
 }
 
 // `app/function/instance`, each segment percent-encoded.
-func (o LookupFunctionInstanceResultOutput) Id() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.Id }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) Id() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.Id }).(pulumi.StringOutput)
 }
 
 // The function instance (a trained model), e.g. `ctr_test`.
-func (o LookupFunctionInstanceResultOutput) InstanceName() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.InstanceName }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) InstanceName() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.InstanceName }).(pulumi.StringOutput)
 }
 
 // The model's type, e.g. `tf_checkpoint`.
-func (o LookupFunctionInstanceResultOutput) ModelType() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.ModelType }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) ModelType() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.ModelType }).(pulumi.StringOutput)
 }
 
 // Whether every expectation held (true when none is set).
-func (o LookupFunctionInstanceResultOutput) Ready() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) *bool { return v.Ready }).(pulumi.BoolPtrOutput)
+func (o GetFunctionInstanceResultOutput) Ready() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) *bool { return v.Ready }).(pulumi.BoolPtrOutput)
 }
 
 // Where the instance comes from: `user` or `builtin`.
-func (o LookupFunctionInstanceResultOutput) Source() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.Source }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) Source() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.Source }).(pulumi.StringOutput)
 }
 
 // The instance's status: `available` or `unavailable`.
-func (o LookupFunctionInstanceResultOutput) Status() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) string { return v.Status }).(pulumi.StringOutput)
+func (o GetFunctionInstanceResultOutput) Status() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) string { return v.Status }).(pulumi.StringOutput)
 }
 
 // The status of the instance's training pipeline: `success`, `failed`, `untrained`, `pending` or `running` (null: no task).
-func (o LookupFunctionInstanceResultOutput) TaskDagStatus() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) *string { return v.TaskDagStatus }).(pulumi.StringPtrOutput)
+func (o GetFunctionInstanceResultOutput) TaskDagStatus() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) *string { return v.TaskDagStatus }).(pulumi.StringPtrOutput)
 }
 
 // When the training pipeline last ran, ISO 8601 UTC.
-func (o LookupFunctionInstanceResultOutput) TaskLastRunTime() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) *string { return v.TaskLastRunTime }).(pulumi.StringPtrOutput)
+func (o GetFunctionInstanceResultOutput) TaskLastRunTime() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) *string { return v.TaskLastRunTime }).(pulumi.StringPtrOutput)
 }
 
 // The training pipeline's progress, 0 to 100.
-func (o LookupFunctionInstanceResultOutput) TaskProgress() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) *int { return v.TaskProgress }).(pulumi.IntPtrOutput)
+func (o GetFunctionInstanceResultOutput) TaskProgress() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) *int { return v.TaskProgress }).(pulumi.IntPtrOutput)
 }
 
 // One line for each expectation that did not hold: what was expected and what was seen.
-func (o LookupFunctionInstanceResultOutput) Unmet() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) []string { return v.Unmet }).(pulumi.StringArrayOutput)
+func (o GetFunctionInstanceResultOutput) Unmet() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) []string { return v.Unmet }).(pulumi.StringArrayOutput)
 }
 
 // The parameters for using the instance, each a `name` and a `value`.
-func (o LookupFunctionInstanceResultOutput) UsageParameters() pulumi.StringMapArrayOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) []map[string]string { return v.UsageParameters }).(pulumi.StringMapArrayOutput)
+func (o GetFunctionInstanceResultOutput) UsageParameters() pulumi.StringMapArrayOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) []map[string]string { return v.UsageParameters }).(pulumi.StringMapArrayOutput)
 }
 
 // The instance's version id.
-func (o LookupFunctionInstanceResultOutput) VersionId() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v LookupFunctionInstanceResult) *int { return v.VersionId }).(pulumi.IntPtrOutput)
+func (o GetFunctionInstanceResultOutput) VersionId() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v GetFunctionInstanceResult) *int { return v.VersionId }).(pulumi.IntPtrOutput)
 }
 
 func init() {
-	pulumi.RegisterOutputType(LookupFunctionInstanceResultOutput{})
+	pulumi.RegisterOutputType(GetFunctionInstanceResultOutput{})
 }

@@ -12,9 +12,9 @@ import (
 )
 
 // Reads one training task by generation (GetFunctionTask).
-func LookupFunctionTask(ctx *pulumi.Context, args *LookupFunctionTaskArgs, opts ...pulumi.InvokeOption) (*LookupFunctionTaskResult, error) {
+func GetFunctionTask(ctx *pulumi.Context, args *GetFunctionTaskArgs, opts ...pulumi.InvokeOption) (*GetFunctionTaskResult, error) {
 	opts = internal.PkgInvokeDefaultOpts(opts)
-	var rv LookupFunctionTaskResult
+	var rv GetFunctionTaskResult
 	err := ctx.Invoke("opensearch-fn:index:getFunctionTask", args.Defaults(), &rv, opts...)
 	if err != nil {
 		return nil, err
@@ -22,7 +22,7 @@ func LookupFunctionTask(ctx *pulumi.Context, args *LookupFunctionTaskArgs, opts 
 	return rv.Defaults(), nil
 }
 
-type LookupFunctionTaskArgs struct {
+type GetFunctionTaskArgs struct {
 	// The OpenSearch app group (its name or id).
 	AppGroup string `pulumi:"appGroup"`
 	// The API endpoint URL, for this resource only (default: the provider's).
@@ -39,8 +39,8 @@ type LookupFunctionTaskArgs struct {
 	Region *string `pulumi:"region"`
 }
 
-// Defaults sets the appropriate defaults for LookupFunctionTaskArgs
-func (val *LookupFunctionTaskArgs) Defaults() *LookupFunctionTaskArgs {
+// Defaults sets the appropriate defaults for GetFunctionTaskArgs
+func (val *GetFunctionTaskArgs) Defaults() *GetFunctionTaskArgs {
 	if val == nil {
 		return nil
 	}
@@ -50,7 +50,7 @@ func (val *LookupFunctionTaskArgs) Defaults() *LookupFunctionTaskArgs {
 	return &tmp
 }
 
-type LookupFunctionTaskResult struct {
+type GetFunctionTaskResult struct {
 	// The OpenSearch app group (its name or id).
 	AppGroup string `pulumi:"appGroup"`
 	// When the task ended, ISO 8601 UTC (null while it runs).
@@ -85,8 +85,8 @@ type LookupFunctionTaskResult struct {
 	Unmet []string `pulumi:"unmet"`
 }
 
-// Defaults sets the appropriate defaults for LookupFunctionTaskResult
-func (val *LookupFunctionTaskResult) Defaults() *LookupFunctionTaskResult {
+// Defaults sets the appropriate defaults for GetFunctionTaskResult
+func (val *GetFunctionTaskResult) Defaults() *GetFunctionTaskResult {
 	if val == nil {
 		return nil
 	}
@@ -97,17 +97,17 @@ func (val *LookupFunctionTaskResult) Defaults() *LookupFunctionTaskResult {
 	}
 	return &tmp
 }
-func LookupFunctionTaskOutput(ctx *pulumi.Context, args LookupFunctionTaskOutputArgs, opts ...pulumi.InvokeOption) LookupFunctionTaskResultOutput {
+func GetFunctionTaskOutput(ctx *pulumi.Context, args GetFunctionTaskOutputArgs, opts ...pulumi.InvokeOption) GetFunctionTaskResultOutput {
 	outputArgs := pulumi.ToOutputWithContext(ctx.Context(), args).
-		ApplyT(func(v interface{}) *LookupFunctionTaskArgs {
-			args := v.(LookupFunctionTaskArgs)
+		ApplyT(func(v interface{}) *GetFunctionTaskArgs {
+			args := v.(GetFunctionTaskArgs)
 			return args.Defaults()
 		})
 	options := pulumi.InvokeOutputOptions{InvokeOptions: internal.PkgInvokeDefaultOpts(opts)}
-	return ctx.InvokeOutput("opensearch-fn:index:getFunctionTask", outputArgs, LookupFunctionTaskResultOutput{}, options).(LookupFunctionTaskResultOutput)
+	return ctx.InvokeOutput("opensearch-fn:index:getFunctionTask", outputArgs, GetFunctionTaskResultOutput{}, options).(GetFunctionTaskResultOutput)
 }
 
-type LookupFunctionTaskOutputArgs struct {
+type GetFunctionTaskOutputArgs struct {
 	// The OpenSearch app group (its name or id).
 	AppGroup pulumi.StringInput `pulumi:"appGroup"`
 	// The API endpoint URL, for this resource only (default: the provider's).
@@ -124,104 +124,104 @@ type LookupFunctionTaskOutputArgs struct {
 	Region pulumi.StringPtrInput `pulumi:"region"`
 }
 
-func (LookupFunctionTaskOutputArgs) ElementType() reflect.Type {
-	return reflect.TypeOf((*LookupFunctionTaskArgs)(nil)).Elem()
+func (GetFunctionTaskOutputArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetFunctionTaskArgs)(nil)).Elem()
 }
 
-type LookupFunctionTaskResultOutput struct{ *pulumi.OutputState }
+type GetFunctionTaskResultOutput struct{ *pulumi.OutputState }
 
-func (LookupFunctionTaskResultOutput) ElementType() reflect.Type {
-	return reflect.TypeOf((*LookupFunctionTaskResult)(nil)).Elem()
+func (GetFunctionTaskResultOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetFunctionTaskResult)(nil)).Elem()
 }
 
-func (o LookupFunctionTaskResultOutput) ToLookupFunctionTaskResultOutput() LookupFunctionTaskResultOutput {
+func (o GetFunctionTaskResultOutput) ToGetFunctionTaskResultOutput() GetFunctionTaskResultOutput {
 	return o
 }
 
-func (o LookupFunctionTaskResultOutput) ToLookupFunctionTaskResultOutputWithContext(ctx context.Context) LookupFunctionTaskResultOutput {
+func (o GetFunctionTaskResultOutput) ToGetFunctionTaskResultOutputWithContext(ctx context.Context) GetFunctionTaskResultOutput {
 	return o
 }
 
 // The OpenSearch app group (its name or id).
-func (o LookupFunctionTaskResultOutput) AppGroup() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) string { return v.AppGroup }).(pulumi.StringOutput)
+func (o GetFunctionTaskResultOutput) AppGroup() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) string { return v.AppGroup }).(pulumi.StringOutput)
 }
 
 // When the task ended, ISO 8601 UTC (null while it runs).
-func (o LookupFunctionTaskResultOutput) EndTime() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) *string { return v.EndTime }).(pulumi.StringPtrOutput)
+func (o GetFunctionTaskResultOutput) EndTime() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) *string { return v.EndTime }).(pulumi.StringPtrOutput)
 }
 
 // The task's errors, from the `errors` entry of its extendInfo.
-func (o LookupFunctionTaskResultOutput) Errors() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) []string { return v.Errors }).(pulumi.StringArrayOutput)
+func (o GetFunctionTaskResultOutput) Errors() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) []string { return v.Errors }).(pulumi.StringArrayOutput)
 }
 
 // The task's extendInfo, parsed (null when it is not a JSON object).
-func (o LookupFunctionTaskResultOutput) ExtendInfo() pulumi.MapOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) map[string]interface{} { return v.ExtendInfo }).(pulumi.MapOutput)
+func (o GetFunctionTaskResultOutput) ExtendInfo() pulumi.MapOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) map[string]interface{} { return v.ExtendInfo }).(pulumi.MapOutput)
 }
 
 // The task's extendInfo, as the API sent it.
-func (o LookupFunctionTaskResultOutput) ExtendInfoRaw() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) string { return v.ExtendInfoRaw }).(pulumi.StringOutput)
+func (o GetFunctionTaskResultOutput) ExtendInfoRaw() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) string { return v.ExtendInfoRaw }).(pulumi.StringOutput)
 }
 
 // The algorithm function, e.g. `ctr`.
-func (o LookupFunctionTaskResultOutput) FunctionName() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) string { return v.FunctionName }).(pulumi.StringOutput)
+func (o GetFunctionTaskResultOutput) FunctionName() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) string { return v.FunctionName }).(pulumi.StringOutput)
 }
 
 // The task's generation number (beyond 2**53 - 1, its decimal text).
-func (o LookupFunctionTaskResultOutput) Generation() pulumi.IntOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) int { return v.Generation }).(pulumi.IntOutput)
+func (o GetFunctionTaskResultOutput) Generation() pulumi.IntOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) int { return v.Generation }).(pulumi.IntOutput)
 }
 
 // `app/function/instance`, each segment percent-encoded.
-func (o LookupFunctionTaskResultOutput) Id() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) string { return v.Id }).(pulumi.StringOutput)
+func (o GetFunctionTaskResultOutput) Id() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) string { return v.Id }).(pulumi.StringOutput)
 }
 
 // The function instance (a trained model), e.g. `ctr_test`.
-func (o LookupFunctionTaskResultOutput) InstanceName() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) string { return v.InstanceName }).(pulumi.StringOutput)
+func (o GetFunctionTaskResultOutput) InstanceName() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) string { return v.InstanceName }).(pulumi.StringOutput)
 }
 
 // The numeric entries of the task's extendInfo, nested objects flattened with dots (`dataReport.auc`).
-func (o LookupFunctionTaskResultOutput) Metrics() pulumi.Float64MapOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) map[string]float64 { return v.Metrics }).(pulumi.Float64MapOutput)
+func (o GetFunctionTaskResultOutput) Metrics() pulumi.Float64MapOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) map[string]float64 { return v.Metrics }).(pulumi.Float64MapOutput)
 }
 
 // How far the task has run, 0 to 100 (null when the API does not say).
-func (o LookupFunctionTaskResultOutput) Progress() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) *int { return v.Progress }).(pulumi.IntPtrOutput)
+func (o GetFunctionTaskResultOutput) Progress() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) *int { return v.Progress }).(pulumi.IntPtrOutput)
 }
 
 // Whether every expectation held (true when none is set).
-func (o LookupFunctionTaskResultOutput) Ready() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) *bool { return v.Ready }).(pulumi.BoolPtrOutput)
+func (o GetFunctionTaskResultOutput) Ready() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) *bool { return v.Ready }).(pulumi.BoolPtrOutput)
 }
 
 // The run's id, e.g. `trigger__2021-03-05T12:18:41`.
-func (o LookupFunctionTaskResultOutput) RunId() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) string { return v.RunId }).(pulumi.StringOutput)
+func (o GetFunctionTaskResultOutput) RunId() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) string { return v.RunId }).(pulumi.StringOutput)
 }
 
 // When the task started, ISO 8601 UTC.
-func (o LookupFunctionTaskResultOutput) StartTime() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) *string { return v.StartTime }).(pulumi.StringPtrOutput)
+func (o GetFunctionTaskResultOutput) StartTime() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) *string { return v.StartTime }).(pulumi.StringPtrOutput)
 }
 
 // The task's status: `success`, `failed` or `running`.
-func (o LookupFunctionTaskResultOutput) Status() pulumi.StringOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) string { return v.Status }).(pulumi.StringOutput)
+func (o GetFunctionTaskResultOutput) Status() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) string { return v.Status }).(pulumi.StringOutput)
 }
 
 // One line for each expectation that did not hold: what was expected and what was seen.
-func (o LookupFunctionTaskResultOutput) Unmet() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v LookupFunctionTaskResult) []string { return v.Unmet }).(pulumi.StringArrayOutput)
+func (o GetFunctionTaskResultOutput) Unmet() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v GetFunctionTaskResult) []string { return v.Unmet }).(pulumi.StringArrayOutput)
 }
 
 func init() {
-	pulumi.RegisterOutputType(LookupFunctionTaskResultOutput{})
+	pulumi.RegisterOutputType(GetFunctionTaskResultOutput{})
 }

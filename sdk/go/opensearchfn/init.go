@@ -23,8 +23,12 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "opensearch-fn:index:FunctionInstance":
 		r = &FunctionInstance{}
+	case "opensearch-fn:index:FunctionInstanceState":
+		r = &FunctionInstanceState{}
 	case "opensearch-fn:index:FunctionTask":
 		r = &FunctionTask{}
+	case "opensearch-fn:index:FunctionTaskState":
+		r = &FunctionTaskState{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}
