@@ -51,7 +51,7 @@ from pulumi_opensearch_fn.emulator import EmulatorServer, sample_state
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
 APP, FUNCTION = "my_app", "ctr"
 KINDS = ("ours", "floor")
-DEFAULT_IN_FLIGHT = 8  # opensearch-fn:maxConcurrentReads by default
+DEFAULT_IN_FLIGHT = 32  # opensearch-fn:maxConcurrentReads by default
 PHASES = ("preview (new stack)", "up (new stack)", "preview (deployed)")
 
 
