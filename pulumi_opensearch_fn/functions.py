@@ -15,6 +15,7 @@ import asyncio
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -38,6 +39,7 @@ from .core.outputs import (
     task_fields,
 )
 from .core.verdict import Verdict, judge
+from .reads import read_pool
 
 if TYPE_CHECKING:
     from .api.client import OpenSearchFunctionClient
@@ -46,6 +48,10 @@ if TYPE_CHECKING:
 program_exit.install()  # a program the engine stops ends without tracebacks
 
 R = TypeVar("R")
+# The program's event loop, in the worker thread running an `_output` twin's read.
+_PROGRAM_LOOP: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar(
+    "opensearch_fn_program_loop", default=None
+)
 
 
 class DataSourceError(OpenSearchFnError, pulumi.RunError):
@@ -283,10 +289,18 @@ def get_function_tasks_output(
 
 
 def _client(region: str | None, endpoint: str | None) -> OpenSearchFunctionClient:
+    """A client whose requests take the program's slots, shared with its resources'
+    reads (`reads.ReadPool`); outside a program's event loop, a client of its own."""
     settings = resolve_settings(pulumi.runtime.get_config).with_overrides(
         region=region, endpoint=endpoint
     )
-    return client_for(settings)
+    loop = _PROGRAM_LOOP.get()
+    if loop is None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return client_for(settings)
+    return read_pool(pulumi.runtime.get_config, loop).client(settings)
 
 
 def _lift(fn: Callable[..., R], *args: Any, opts: object = None, **kwargs: Any) -> pulumi.Output[R]:
@@ -311,7 +325,9 @@ def _lift(fn: Callable[..., R], *args: Any, opts: object = None, **kwargs: Any) 
         if mocked.active():
             return bound()
         context = await invoking.worker_context(passed)
-        return await asyncio.get_running_loop().run_in_executor(None, context.run, bound)
+        loop = asyncio.get_running_loop()
+        context.run(_PROGRAM_LOOP.set, loop)
+        return await loop.run_in_executor(None, context.run, bound)
 
     return pulumi.Output.all(*gates, *inputs).apply(call)
 

@@ -2,16 +2,18 @@
 
 The engine calls a provider's `Check` for one resource at a time, so a read made
 there costs N round trips in series. Made here instead, the reads of a program run
-concurrently, with at most `opensearch-fn:maxConcurrentReads` (default 8) requests in
-flight, and what they saw reaches the provider as inputs. An instance's two requests
-go at once. `Wait` polling on `up` happens here too, every resource in parallel; a
-poll holds slots only while it reads.
+concurrently, with at most `opensearch-fn:maxConcurrentReads` (default 32) requests in
+flight, fewer while the service throttles (`api.limiter`), and what they saw reaches
+the provider as inputs. An instance's two requests go at once. `Wait` polling on `up`
+happens here too, every resource in parallel; a poll holds slots only while it reads.
+The program's data sources take their slots from the same pool.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -24,6 +26,7 @@ from pulumi.runtime.proto import engine_pb2
 
 from .api.errors import OpenSearchFnError
 from .api.identity import Kind
+from .api.limiter import AdaptiveLimiter
 from .api.safe_text import safe
 from .core.clients import client_for, close_clients
 from .core.config import max_concurrent_reads
@@ -42,17 +45,22 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 
+log = logging.getLogger("pulumi_opensearch_fn.reads")
+
+
 class ReadPool:
-    """At most `limit` requests in flight for the program: each holds one of `slots`.
+    """At most `limit` requests in flight for the program (fewer while the service
+    throttles): each holds one of `slots`, whose changes are told to `say`.
 
     A read runs in one of `limit` threads; the second of two requests it makes at once
     (`both`) runs in one of `limit` more, which never wait for anything but a slot.
-    The clients it hands out are its own: `close` closes them with its threads.
+    The clients it hands out are its own: `close` closes them with its threads, and
+    ends every wait for a slot.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, say: Callable[[str], None] | None = None) -> None:
         self.limit = limit
-        self.slots = threading.BoundedSemaphore(limit)
+        self.slots = AdaptiveLimiter(limit, on_change=say)
         self._threads = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read")
         self._seconds = ThreadPoolExecutor(limit, thread_name_prefix="opensearch-fn-read-2")
 
@@ -77,6 +85,7 @@ class ReadPool:
         return answer, later.result()
 
     def close(self) -> None:
+        self.slots.close()
         self._threads.shutdown(wait=False, cancel_futures=True)
         self._seconds.shutdown(wait=False, cancel_futures=True)
         close_clients(request_slots=self.slots)
@@ -99,7 +108,8 @@ def read_pool(config: ConfigSource, loop: asyncio.AbstractEventLoop | None = Non
         found = _pools.get(id(loop))
         if found is not None and found[0]() is loop:
             return found[1]
-        pool = ReadPool(max_concurrent_reads(config))  # a refused setting changes nothing
+        # A refused setting changes nothing.
+        pool = ReadPool(max_concurrent_reads(config), say=_program_log())
         finished = [key for key, (ref, _) in _pools.items() if _finished(ref())]
         closing = [_pools.pop(key)[1] for key in finished]
         _pools[id(loop)] = (weakref.ref(loop), pool)
@@ -110,6 +120,25 @@ def read_pool(config: ConfigSource, loop: asyncio.AbstractEventLoop | None = Non
 
 def _finished(loop: asyncio.AbstractEventLoop | None) -> bool:
     return loop is None or loop.is_closed() or not loop.is_running()
+
+
+def _program_log() -> Callable[[str], None]:
+    """Where the pool's lines go: the program's engine log, at info, on no resource
+    (throttling concerns the whole program, and a person watching a slow `up` wants
+    to know why; they come once per change, a few per episode). Called from the
+    program, whose engine it keeps: the lines are sent from worker threads, which do
+    not see the program's context. Without an engine (a provider process), the debug log."""
+    engine = pulumi.runtime.settings.get_engine()
+    if engine is None:
+        return log.debug
+
+    def say(line: str) -> None:
+        try:
+            engine.Log(engine_pb2.LogRequest(severity=engine_pb2.INFO, message=line, urn=""))
+        except Exception:  # an engine gone away (the program ending) loses only a note
+            log.debug(line)
+
+    return say
 
 
 class Log(Protocol):

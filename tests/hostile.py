@@ -10,6 +10,11 @@ the server ends every answer still being written.
         server.serve(json_reply(envelope(result=None)), action="ListFunctionTasks")
         ... client(endpoint=server.url) ...
         assert server.requests[0].action == "ListFunctionTasks"
+
+It counts the requests in flight (from a request's head read until it is answered):
+`throttle_above(n)` answers `Throttling.User` to a request arriving while n are
+already in flight, as the service does beyond an account's limit, and `hold` keeps
+answers back so that the requests a client sends at once are in flight together.
 """
 
 from __future__ import annotations
@@ -70,6 +75,14 @@ class Reply:
 Route = Reply | Callable[[Seen], Reply]
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A request as it arrived: how many were in flight, itself included; throttled?"""
+
+    in_flight: int
+    throttled: bool
+
+
 class HostileServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 that closes each connection after one answer."""
 
@@ -77,8 +90,15 @@ class HostileServer:
         self.max_seconds = max_seconds
         self.routes: dict[str, Route] = {}
         self.requests: list[Seen] = []
+        self.arrivals: list[Arrival] = []
         self.stopped = threading.Event()
         self._lock = threading.Lock()
+        self._flight = threading.Condition()
+        self._in_flight = 0
+        self._limit: int | None = None
+        self._throttles_left: int | None = None
+        self._hold = 0.0
+        self._hold_until: int | None = None
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         host, port = self._server.server_address[:2]
@@ -92,6 +112,59 @@ class HostileServer:
         """Answers requests for `action` (or any action, "*") with `route`."""
         with self._lock:
             self.routes[action] = route
+
+    def throttle_above(self, limit: int | None, *, at_most: int | None = None) -> None:
+        """Answers Throttling.User (400) to a request that arrives while `limit` are
+        already in flight, `at_most` times (None: always); `limit` None: never."""
+        with self._flight:
+            self._limit, self._throttles_left = limit, at_most
+
+    def hold(self, seconds: float, *, until_in_flight: int | None = None) -> None:
+        """Keeps each answer (but a throttling one) back `seconds`, as a slow service
+        would, so that what a client sends at once is in flight together; less once
+        `until_in_flight` requests are in flight."""
+        with self._flight:
+            self._hold, self._hold_until = seconds, until_in_flight
+
+    @property
+    def peak(self) -> int:
+        with self._flight:
+            return max((a.in_flight for a in self.arrivals), default=0)
+
+    @property
+    def throttled(self) -> int:
+        with self._flight:
+            return sum(a.throttled for a in self.arrivals)
+
+    def arrive(self, seen: Seen) -> Reply:
+        """Counts `seen` in flight (until `leave`, as its answer starts) and answers it:
+        throttled, or held (see `hold`), then as routed."""
+        with self._flight:
+            self._in_flight += 1
+            beyond = self._limit is not None and self._in_flight > self._limit
+            throttle = beyond and self._throttles_left != 0
+            self.arrivals.append(Arrival(self._in_flight, throttle))
+            if throttle:
+                if self._throttles_left is not None:
+                    self._throttles_left -= 1
+            else:
+                self._flight.notify_all()  # one more in flight: a hold may end
+                until = self._hold_until
+                self._flight.wait_for(
+                    lambda: (
+                        self.stopped.is_set() or (until is not None and self._in_flight >= until)
+                    ),
+                    timeout=self._hold,
+                )
+        if throttle:
+            with self._lock:
+                self.requests.append(seen)
+            return service_error("Throttling.User", "denied by user flow control", 400)
+        return self.route_for(seen)
+
+    def leave(self) -> None:
+        with self._flight:
+            self._in_flight -= 1
 
     def route_for(self, seen: Seen) -> Reply:
         with self._lock:
@@ -107,6 +180,8 @@ class HostileServer:
 
     def close(self) -> None:
         self.stopped.set()
+        with self._flight:
+            self._flight.notify_all()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -121,6 +196,7 @@ class HostileServer:
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # clients that connect 32 at once wait for no SYN retry
     owner: HostileServer
 
 
@@ -134,7 +210,12 @@ class _Handler(socketserver.BaseRequestHandler):
         seen = _read_head(conn)
         if seen is None:
             return
-        reply = owner.route_for(seen)
+        try:
+            reply = owner.arrive(seen)
+        finally:
+            # Out of flight once answered: before the answer is sent, so a client that
+            # sends its next request on reading this answer is never counted twice.
+            owner.leave()
         until = time.monotonic() + owner.max_seconds
         with contextlib.suppress(OSError):  # the client went away: that ends the answer
             _write(conn, reply, owner.stopped, until)
@@ -404,3 +485,15 @@ def broken_answers(action: str) -> dict[str, Reply]:
         shapes["task-not-exist-from-instance"] = service_error("Task.NotExist", "no task", 404)
         shapes["result-list-not-object"] = json_reply(envelope(result=[]))
     return shapes
+
+
+def any_instance(seen: Seen) -> Reply:
+    """GetFunctionInstance for whichever instance the path names (a fleet of them)."""
+    name = seen.path.rstrip("/").rsplit("/", 1)[-1]
+    return json_reply(envelope(result=INSTANCE | {"instanceName": name}))
+
+
+def fleet(server: HostileServer) -> None:
+    """Good answers for any instance: each is available with tasks 3, 2, 1."""
+    healthy(server)
+    server.serve(any_instance, action="GetFunctionInstance")

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -29,6 +29,7 @@ from .errors import (
     OpenSearchFnError,
 )
 from .identity import Identity
+from .limiter import RequestSlots, slots_of
 from .matching import Question
 from .models import FunctionInstance, FunctionTask, TaskPage, field_of
 from .proxies import check_proxy_environment
@@ -44,6 +45,9 @@ USER_AGENT = "pulumi-opensearch-fn/0.1"
 DEFAULT_PAGE_SIZE = 50
 # However many tasks a server announces, listing reads at most this many pages.
 MAX_PAGES = 1000
+# Tries of one call, throttled ones the limiter answered included (those do not
+# count against `max_attempts`); the deadline comes first.
+MAX_TRIES = 100
 
 Output = Literal["simple", "normal", "detail"]
 TaskStatus = Literal["success", "failed", "running"]
@@ -61,8 +65,12 @@ class OpenSearchFunctionClient:
     Every call is bounded: `retry.deadline` covers connecting, waiting, retries and
     reading the body; an answer may be at most `max_response_bytes` once
     decompressed (default 8 MiB, or OPENSEARCH_FN_MAX_RESPONSE_BYTES). Redirects
-    are never followed. `request_slots`, a semaphore shared by clients, bounds the
-    requests they have in flight together.
+    are never followed. `request_slots`, a semaphore or an `AdaptiveLimiter` shared by
+    clients, bounds the requests they have in flight together; time spent waiting for
+    a slot (no request out) does not count against the deadline. With an
+    `AdaptiveLimiter`, throttling (`Throttling*`, 429, 503 `ServiceUnavailable`) cuts how
+    many are allowed in flight, and a throttled try sent at more than that is retried
+    without counting against `retry.max_attempts` (the deadline still bounds it).
     """
 
     def __init__(
@@ -81,7 +89,7 @@ class OpenSearchFunctionClient:
         transport: httpx.BaseTransport | None = None,
         user_agent: str = USER_AGENT,
         max_response_bytes: int | None = None,
-        request_slots: threading.Semaphore | None = None,
+        request_slots: RequestSlots | None = None,
     ) -> None:
         if endpoint:
             self.endpoint = normalize_endpoint(endpoint)
@@ -126,7 +134,7 @@ class OpenSearchFunctionClient:
         self._closed = threading.Event()
         # Shared by clients that together keep at most N requests in flight: each try
         # holds a slot while it talks to the service (not while it waits to retry).
-        self._slots: AbstractContextManager[object] = request_slots or nullcontext()
+        self._slots = slots_of(request_slots)
 
     # -- the three operations -------------------------------------------------
 
@@ -273,22 +281,41 @@ class OpenSearchFunctionClient:
         deadline = time.monotonic() + retry.deadline
         url = self.endpoint + path + (f"?{urlencode(query)}" if query else "")
         last: OpenSearchFnError | None = None
-        for attempt in range(1, retry.max_attempts + 1):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+        counted = 0  # tries that count against max_attempts
+        for attempt in range(1, MAX_TRIES + 1):
+            if deadline - time.monotonic() <= 0:
                 break
+            queued = time.monotonic()
+            admitted = self._slots.take()
+            if admitted is None:
+                raise _closed(action)
+            # Queued behind this program's own requests: not the call's time.
+            deadline += time.monotonic() - queued
             try:
-                return self._attempt(action, path, query, url, attempt, deadline)
+                answer = self._attempt(action, path, query, url, attempt, deadline)
             except OpenSearchFnError as error:
-                if not retry.retryable(error) or attempt == retry.max_attempts:
+                # A throttled try the limiter answered (fewer in flight now than when it
+                # was sent) is retried at the new number without using up an attempt.
+                absorbed = self._slots.answered(admitted, error)
+                counted += not absorbed
+                if (
+                    not retry.retryable(error)
+                    or retry.max_attempts == 1
+                    or counted >= retry.max_attempts
+                    or attempt == MAX_TRIES
+                ):
                     raise
                 last = error
-                pause = retry.delay(attempt, error)
+                pause = retry.delay(max(counted, 1), error)
                 left = deadline - time.monotonic()
                 if pause >= left:
                     raise self._out_of_time(action, error, pause, left) from None
                 log.debug("%s: retrying in %.2fs after %s", action, pause, error)
-                time.sleep(pause)
+                if self._closed.wait(pause):  # closed while pausing: stop now
+                    raise _closed(action) from None
+                continue
+            self._slots.answered(admitted, None)
+            return answer
         raise DeadlineExceededError(
             f"{action} did not succeed within {retry.deadline:g}s"
             + (f"; last error: {last}" if last else ""),
@@ -324,6 +351,27 @@ class OpenSearchFunctionClient:
         attempt: int,
         deadline: float,
     ) -> tuple[dict[str, Any], str]:
+        """One try, holding the slot taken for it until the body is read."""
+        try:
+            content, response, started = self._exchange(action, path, query, url, deadline)
+        finally:
+            self._slots.give_back()
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s -> %s request_id=%s attempt=%d latency=%.1fms",
+                action, path, response.status_code,
+                response.headers.get("x-acs-request-id", "-")[:100], attempt,
+                (time.perf_counter() - started) * 1000,
+            )  # fmt: skip
+        return interpret(
+            action, response.status_code, response.reason_phrase, response.headers, content
+        )
+
+    def _exchange(
+        self, action: str, path: str, query: list[tuple[str, str]], url: str, deadline: float
+    ) -> tuple[bytes, httpx.Response, float]:
+        """Sends the request and reads the body: the answer's bytes, its head and when
+        it was sent (perf_counter)."""
         if self._closed.is_set():
             raise _closed(action)
         headers = self._signer.sign(
@@ -348,14 +396,13 @@ class OpenSearchFunctionClient:
         request.extensions["timeout"] = self._timeouts_within(deadline - time.monotonic())
         started = time.perf_counter()
         try:
-            with self._slots:
-                response = self._http.send(request, stream=True)
-                try:
-                    content = read_body(
-                        response, action, deadline=deadline, limit=self.max_response_bytes
-                    )
-                finally:
-                    response.close()
+            response = self._http.send(request, stream=True)
+            try:
+                content = read_body(
+                    response, action, deadline=deadline, limit=self.max_response_bytes
+                )
+            finally:
+                response.close()
         except httpx.LocalProtocolError:
             raise _unsendable(action) from None
         except RuntimeError:  # httpx's own error for a client closed while this try started
@@ -368,16 +415,7 @@ class OpenSearchFunctionClient:
             ) from None
         except httpx.HTTPError as exc:
             raise NetworkError(f"{action}: connection to {self.endpoint} failed: {exc}") from None
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "%s %s -> %s request_id=%s attempt=%d latency=%.1fms",
-                action, path, response.status_code,
-                response.headers.get("x-acs-request-id", "-")[:100], attempt,
-                (time.perf_counter() - started) * 1000,
-            )  # fmt: skip
-        return interpret(
-            action, response.status_code, response.reason_phrase, response.headers, content
-        )
+        return content, response, started
 
     def _timeouts_within(self, remaining: float) -> dict[str, float | None]:
         """The configured timeouts, none longer than what is left of the deadline."""

@@ -44,6 +44,7 @@ from .parser import PROG, build
 
 if TYPE_CHECKING:
     from ..api import OpenSearchFunctionClient
+    from ..api.limiter import AdaptiveLimiter
 
 __all__ = ["main"]
 
@@ -76,10 +77,15 @@ def _main(argv: list[str]) -> int:
     if args.debug:
         logs.enable_debug()
     from ..api.errors import InvalidInputError, OpenSearchFnError
+    from ..api.limiter import AdaptiveLimiter
 
+    # The run's one limiter: every request of the command takes a slot from it. Its
+    # lines go to the debug log unless the command shows progress (check --wait).
+    connections = getattr(args, "concurrency", DEFAULT_CONCURRENCY)
+    limiter = AdaptiveLimiter(connections, on_change=session.log.debug)
     # Everything that can be wrong with the input is found here, before any request.
     try:
-        prepared = _prepare(args)
+        prepared = _prepare(args, limiter)
     except InvalidInputError as exc:
         return _usage_error(args.subparser, exc.message)
     except OpenSearchFnError as exc:
@@ -87,27 +93,31 @@ def _main(argv: list[str]) -> int:
         return exit_codes.for_error(exc)
     try:
         settings = session.settings_from(args, os.environ)
-        connections = getattr(args, "concurrency", DEFAULT_CONCURRENCY)
-        client = session.open_client(settings, max_connections=connections)
+        client = session.open_client(settings, max_connections=connections, request_slots=limiter)
     except OpenSearchFnError as exc:
         _say(f"error: {exc}")
         return exit_codes.for_error(exc)
+    # Closing the limiter (Ctrl-C included) ends every wait for a slot at once.
     with client:
         try:
             return prepared(client)
         except OpenSearchFnError as exc:
             _say(f"{_subject(args)}{exc}")
             return exit_codes.for_error(exc)
+        finally:
+            limiter.close()
 
 
-def _prepare(args: argparse.Namespace) -> Callable[[OpenSearchFunctionClient], int]:
+def _prepare(
+    args: argparse.Namespace, limiter: AdaptiveLimiter
+) -> Callable[[OpenSearchFunctionClient], int]:
     """The command, with its input checked; raises InvalidInputError for bad input."""
     if args.command == "check":
         from . import check
 
         expect, wait = check.expectations(args)
         targets = check.targets_of(args)
-        return lambda client: check.run(args, client, expect, wait, targets)
+        return lambda client: check.run(args, client, expect, wait, targets, limiter)
     from . import commands
 
     handler: Handler = getattr(commands, args.command)

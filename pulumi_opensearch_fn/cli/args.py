@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 from ..core.printable import brief
 
 MAX_CONCURRENCY = 32
-# Requests in flight at once: fast for 50 instances, well under the API's throttling.
-DEFAULT_CONCURRENCY = 8
+# Requests in flight at once, at most: fewer while the service throttles (api.limiter).
+DEFAULT_CONCURRENCY = MAX_CONCURRENCY
 _EPOCH_MS = re.compile(r"^\d{1,16}$", re.ASCII)
 # ASCII digits only (int() takes '٣'), and few enough that int() is cheap.
 _WHOLE = re.compile(r"[+-]?[0-9]+")

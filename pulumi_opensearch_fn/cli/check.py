@@ -24,6 +24,7 @@ DEFAULT_INTERVAL = "10s"
 
 if TYPE_CHECKING:
     from ..api import OpenSearchFunctionClient
+    from ..api.limiter import AdaptiveLimiter
 
 
 def expectations(args: argparse.Namespace) -> tuple[Expect, Wait | None]:
@@ -67,7 +68,10 @@ def run(
     expect: Expect,
     wait: Wait | None,
     targets: list[Identity],
+    limiter: AdaptiveLimiter | None = None,
 ) -> int:
+    """Checks `targets`; `limiter`, the slots of `client`'s requests, tells the progress
+    shown when it backs off or recovers."""
     stop = threading.Event()
     checked_at = datetime.now(UTC)
     if wait is None or sys.stderr is None:  # nothing to show, or nowhere to show it
@@ -77,17 +81,20 @@ def run(
     else:
         reporter = LogLines(sys.stderr)
     parsed = expect.parse()  # parsed once (and cached) by `expectations` above
+    if limiter is not None:
+        limiter.on_change = reporter.note
     try:
         verdicts = run_checks(
             targets,
             lambda target: observe_instance(client, target, parsed),
             parsed,
             wait,
-            concurrency=args.concurrency,
             reporter=reporter,
             stop=stop,
         )
     finally:
+        if limiter is not None:
+            limiter.on_change = Silent().note
         reporter.close()
     code = max((exit_code(v) for v in verdicts), default=exit_codes.OK)
     checked = list(zip(targets, verdicts, strict=True))

@@ -1,8 +1,11 @@
 """Progress while `check --wait` runs, on stderr: a display redrawn in place on a
-terminal, plain log lines otherwise (CI logs, files), nothing without --wait."""
+terminal, plain log lines otherwise (CI logs, files), nothing without --wait (but
+the debug log, --debug). A note (the request limiter backing off or recovering) is
+one line, above the display on a terminal."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -20,6 +23,8 @@ from ..core.verdict import Verdict
 from . import render, streams
 from .logs import redact
 from .runner import state
+
+log = logging.getLogger("pulumi_opensearch_fn.cli")
 
 REFRESH = 0.25  # seconds between redraws
 _UP_AND_CLEAR = "\x1b[{n}F\x1b[J"  # to the start of the line n lines up, clear below
@@ -49,6 +54,10 @@ class Silent:
     def finished(self, target: Identity, verdict: Verdict) -> None:
         pass
 
+    def note(self, line: str) -> None:
+        """A line about the whole run (no instance's); without progress, --debug shows it."""
+        log.debug(line)
+
     def close(self) -> None:
         pass
 
@@ -71,6 +80,9 @@ class LogLines(Silent):
 
     def retrying(self, target: Identity, error: OpenSearchFnError, elapsed: float) -> None:
         self._write(read_failed_line(target.path, error, elapsed))
+
+    def note(self, line: str) -> None:
+        self._write(line)
 
     def finished(self, target: Identity, verdict: Verdict) -> None:
         label, took = target.path, _elapsed(verdict.elapsed)
@@ -124,6 +136,11 @@ class LiveDisplay(Silent):
     def finished(self, target: Identity, verdict: Verdict) -> None:
         with self._lock:
             self._rows[target].verdict = verdict
+
+    def note(self, line: str) -> None:
+        """Printed above the display, which the next frame redraws below it."""
+        with self._lock:
+            self._write(self._erase() + redact(render.clean(line)) + "\n")
 
     def close(self) -> None:
         self._stop.set()

@@ -1,5 +1,6 @@
 """Checks many instances at once: one thread per instance (so waiting on one never
-delays another), and a semaphore so that at most N reads are in flight.
+delays another); how many requests are in flight is the client's to bound (the run's
+limiter, `api.limiter`, whose slots every request takes).
 
 Each thread runs the one wait loop (`polling.wait_until`) on an event loop of its own,
 and `verdict.judge` says what its last read means, as for every other door.
@@ -67,20 +68,17 @@ def run_checks(
     expect: ParsedExpect,
     wait: Wait | None,
     *,
-    concurrency: int,
     reporter: Reporter,
     stop: threading.Event,
 ) -> list[Verdict]:
     """One Verdict per target, in the order given. Raises KeyboardInterrupt through to
     the caller after setting `stop`; re-raises a worker's unexpected exception."""
-    gate = threading.BoundedSemaphore(concurrency)
     done: queue.Queue[tuple[Identity, Verdict] | BaseException] = queue.Queue()
 
     def read(target: Identity) -> Observation:
-        with gate:
-            if stop.is_set():
-                raise Stopped
-            return observe(target)
+        if stop.is_set():
+            raise Stopped
+        return observe(target)
 
     # Each worker's loop runs only its own wait: blocking it in a read or a pause
     # delays nothing else, and a pause still ends at once on `stop`.
@@ -114,6 +112,8 @@ def run_checks(
         try:
             verdict = verdict_for(target, started)
         except OpenSearchFnError as exc:
+            if stop.is_set():  # the run ended (Ctrl-C closed the client): nothing to tell
+                return
             verdict = failed(target.path, exc)
         except Stopped:
             return

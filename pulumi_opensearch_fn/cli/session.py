@@ -15,6 +15,7 @@ from . import logs
 
 if TYPE_CHECKING:
     from ..api import OpenSearchFunctionClient
+    from ..api.limiter import AdaptiveLimiter
     from ..core.config import Settings
 
 log = logging.getLogger("pulumi_opensearch_fn.cli")
@@ -44,8 +45,11 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Setti
     return settings.with_overrides(region=args.region, endpoint=args.endpoint)
 
 
-def open_client(settings: Settings, *, max_connections: int = 8) -> OpenSearchFunctionClient:
-    """The client, with credentials checked now so a bad setup fails once, up front."""
+def open_client(
+    settings: Settings, *, max_connections: int = 8, request_slots: AdaptiveLimiter | None = None
+) -> OpenSearchFunctionClient:
+    """The client, with credentials checked now so a bad setup fails once, up front;
+    its requests take `request_slots`, the run's."""
     from ..api.credentials import ChainCredentials
     from ..core.clients import new_client
 
@@ -53,7 +57,7 @@ def open_client(settings: Settings, *, max_connections: int = 8) -> OpenSearchFu
         logs.remember_secrets(
             settings.credentials.access_key_secret, settings.credentials.security_token
         )
-        client = new_client(settings, max_connections=max_connections)
+        client = new_client(settings, max_connections=max_connections, request_slots=request_slots)
         source = settings.credentials_source
     else:
         # A profile or the default chain: resolve it once here (the provider keeps its
@@ -61,7 +65,12 @@ def open_client(settings: Settings, *, max_connections: int = 8) -> OpenSearchFu
         provider = ChainCredentials(settings.profile)
         found = provider.get()
         logs.remember_secrets(found.access_key_secret, found.security_token)
-        client = new_client(settings, max_connections=max_connections, credentials=provider)
+        client = new_client(
+            settings,
+            max_connections=max_connections,
+            credentials=provider,
+            request_slots=request_slots,
+        )
         source = (
             f"profile {settings.profile!r}" if settings.profile else settings.credentials_source
         )

@@ -9,14 +9,13 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from threading import Semaphore
-
     from ..api.client import OpenSearchFunctionClient
     from ..api.credentials import CredentialsProvider
+    from ..api.limiter import RequestSlots
     from .config import Settings
 
 _lock = threading.Lock()
-_clients: dict[tuple[Settings, int, Semaphore | None], OpenSearchFunctionClient] = {}
+_clients: dict[tuple[Settings, int, RequestSlots | None], OpenSearchFunctionClient] = {}
 
 
 def new_client(
@@ -24,7 +23,7 @@ def new_client(
     *,
     max_connections: int = 8,
     credentials: CredentialsProvider | None = None,
-    request_slots: Semaphore | None = None,
+    request_slots: RequestSlots | None = None,
 ) -> OpenSearchFunctionClient:
     """A client for `settings`; `credentials` replaces theirs (a chain resolved up front)."""
     from ..api.client import OpenSearchFunctionClient
@@ -40,7 +39,7 @@ def new_client(
 
 
 def client_for(
-    settings: Settings, *, max_connections: int = 8, request_slots: Semaphore | None = None
+    settings: Settings, *, max_connections: int = 8, request_slots: RequestSlots | None = None
 ) -> OpenSearchFunctionClient:
     """The process's client for `settings` (and slots): its connections are reused across reads."""
     key = (settings, max_connections, request_slots)
@@ -53,7 +52,9 @@ def client_for(
         return client
 
 
-def close_clients(endpoint: str | None = None, *, request_slots: Semaphore | None = None) -> None:
+def close_clients(
+    endpoint: str | None = None, *, request_slots: RequestSlots | None = None
+) -> None:
     """Closes the cached clients: those for `endpoint`, or holding `request_slots`
     (a finished program's), when given; all of them otherwise."""
     with _lock:

@@ -26,9 +26,10 @@ NAMESPACE = "opensearch-fn"  # the stack config namespace, and the provider pack
 REGION_KEYS = ("opensearch-fn:region", "alicloud:region")
 REGION_ENV = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION")
 ENDPOINT_KEYS = ("opensearch-fn:endpoint",)
-# How many requests a program's reads have in flight at once.
+# How many requests a program's reads have in flight at once, at most: the ceiling of
+# its limiter, which has fewer in flight while the service throttles (api.limiter).
 MAX_CONCURRENT_READS_KEY = "opensearch-fn:maxConcurrentReads"
-DEFAULT_MAX_CONCURRENT_READS = 8
+DEFAULT_MAX_CONCURRENT_READS = 32
 _MAX_DIGITS = 9  # int() of a longer text costs time and means nothing here
 
 
@@ -221,7 +222,7 @@ def _check_complete(
 
 
 def max_concurrent_reads(config: Mapping[str, object] | Callable[[str], object | None]) -> int:
-    """`opensearch-fn:maxConcurrentReads`, a whole number >= 1 (default 8)."""
+    """`opensearch-fn:maxConcurrentReads`, a whole number >= 1 (default 32)."""
     lookup = config.get if isinstance(config, Mapping) else config
     value = lookup(MAX_CONCURRENT_READS_KEY)
     if value in (None, ""):

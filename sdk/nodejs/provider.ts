@@ -64,7 +64,7 @@ export interface ProviderArgs {
      */
     endpoint?: pulumi.Input<string | undefined>;
     /**
-     * How many requests the provider has in flight at once (default 8).
+     * How many requests the provider has in flight at once (default 32).
      */
     maxConcurrentReads?: pulumi.Input<number | undefined>;
     /**

@@ -30,7 +30,7 @@ def most_in_flight(entries: list[dict]) -> int:
     )
 
 
-@pytest.mark.parametrize(("configured", "bound"), [(None, 8), ("3", 3)])
+@pytest.mark.parametrize(("configured", "bound"), [(None, 32), ("3", 3)])
 def test_reads_run_concurrently_within_the_bound(
     bare_program, admin, stack_config, set_stack_config, configured, bound
 ):

@@ -4,9 +4,11 @@ Time moves with requests: the emulator fails the first N, its clock steps at one
 
 from __future__ import annotations
 
+import pytest
+
 from pulumi_opensearch_fn import Expect, FunctionInstance, Wait
 
-from .harness import APP, FN, READY, failed_registration
+from .harness import APP, FN, READY, Program, failed_registration
 
 INSTANCE_TYPE = "pulumi-python:dynamic/opensearch:FunctionInstance"
 SUBJECT = f"FunctionInstance {APP}/{FN}/{READY}"
@@ -14,6 +16,14 @@ SUBJECT = f"FunctionInstance {APP}/{FN}/{READY}"
 
 def gets(admin) -> int:
     return admin.counts()["requests"].get("action:GetFunctionInstance", 0)
+
+
+@pytest.fixture
+def program(bare_program: Program, stack_config: dict[str, str], set_stack_config) -> Program:
+    """One request in flight at most: the limiter has nothing to cut, so a throttled
+    try counts as an attempt, as any failure does (these tests count the client's tries)."""
+    set_stack_config({**stack_config, "opensearch-fn:maxConcurrentReads": "1"})
+    return bare_program
 
 
 def test_up_reads_through_server_errors_until_training_ends(program, mocks, admin, engine_log):

@@ -45,7 +45,7 @@ type providerArgs struct {
 	AccessKeySecret *string `pulumi:"accessKeySecret"`
 	// The API endpoint URL (default: the region's). Unset: the environment (OPENSEARCH_FN_ENDPOINT).
 	Endpoint *string `pulumi:"endpoint"`
-	// How many requests the provider has in flight at once (default 8).
+	// How many requests the provider has in flight at once (default 32).
 	MaxConcurrentReads *int `pulumi:"maxConcurrentReads"`
 	// A profile of the Alibaba Cloud CLI configuration. Unset: the environment (ALIBABA_CLOUD_PROFILE).
 	Profile *string `pulumi:"profile"`
@@ -63,7 +63,7 @@ type ProviderArgs struct {
 	AccessKeySecret pulumi.StringPtrInput
 	// The API endpoint URL (default: the region's). Unset: the environment (OPENSEARCH_FN_ENDPOINT).
 	Endpoint pulumi.StringPtrInput
-	// How many requests the provider has in flight at once (default 8).
+	// How many requests the provider has in flight at once (default 32).
 	MaxConcurrentReads pulumi.IntPtrInput
 	// A profile of the Alibaba Cloud CLI configuration. Unset: the environment (ALIBABA_CLOUD_PROFILE).
 	Profile pulumi.StringPtrInput

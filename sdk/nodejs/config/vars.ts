@@ -41,7 +41,7 @@ Object.defineProperty(exports, "endpoint", {
 });
 
 /**
- * How many requests the provider has in flight at once (default 8).
+ * How many requests the provider has in flight at once (default 32).
  */
 export declare const maxConcurrentReads: number | undefined;
 Object.defineProperty(exports, "maxConcurrentReads", {

@@ -26,7 +26,7 @@ func GetEndpoint(ctx *pulumi.Context) string {
 	return config.Get(ctx, "opensearch-fn:endpoint")
 }
 
-// How many requests the provider has in flight at once (default 8).
+// How many requests the provider has in flight at once (default 32).
 func GetMaxConcurrentReads(ctx *pulumi.Context) int {
 	return config.GetInt(ctx, "opensearch-fn:maxConcurrentReads")
 }
