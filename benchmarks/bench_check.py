@@ -51,12 +51,14 @@ from pulumi_opensearch_fn.emulator import (
     sample_state_data,
 )
 from pulumi_opensearch_fn.emulator.admin_api import TOKEN_ENV
+from pulumi_opensearch_fn.emulator.quota import parse_rate
 
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
 APP, FUNCTION = "bench", "ctr"
 TARGET = 0.25
 COMPARE, CHECK_1000, RATE_LIMITED = "compare", "check-1000", "rate-limited"
-CASES = (COMPARE, CHECK_1000)
+CASES = (COMPARE, CHECK_1000, RATE_LIMITED)
+DEFAULT_CASES = [COMPARE, CHECK_1000]  # and rate-limited, with --rate-limit
 CHECKED, STORED = 1_000, 10_000  # check-1000: instances checked, instances the emulator holds
 CLI = [sys.executable, "-m", "pulumi_opensearch_fn.cli"]
 PROCESS_TIMEOUT = 600.0  # seconds for one timed process
@@ -342,19 +344,26 @@ def rate_limited(options: argparse.Namespace, env: dict[str, str], tmp: Path) ->
     state_file.write_text(json.dumps(state_data(options.instances)))
     listing = write_listing(tmp / "rate-limited.txt", names(options.instances))
     runs: list[tuple[Run, int, int, dict[str, Any]]] = []
+    least: list[float] = []  # the time the quota allows the busiest action's requests
     with emulator_process(env, tmp, state_file, options.rate_limit) as (url, admin):
         if options.latency_ms:
             admin.inject_fault("latency", latency_ms=options.latency_ms)
         peak = tmp / "rate-limited.peak"
         argv = check_argv(url, listing, options.concurrency, peak)
+        quota = parse_rate(options.rate_limit)
         for _ in range(options.runs):
             admin.clear_requests()
+            admin.set_rate_limit(quota.requests, quota.period_s)  # each run starts full
             run = run_process(argv, env, peak)
             counts = admin.counts()
             # Any other figure the emulator's admin API gives about throttling, as it is.
             extra = {k: v for k, v in counts.items() if "throttl" in k.lower()}
-            total = int((counts.get("requests") or {}).get("total", 0))
+            requests = counts.get("requests") or {}
+            total = int(requests.get("total", 0))
+            # What the quota must let through (answers, not the throttled tries).
+            busiest = max((v for k, v in requests.items() if k.startswith("answered:")), default=0)
             runs.append((run, total, throttled(counts), extra))
+            least.append(busiest * quota.period_s / quota.requests)
     print(
         f"{RATE_LIMITED}: opensearch-fn check of {options.instances} instances, emulator"
         f" --rate-limit {options.rate_limit}, {options.latency_ms} ms added per request,"
@@ -366,9 +375,13 @@ def rate_limited(options: argparse.Namespace, env: dict[str, str], tmp: Path) ->
     )
     for i, (run, total, count, extra) in enumerate(runs, 1):
         also = f", admin API: {json.dumps(extra)}" if extra else ""
+        bound = least[i - 1]
+        ok = run.code == 0 and count <= 0.1 * total and run.seconds <= 1.3 * bound
         print(
-            f"  run {i}: exit {run.code}, {total} requests, {count} throttled answers,"
-            f" peak RSS {mib(run.peak_kib)}{also}"
+            f"  run {i}: exit {run.code}, {total} requests, {count} throttled answers"
+            f" ({count / max(total, 1):.1%}), {run.seconds:.2f} s = {run.seconds / bound:.2f}x"
+            f" the {bound:.2f} s the quota allows, peak RSS {mib(run.peak_kib)}{also}:"
+            f" exit 0, <= 10% throttled, <= 1.3x {'PASS' if ok else 'FAIL'}"
         )
         if run.code != 0:
             print("    " + "\n    ".join(run.stderr.strip().splitlines()[-3:]))
@@ -384,13 +397,13 @@ def case_list(text: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=case_list, default=list(CASES))
+    parser.add_argument("--cases", type=case_list, default=DEFAULT_CASES)
     parser.add_argument("--instances", type=int, default=50)
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     parser.add_argument(
-        "--rate-limit", metavar="N/Ps", help="also run the rate-limited case, e.g. 20/1s"
+        "--rate-limit", metavar="N/Ps", help="the rate-limited case's quota (also runs it)"
     )
     options = parser.parse_args()
     if options.instances < 1 or options.runs < 1 or options.latency_ms < 0:
@@ -403,7 +416,8 @@ def main() -> int:
             passed = compare(options, env, Path(tmp))
         if CHECK_1000 in options.cases:
             check_1000(options, env, Path(tmp))
-        if options.rate_limit:
+        if options.rate_limit or RATE_LIMITED in options.cases:
+            options.rate_limit = options.rate_limit or "20/1s"
             rate_limited(options, env, Path(tmp))
     return 0 if passed else 1
 

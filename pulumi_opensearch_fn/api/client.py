@@ -286,7 +286,7 @@ class OpenSearchFunctionClient:
             if deadline - time.monotonic() <= 0:
                 break
             queued = time.monotonic()
-            admitted = self._slots.take()
+            admitted = self._slots.take(action)
             if admitted is None:
                 raise _closed(action)
             # Queued behind this program's own requests: not the call's time.

@@ -8,16 +8,24 @@ never exceeds the ceiling. A cut halves what was really in flight, when that is 
 than allowed. Requests already in flight when it is cut were sent at the old number:
 their throttling answers say nothing new, so one round makes one cut.
 
-`Window` is the arithmetic, with no threads or time; `AdaptiveLimiter` the slots that
-threads take, one per request while it talks to the service. `FixedSlots` gives a
-plain semaphore (or no bound at all) the same shape, for clients given one.
+A quota is a rate, though ("Request Rate: N/1 s" per action): with answers quicker
+than 1/N s, even one request in flight exceeds it. So each action also gets a `Pace`,
+none at first: on throttling, the action is paced at 90% of the answers it got in the
+last second (what the service let through), and the pace grows by a tenth for each
+second's worth of successes, until it is dropped again.
+
+`Window` and `Pace` are the arithmetic, with no threads and time given; `AdaptiveLimiter`
+the slots that threads take, one per request while it talks to the service. `FixedSlots`
+gives a plain semaphore (or no bound at all) the same shape, for clients given one.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .errors import InvalidInputError, OpenSearchFnError, ServerError, ThrottledError
 
@@ -88,20 +96,103 @@ class Window:
         return f"OpenSearch API no longer throttling: back to {self.ceiling} requests in flight"
 
 
+class Pace:
+    """Requests per second for one action: `rate` None (not paced) until throttled.
+
+    Rounds work as `Window`'s: a cut starts a new one, and answers to requests admitted
+    before it change nothing. A throttle when some got through in the last second
+    (a quota, not an outage) paces at 90% of them; when none did, a pace already set is
+    halved (none is set: there is no rate to learn). Never below `MIN_RATE`. Each `rate`
+    successes add a tenth (at least 1); past `MAX_RATE` the pacing ends. Lines as
+    `Window`'s: a cut to a new low, and the end of the pacing."""
+
+    MIN_RATE = 0.5
+    MAX_RATE = 1000.0
+    SECOND = 1.0
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        self.rate: float | None = None
+        self.round = 0
+        self._next_send = 0.0
+        self._credit = 0
+        self._lowest_shown: float | None = None
+        self._succeeded: deque[float] = deque()
+
+    def claim(self, now: float) -> float:
+        """0 when a request may be sent now (its turn is taken), else how long until the
+        next turn: claimed when due, so a changed rate applies to every waiting request."""
+        if self.rate is None:
+            return 0.0
+        if now < self._next_send:
+            return self._next_send - now
+        self._next_send = max(now, self._next_send) + 1 / self.rate
+        return 0.0
+
+    def succeeded(self, admitted_in: int, now: float) -> str | None:
+        _keep_last_second(self._succeeded, now).append(now)
+        if self.rate is None or admitted_in != self.round:
+            return None
+        self._credit += 1
+        if self._credit < self.rate:
+            return None
+        self._credit = 0
+        self.rate += max(1.0, self.rate / 10)
+        if self.rate <= self.MAX_RATE:
+            return None
+        self.rate, self._lowest_shown = None, None
+        return f"OpenSearch API no longer throttling {self.action}: requests no longer paced"
+
+    def throttled(self, admitted_in: int, now: float) -> str | None:
+        if admitted_in != self.round:
+            return None  # sent before the last cut: that cut already answered it
+        let_through = len(_keep_last_second(self._succeeded, now))
+        if not let_through and self.rate is None:
+            return None  # nothing got through: no rate to learn (the window still cuts)
+        rate = 0.9 * let_through if let_through else (self.rate or 0) / 2
+        if self.rate is not None:
+            rate = min(rate, self.rate * 0.9)  # a cut always slows it
+        self.rate = max(self.MIN_RATE, rate)
+        self.round += 1
+        self._credit = 0
+        self._next_send = max(self._next_send, now + 1 / self.rate)
+        if self._lowest_shown is not None and self.rate >= self._lowest_shown:
+            return None
+        self._lowest_shown = self.rate
+        return (
+            f"OpenSearch API throttling {self.action}: at most {self.rate:.3g} requests per"
+            " second now; throttled requests are retried"
+        )
+
+
+def _keep_last_second(times: deque[float], now: float) -> deque[float]:
+    while times and times[0] <= now - Pace.SECOND:
+        times.popleft()
+    return times
+
+
+class Ticket(NamedTuple):
+    """What a request was admitted under: its action, the window's round, its pace's."""
+
+    action: str
+    window_round: int
+    pace_round: int
+
+
 class Slots(Protocol):
     """What a client takes a slot from for each try, and tells how the try went."""
 
-    def take(self) -> int | None:
-        """Blocks until a slot is free; the round it was taken in, or None when the
-        slots are closed (nothing may be sent any more)."""
+    def take(self, action: str = "") -> Ticket | None:
+        """Blocks until `action` may be sent and a slot is free; what it was admitted
+        under, or None when the slots are closed (nothing may be sent any more)."""
         ...
 
     def give_back(self) -> None: ...
 
-    def answered(self, admitted_in: int, error: OpenSearchFnError | None) -> bool:
-        """How the try admitted in `admitted_in` ended: no error, or `error`. True when
+    def answered(self, ticket: Ticket, error: OpenSearchFnError | None) -> bool:
+        """How the try admitted with `ticket` ended: no error, or `error`. True when
         it was throttled and the slots answered that already: fewer are allowed in
-        flight now than when it was sent."""
+        flight, or at a slower pace, now than when it was sent."""
         ...
 
 
@@ -113,12 +204,20 @@ class AdaptiveLimiter:
     request, outside the lock. `close` ends every wait for a slot: requests not yet
     sent are not sent."""
 
-    def __init__(self, ceiling: int, *, on_change: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        ceiling: int,
+        *,
+        on_change: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.window = Window(ceiling)
         self.on_change = on_change
+        self._clock = clock
         self._changed = threading.Condition()
         self._in_flight = 0
-        self._closed = False
+        self._paces: dict[str, Pace] = {}
+        self._closing = threading.Event()
 
     @property
     def ceiling(self) -> int:
@@ -129,41 +228,68 @@ class AdaptiveLimiter:
         with self._changed:
             return self.window.allowed
 
-    def take(self) -> int | None:
+    def pace(self, action: str) -> float | None:
+        """Requests per second `action` is paced at, if it is."""
+        with self._changed:
+            found = self._paces.get(action)
+            return None if found is None else found.rate
+
+    def take(self, action: str = "") -> Ticket | None:
+        while True:  # paced: its turn, unless closed first
+            with self._changed:
+                pace = self._paces.setdefault(action, Pace(action))
+                wait, pace_round = pace.claim(self._clock()), pace.round
+            if not wait:
+                break
+            if self._closing.wait(wait):
+                return None
         with self._changed:
             # Woken by every slot given back, every step up and close: never stuck.
-            self._changed.wait_for(lambda: self._closed or self._in_flight < self.window.allowed)
-            if self._closed:
+            self._changed.wait_for(
+                lambda: self._closing.is_set() or self._in_flight < self.window.allowed
+            )
+            if self._closing.is_set():
                 return None
             self._in_flight += 1
-            return self.window.round
+            return Ticket(action, self.window.round, pace_round)
 
     def give_back(self) -> None:
         with self._changed:
             self._in_flight -= 1
             self._changed.notify()
 
-    def answered(self, admitted_in: int, error: OpenSearchFnError | None) -> bool:
+    def answered(self, ticket: Ticket, error: OpenSearchFnError | None) -> bool:
         with self._changed:
             before = self.window.allowed
+            pace, now = self._paces[ticket.action], self._clock()
             if error is None:
-                line = self.window.succeeded(admitted_in)
+                lines = [
+                    self.window.succeeded(ticket.window_round),
+                    pace.succeeded(ticket.pace_round, now),
+                ]
             elif throttling(error):
-                # In flight now, and this one (given back already): about as many as
-                # when it was sent.
-                line = self.window.throttled(admitted_in, self._in_flight + 1)
+                # A rate the service let through is learned as a pace; only with none
+                # (nothing got through: too many at once, or an outage) does the window
+                # cut. In flight now, and this one (given back already): about as many
+                # as when it was sent.
+                lines = [pace.throttled(ticket.pace_round, now)]
+                if pace.rate is None:
+                    lines.append(self.window.throttled(ticket.window_round, self._in_flight + 1))
             else:
                 return False
             if self.window.allowed > before:
                 self._changed.notify()  # room for one more
-            absorbed = error is not None and self.window.round != admitted_in
-        if line is not None and self.on_change is not None:
-            self.on_change(line)
+            absorbed = error is not None and (
+                self.window.round != ticket.window_round or pace.round != ticket.pace_round
+            )
+        for line in lines:
+            if line is not None and self.on_change is not None:
+                self.on_change(line)
         return absorbed
 
     def close(self) -> None:
         with self._changed:
-            self._closed = True
+            self._closing.set()
             self._changed.notify_all()
 
 
@@ -173,16 +299,16 @@ class FixedSlots:
     def __init__(self, semaphore: threading.Semaphore | None) -> None:
         self._semaphore = semaphore
 
-    def take(self) -> int | None:
+    def take(self, action: str = "") -> Ticket | None:
         if self._semaphore is not None:
             self._semaphore.acquire()
-        return 0
+        return Ticket(action, 0, 0)
 
     def give_back(self) -> None:
         if self._semaphore is not None:
             self._semaphore.release()
 
-    def answered(self, admitted_in: int, error: OpenSearchFnError | None) -> bool:
+    def answered(self, ticket: Ticket, error: OpenSearchFnError | None) -> bool:
         return False
 
 

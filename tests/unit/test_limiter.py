@@ -5,6 +5,8 @@ backs off to a new low or is back at its ceiling."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from pulumi_opensearch_fn.api.errors import (
@@ -14,7 +16,7 @@ from pulumi_opensearch_fn.api.errors import (
     ServerError,
     ThrottledError,
 )
-from pulumi_opensearch_fn.api.limiter import AdaptiveLimiter, Window, throttling
+from pulumi_opensearch_fn.api.limiter import AdaptiveLimiter, Pace, Ticket, Window, throttling
 
 FULL = 1000  # requests in flight with a throttled one: more than any window allows
 
@@ -150,36 +152,34 @@ def test_what_counts_as_throttling(error, expected):
 
 def test_a_closed_limiter_hands_out_no_slot():
     limiter = AdaptiveLimiter(2)
-    assert limiter.take() == 0
+    assert limiter.take("GetFunctionInstance") == Ticket("GetFunctionInstance", 0, 0)
     limiter.close()
-    assert limiter.take() is None
+    assert limiter.take("GetFunctionInstance") is None
 
 
 def test_a_throttle_is_absorbed_when_fewer_are_allowed_than_when_it_was_sent():
-    """The client retries such a try without using up an attempt; at 1 nothing can be
-    cut, and a throttle there counts as any failure does."""
-    limiter = AdaptiveLimiter(2)
+    """The client retries such a try without using up an attempt: fewer are allowed in
+    flight, or the action is paced slower, than when it was sent."""
+    limiter = AdaptiveLimiter(2, clock=lambda: 0.0)
     throttled = ThrottledError("x", code="Throttling.User", http_status=400)
     first, second = limiter.take(), limiter.take()
-    assert first == second == 0
+    assert first == second == Ticket("", 0, 0)
+    assert first is not None and second is not None
     limiter.give_back()
     limiter.give_back()
-    assert limiter.answered(first, throttled) is True  # cut to 1 for it
+    assert limiter.answered(first, throttled) is True  # cut to 1 for it, and paced
     assert limiter.answered(second, throttled) is True  # sent at 2, 1 allowed now
     assert limiter.allowed == 1
-    third = limiter.take()
-    limiter.give_back()
-    assert third is not None
-    assert limiter.answered(third, throttled) is False
-    assert limiter.answered(third, None) is False
-    assert limiter.answered(third, NetworkError("reset")) is False
+    assert limiter.pace("") is None  # none got through: no rate to learn
+    assert limiter.answered(first, None) is False
+    assert limiter.answered(first, NetworkError("reset")) is False
 
 
 def test_the_limiter_says_each_change_once():
     lines: list[str] = []
     limiter = AdaptiveLimiter(4, on_change=lines.append)
     throttled = ThrottledError("x", code="Throttling.User", http_status=400)
-    rounds = [limiter.take() for _ in range(4)]
+    rounds = [limiter.take("ListFunctionTasks") for _ in range(4)]
     for admitted in rounds:
         limiter.give_back()
         assert admitted is not None
@@ -188,4 +188,97 @@ def test_the_limiter_says_each_change_once():
     assert lines == [
         "OpenSearch API throttling: at most 2 requests in flight now (of 4);"
         " throttled requests are retried"
-    ]
+    ]  # and no pace: none got through, so there is no rate to learn
+
+
+def test_an_action_is_paced_only_once_throttled_at_what_got_through():
+    pace = Pace("GetFunctionInstance")
+    assert [pace.claim(0.1 * i) for i in range(5)] == [0.0] * 5  # not paced: sent at once
+    for i in range(20):  # 20 answers in the last second: what the quota let through
+        pace.succeeded(0, 0.5 + i * 0.02)
+    line = pace.throttled(0, 1.0)
+    assert pace.rate == 18
+    assert line == (
+        "OpenSearch API throttling GetFunctionInstance: at most 18 requests per second now;"
+        " throttled requests are retried"
+    )
+    # Requests now go 1/18 s apart, the first no sooner than that after the cut.
+    assert pace.claim(1.0) == pytest.approx(1 / 18)
+    assert pace.claim(1.0 + 1 / 18) == 0.0  # its turn, taken
+    assert pace.claim(1.0 + 1 / 18) == pytest.approx(1 / 18)  # the next one waits
+    for _ in range(18):
+        pace.succeeded(1, 2.0)
+    assert pace.rate == pytest.approx(19.8)  # a faster pace applies to the next turn
+    assert pace.claim(1.0 + 2 / 18) == 0.0
+    assert pace.claim(1.0 + 2 / 18) == pytest.approx(1 / 19.8)
+
+
+def test_a_pace_cut_once_per_round_always_slower_and_said_at_a_new_low():
+    pace = Pace("a")
+    assert pace.throttled(0, 0.0) is None  # none got through: nothing to learn
+    assert pace.rate is None and pace.round == 0
+    pace.succeeded(0, 0.5)
+    assert pace.throttled(0, 1.0) is not None  # one got through: 0.9 a second
+    assert pace.rate == pytest.approx(0.9)
+    assert pace.throttled(0, 1.1) is None  # sent before the cut: changes nothing
+    assert pace.round == 1
+    for i in range(10):  # back up: 10 successes in the last second
+        pace.succeeded(1, 5.0 + i * 0.01)
+    grown = pace.rate
+    assert grown is not None and grown > Pace.MIN_RATE
+    assert pace.throttled(1, 5.5) is None  # a cut, but not to a new low: not said again
+    assert pace.rate == pytest.approx(min(9, 0.9 * grown)) and pace.round == 2
+    lines = [pace.throttled(pace.round, 9.0) for _ in range(6)]  # none got through: half
+    assert pace.round == 8
+    line = lines[-1]
+    assert pace.rate == Pace.MIN_RATE and line is None  # as low as it goes, said already
+
+
+def test_a_pace_grows_by_a_tenth_per_rate_successes_and_ends_past_its_most():
+    pace = Pace("a")
+    for i in range(20):
+        pace.succeeded(0, i * 0.01)
+    pace.throttled(0, 0.5)
+    assert pace.rate == 18
+    grown = [pace.succeeded(1, 1.0) for _ in range(18)]
+    assert grown == [None] * 18 and pace.rate == pytest.approx(19.8)
+    assert pace.succeeded(0, 1.0) is None  # admitted before the cut: no credit
+    lines = []
+    for _ in range(100_000):
+        line = pace.succeeded(1, 2.0)
+        if pace.rate is None:
+            lines.append(line)
+            break
+    assert lines == ["OpenSearch API no longer throttling a: requests no longer paced"]
+
+
+def test_closing_ends_a_paced_wait(monkeypatch: pytest.MonkeyPatch):
+    """A request paced 1,000 s away: closing the limiter ends its wait now."""
+    monkeypatch.setattr(Pace, "MIN_RATE", 0.001)
+    monkeypatch.setattr(Pace, "SECOND", 1e9)  # the one success below is recent
+    main, asked = threading.current_thread(), threading.Event()
+
+    def clock() -> float:  # read by the waiting thread just before it waits its turn
+        if threading.current_thread() is not main:
+            asked.set()
+        return 0.0
+
+    limiter = AdaptiveLimiter(2, clock=clock)
+    first, second = limiter.take("a"), limiter.take("a")
+    limiter.give_back()
+    limiter.give_back()
+    assert first is not None and second is not None
+    limiter.answered(first, None)
+    for _ in range(100):  # cut down to its least: 1,000 s apart
+        limiter.answered(
+            Ticket("a", limiter.window.round, limiter._paces["a"].round),
+            ThrottledError("x", code="Throttling.User", http_status=400),
+        )
+    assert limiter.pace("a") == 0.001
+    taken: list[object] = []
+    waiting = threading.Thread(target=lambda: taken.append(limiter.take("a")))
+    waiting.start()
+    assert asked.wait(60)
+    limiter.close()
+    waiting.join(timeout=60)
+    assert not waiting.is_alive() and taken == [None]
