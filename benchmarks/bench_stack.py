@@ -353,8 +353,8 @@ def run_round(
         kind.throttled[phase].append(
             sum(v for k, v in counts.items() if k.startswith("throttled:"))
         )
-        kind.busiest_action[phase].append(
-            max((v for k, v in counts.items() if k.startswith("action:")), default=0)
+        kind.busiest_action[phase].append(  # what the quota must let through: answers
+            max((v for k, v in counts.items() if k.startswith("answered:")), default=0)
         )
         if entries:
             first = min(e.time - e.latency_ms / 1000 for e in entries)
@@ -362,7 +362,8 @@ def run_round(
         rss = last_rss(rss_log)
         if rss is not None:
             kind.rss_kib[phase].append(rss)
-        line.append(f"{phase} {took:.2f}s/{requests} req/{(rss or 0) / 1024:.0f} MiB")
+        memory = "" if rss is None else f"/{rss / 1024:.0f} MiB"
+        line.append(f"{phase} {took:.2f}s/{requests} req{memory}")
     ids = project.outputs().get("ids")
     if not isinstance(ids, list) or len(ids) != kind.count:
         raise SystemExit(f"{kind.name}: expected {kind.count} ids in the outputs, got {ids!r}")
