@@ -2,17 +2,18 @@
 
 Alibaba Cloud limits calls per account and action, and answers beyond the limit with
 `Throttling*` (400/429) or 503 `ServiceUnavailable`. As botocore's adaptive retry mode
-does (and TCP before it), the number allowed in flight starts at its ceiling, is halved
-on throttling (floor 1) and grows back by one after each full window of successes; it
-never exceeds the ceiling. A cut halves what was really in flight, when that is less
-than allowed. Requests already in flight when it is cut were sent at the old number:
-their throttling answers say nothing new, so one round makes one cut.
+does (and TCP before it), the limiter learns from those answers, and never exceeds its
+ceiling of requests in flight.
 
-A quota is a rate, though ("Request Rate: N/1 s" per action): with answers quicker
-than 1/N s, even one request in flight exceeds it. So each action also gets a `Pace`,
-none at first: on throttling, the action is paced at 90% of the answers it got in the
-last second (what the service let through), and the pace grows by a tenth for each
-second's worth of successes, until it is dropped again.
+A quota is a rate ("Request Rate: N/1 s" per action): with answers quicker than 1/N s,
+even one request in flight exceeds it. So each action gets a `Pace`, none at first: on
+a throttle while some of its requests got through in the last second, the action is
+paced at 90% of those, and the pace grows by a tenth for each second's worth of
+successes, until it is dropped again. A throttle with nothing let through (too many at
+once, or an outage: no rate to learn) cuts the `Window` of requests in flight instead:
+halved (floor 1; a cut halves what was really in flight, when that is less than
+allowed), and one more after each full window of successes. Answers to requests sent
+before a cut say nothing new: one round makes one cut.
 
 `Window` and `Pace` are the arithmetic, with no threads and time given; `AdaptiveLimiter`
 the slots that threads take, one per request while it talks to the service. `FixedSlots`
