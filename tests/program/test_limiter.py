@@ -120,7 +120,9 @@ def test_closing_a_programs_pool_leaves_no_thread_behind(server: HostileServer):
     loop = asyncio.new_event_loop()
     try:
         for i in range(8):
-            pool.start(lambda i=i: client.get_function_instance(Identity(APP, FN, f"inst_{i}")), loop)
+            pool.start(
+                lambda i=i: client.get_function_instance(Identity(APP, FN, f"inst_{i}")), loop
+            )
         for _ in range(500):  # every slot taken and answered: the threads now pause
             if len(server.requests) >= 4:
                 break
