@@ -82,7 +82,7 @@ from ..core.request import check_inputs, identity_inputs, parse_request
 from ..core.verdict import judge
 from ..reads import begin_read, read_pool
 from . import schema
-from .checking import Problem, shape_problems
+from .checking import shape_problems
 from .component import component_urn, invalid_properties, register
 from .engine_log import EngineLog
 from .values import PropertyMap, comparable, has_unknown, plain, wrap
@@ -199,9 +199,15 @@ def _camelized(text: str) -> str:
     return _FIELD_NAMES.sub(lambda m: schema.camel(m.group(1)), text)
 
 
-def _failures(problems: list[Problem], keys: Mapping[str, str] | None = None) -> list[CheckFailure]:
-    """The core's problems (core input, reason) as failures naming the schema property."""
-    return [_failure((keys or {}).get(name, schema.camel(name)), why) for name, why in problems]
+def _input_failures(kind: _Kind, news: Mapping[str, Any]) -> list[CheckFailure]:
+    """Every problem with a resource's inputs, each naming its schema property: their
+    shape by the schema first, then the core's rules."""
+    problems = shape_problems(kind.resource.inputs, news)
+    if problems:
+        return [CheckFailure(prop, why) for prop, why in problems]
+    checked = check_inputs(kind.kind, kind.core_inputs(news))
+    keys = {REQUESTED_GENERATION: "generation"}  # the core's name for the input
+    return [_failure(keys.get(name, schema.camel(name)), why) for name, why in checked.problems]
 
 
 def _failure(key: str, why: str) -> CheckFailure:
@@ -268,15 +274,10 @@ class OpenSearchFnProvider(Provider):
         if not any(key in news for key in map(schema.camel, IDENTITY_FIELDS)):
             # What YAML registers for `get:` on a component: no input, not even the id.
             raise InvalidInputError(_by_id(request.resource_type))
-        problems = shape_problems(kind.resource.inputs, news)
-        if problems:
-            raise invalid_properties(problems)
-        core = kind.core_inputs(news)
-        checked = check_inputs(kind.kind, core)
-        if checked.problems:
-            keys = {REQUESTED_GENERATION: "generation"}
-            failures = _failures(checked.problems, keys)
+        failures = _input_failures(kind, news)
+        if failures:
             raise invalid_properties([(f.property, f.reason) for f in failures])
+        core = kind.core_inputs(news)
         state_inputs, outputs = dict(news), _unknown_outputs(kind, news)
         if not (has_unknown(core) or has_unknown(self.config)):  # else a preview: unknown
             urn = await component_urn(request.options, request.resource_type, request.name)
@@ -305,14 +306,10 @@ class OpenSearchFnProvider(Provider):
         kind = _kind(request.type)
         news, _ = plain(request.new_inputs)
         observed = news.pop(schema.OBSERVED_INPUT, None)
-        problems = shape_problems(kind.resource.inputs, news)
-        if problems:
-            return CheckResponse(request.new_inputs, [CheckFailure(p, why) for p, why in problems])
+        failures = _input_failures(kind, news)
+        if failures:
+            return CheckResponse(request.new_inputs, failures)
         core = kind.core_inputs(news)
-        checked = check_inputs(kind.kind, core)
-        if checked.problems:
-            keys = {REQUESTED_GENERATION: "generation"}
-            return CheckResponse(request.new_inputs, _failures(checked.problems, keys))
         self.checked.pop(request.urn, None)
         if has_unknown(core) or has_unknown(self.config):  # a preview: outputs stay unknown
             return CheckResponse(request.new_inputs, [])
