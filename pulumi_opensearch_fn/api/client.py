@@ -289,13 +289,13 @@ class OpenSearchFunctionClient:
             admitted = self._slots.take(action)
             if admitted is None:
                 raise _closed(action)
-            # Queued behind this program's own requests: not the call's time.
+            # Queued for a slot or its action's pace, the program's own: not the call's time.
             deadline += time.monotonic() - queued
             try:
                 answer = self._attempt(action, path, query, url, attempt, deadline)
             except OpenSearchFnError as error:
-                # A throttled try the limiter answered (fewer in flight now than when it
-                # was sent) is retried at the new number without using up an attempt.
+                # A throttled try the limiter answered (fewer in flight, or a slower pace,
+                # now than when it was sent) is retried so without using up an attempt.
                 absorbed = self._slots.answered(admitted, error)
                 counted += not absorbed
                 if (
