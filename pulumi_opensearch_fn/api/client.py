@@ -314,6 +314,10 @@ class OpenSearchFunctionClient:
                 if self._closed.wait(pause):  # closed while pausing: stop now
                     raise _closed(action) from None
                 continue
+            except BaseException:
+                # Every slot taken is answered (the limiter's probe waits for its wave).
+                self._slots.answered(admitted, OpenSearchFnError(f"{action}: interrupted"))
+                raise
             self._slots.answered(admitted, None)
             return answer
         raise DeadlineExceededError(

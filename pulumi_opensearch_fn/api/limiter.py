@@ -7,13 +7,26 @@ ceiling of requests in flight.
 
 A quota is a rate ("Request Rate: N/1 s" per action): with answers quicker than 1/N s,
 even one request in flight exceeds it. So each action gets a `Pace`, none at first: on
-a throttle while some of its requests got through in the last second, the action is
-paced at 90% of those, and the pace grows by a tenth for each second's worth of
-successes, until it is dropped again. A throttle with nothing let through (too many at
-once, or an outage: no rate to learn) cuts the `Window` of requests in flight instead:
-halved (floor 1; a cut halves what was really in flight, when that is less than
-allowed), and one more after each full window of successes. Answers to requests sent
-before a cut say nothing new: one round makes one cut.
+a throttle while some of its requests got through in the last second (and the window
+was not cut already: then those say how many in flight the service takes, not its
+rate), the action is paced at 90% of those, and the pace grows by a tenth for each second's worth of
+successes, until it is dropped again. The throttle that ends the window's probe (see
+below) paces every other action with answers in the last second too (at 90% of those,
+or the throttled one's pace when faster): each action has sent its first burst, the
+account is at its quotas, and their own throttles may be on the way. A
+throttle with nothing let through (too many at once, or an outage: no rate to learn)
+cuts the `Window` of requests in flight instead: halved (floor 1; a cut halves what was
+really in flight, when that is less than allowed), and one more after each full window
+of successes. Answers to requests sent before a cut say nothing new: one round makes
+one cut.
+
+The window starts with a probe (TCP's slow start, in whole waves): `INITIAL_WINDOW`
+requests (or its ceiling, when lower), then twice as many once every one of them is
+answered, up to the ceiling; the first throttle, or a wave at the ceiling answered,
+ends it, and answers free slots one by one from then on. So a quota's burst meets one
+wave at a time: against 20/1 s, a stack's first 16 requests pass, a few of the next 32
+are throttled, and the rest go at the pace learned from them. For the default ceiling
+of 32, 100 requests still take 4 round trips (16, 32, 32, 20).
 
 `Window` and `Pace` are the arithmetic, with no threads and time given; `AdaptiveLimiter`
 the slots that threads take, one per request while it talks to the service. `FixedSlots`
@@ -43,30 +56,88 @@ def throttling(error: OpenSearchFnError | None) -> bool:
     )
 
 
+INITIAL_WINDOW = 16
+PROBE_PATIENCE = 1.0  # seconds a wave's slowest answers may hold the next one back
+
+
 class Window:
-    """How many requests may be in flight: multiplicative decrease, additive increase.
+    """How many requests may be in flight: a probe in waves (slow start), then
+    multiplicative decrease, additive increase.
 
-    A request is admitted in the current `round`; a cut starts a new round, so the
-    throttling answers of requests admitted before it are not cut for again, and
-    their successes do not count towards growing back. At 1 there is nothing to cut:
-    the round goes on. Each method returns the line to show a person, if the change
-    is one to show: a cut to a new low since the window was last at its ceiling, or
-    the return to the ceiling."""
+    While `starting`, a wave of `allowed` requests is sent and the next (twice as large,
+    at most the ceiling) only once the whole wave is answered; the first throttle, or a
+    wave at the ceiling answered, ends it. Then a request is admitted in the current
+    `round`; a cut starts a new round, so the throttling answers of requests admitted
+    before it are not cut for again, and their successes do not count towards growing
+    back. At 1 there is nothing to cut: the round goes on. `throttled` and `succeeded`
+    return the line to show a person, if the change is one to show: a cut to a new
+    low since the window was last at its ceiling, or the return to the ceiling."""
 
-    def __init__(self, ceiling: int) -> None:
+    def __init__(self, ceiling: int, *, start: int = INITIAL_WINDOW) -> None:
         if isinstance(ceiling, bool) or not isinstance(ceiling, int) or ceiling < 1:
             raise InvalidInputError(
                 f"requests in flight must be a whole number >= 1, got {ceiling!r}"
             )
         self.ceiling = ceiling
-        self.allowed = ceiling
+        self.allowed = max(1, min(ceiling, start))
+        self.starting = True
+        self._wave_left = self.allowed  # of this wave, not yet sent
+        self._wave_out = 0  # sent, not yet answered
+        self._wave_due: float | None = None  # all sent and one answered: when it may go on
         self.round = 0
         self._credit = 0  # successes towards the next step up
         self._lowest_shown = ceiling
 
+    def may_send(self, now: float) -> bool:
+        """Whether the probe lets one more request go (in flight aside). A wave whose
+        last answers are `PROBE_PATIENCE` late is taken as answered: one slow request
+        is not a quota, and must not hold every other back."""
+        if not self.starting or self._wave_left > 0:
+            return True
+        if self._wave_due is None or now < self._wave_due:
+            return False
+        self._next_wave()
+        return True
+
+    def patience_left(self, now: float) -> float | None:
+        """How long until a wave's late answers stop holding the next (None: not so)."""
+        if not self.starting or self._wave_left > 0 or self._wave_due is None:
+            return None
+        return max(0.0, self._wave_due - now)
+
+    def sent(self) -> None:
+        if self.starting:
+            self._wave_left -= 1
+            self._wave_out += 1
+
+    def settled(self, now: float) -> bool:
+        """A request's answer, whatever it was: True when the probe sends a new wave."""
+        if not self.starting:
+            return False
+        self._wave_out = max(0, self._wave_out - 1)  # a late one of an earlier wave: 0
+        if self._wave_left:
+            return False
+        if self._wave_out:
+            self._wave_due = self._wave_due or now + PROBE_PATIENCE
+            return False
+        self._next_wave()
+        return True
+
+    def _next_wave(self) -> None:
+        self._wave_out, self._wave_due = 0, None
+        if self.allowed >= self.ceiling:
+            self.starting = False  # a wave at the ceiling got through: slots one by one
+        else:
+            self.allowed = self._wave_left = min(self.ceiling, 2 * self.allowed)
+
+    def end_start(self) -> None:
+        """Throttled during the probe: no more waves, the slots go one by one."""
+        self.starting = False
+
     def throttled(self, admitted_in: int, in_flight: int) -> str | None:
         """A throttling answer to a request admitted in `admitted_in`, sent with
         `in_flight` requests in flight (itself included)."""
+        self.end_start()
         if admitted_in != self.round:
             return None  # sent before the last cut: that cut already answered it
         self._credit = 0
@@ -84,8 +155,8 @@ class Window:
         )
 
     def succeeded(self, admitted_in: int) -> str | None:
-        if admitted_in != self.round or self.allowed >= self.ceiling:
-            return None
+        if self.starting or admitted_in != self.round or self.allowed >= self.ceiling:
+            return None  # the probe grows by waves, and says nothing: nothing was cut
         self._credit += 1
         if self._credit < self.allowed:
             return None
@@ -153,6 +224,20 @@ class Pace:
         rate = 0.9 * let_through if let_through else (self.rate or 0) / 2
         if self.rate is not None:
             rate = min(rate, self.rate * 0.9)  # a cut always slows it
+        return self._cut_to(rate, now)
+
+    def followed(self, throttled: Pace, now: float) -> str | None:
+        """`throttled`, another action, was paced: the account is at its quotas, so this
+        one, not paced yet, is paced too if any of it got through in the last second,
+        before its own bucket runs dry while its throttles are still on the way. At
+        90% of those, or at the other's pace when faster: quotas of one service are
+        alike, and an action still starting has too few answers to say its own."""
+        let_through = len(_keep_last_second(self._succeeded, now))
+        if self.rate is not None or not let_through or throttled.rate is None:
+            return None
+        return self._cut_to(max(0.9 * let_through, throttled.rate), now)
+
+    def _cut_to(self, rate: float, now: float) -> str | None:
         self.rate = max(self.MIN_RATE, rate)
         self.round += 1
         self._credit = 0
@@ -191,7 +276,8 @@ class Slots(Protocol):
     def give_back(self) -> None: ...
 
     def answered(self, ticket: Ticket, error: OpenSearchFnError | None) -> bool:
-        """How the try admitted with `ticket` ended: no error, or `error`. True when
+        """How the try admitted with `ticket` ended (told once for every slot taken):
+        no error, or `error`. True when
         it was throttled and the slots answered that already: fewer are allowed in
         flight, or at a slower pace, now than when it was sent."""
         ...
@@ -209,10 +295,11 @@ class AdaptiveLimiter:
         self,
         ceiling: int,
         *,
+        start: int = INITIAL_WINDOW,
         on_change: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.window = Window(ceiling)
+        self.window = Window(ceiling, start=start)
         self.on_change = on_change
         self._clock = clock
         self._changed = threading.Condition()
@@ -236,23 +323,40 @@ class AdaptiveLimiter:
             return None if found is None else found.rate
 
     def take(self, action: str = "") -> Ticket | None:
-        while True:  # paced: its turn, unless closed first
+        while True:
+            pace_round = self._turn(action)
+            if pace_round is None:
+                return None
+            with self._changed:
+                # Woken by every slot given back, every step up and close: never stuck.
+                while not (self._closing.is_set() or self._free()):
+                    self._changed.wait(self.window.patience_left(self._clock()))
+                if self._closing.is_set():
+                    return None
+                if self._paces[action].round != pace_round:
+                    continue  # paced anew while it queued for a slot: a turn at the new pace
+                self._in_flight += 1
+                self.window.sent()
+                return Ticket(action, self.window.round, pace_round)
+
+    def _free(self) -> bool:
+        wave = (self.window.allowed, self.window.starting)
+        sendable = self.window.may_send(self._clock())
+        if (self.window.allowed, self.window.starting) != wave:
+            self._changed.notify_all()  # a wave let go past its late answers: all may go
+        return sendable and self._in_flight < self.window.allowed
+
+    def _turn(self, action: str) -> int | None:
+        """Waits for `action`'s turn at its pace (the round it was taken in), or None
+        when closed first."""
+        while True:
             with self._changed:
                 pace = self._paces.setdefault(action, Pace(action))
                 wait, pace_round = pace.claim(self._clock()), pace.round
             if not wait:
-                break
+                return pace_round
             if self._closing.wait(wait):
                 return None
-        with self._changed:
-            # Woken by every slot given back, every step up and close: never stuck.
-            self._changed.wait_for(
-                lambda: self._closing.is_set() or self._in_flight < self.window.allowed
-            )
-            if self._closing.is_set():
-                return None
-            self._in_flight += 1
-            return Ticket(action, self.window.round, pace_round)
 
     def give_back(self) -> None:
         with self._changed:
@@ -261,6 +365,16 @@ class AdaptiveLimiter:
 
     def answered(self, ticket: Ticket, error: OpenSearchFnError | None) -> bool:
         with self._changed:
+            throttled = throttling(error)
+            probe_ends = throttled and self.window.starting
+            if probe_ends:
+                self.window.end_start()  # the probe found a limit: slots one by one
+                self._changed.notify_all()
+            elif not throttled and self.window.starting:
+                self.window.settled(self._clock())
+                self._changed.notify_all()  # a next wave, the probe's end or its patience
+            if error is not None and not throttled:
+                return False
             before = self.window.allowed
             pace, now = self._paces[ticket.action], self._clock()
             if error is None:
@@ -268,16 +382,18 @@ class AdaptiveLimiter:
                     self.window.succeeded(ticket.window_round),
                     pace.succeeded(ticket.pace_round, now),
                 ]
-            elif throttling(error):
-                # A rate the service let through is learned as a pace; only with none
-                # (nothing got through: too many at once, or an outage) does the window
-                # cut. In flight now, and this one (given back already): about as many
-                # as when it was sent.
-                lines = [pace.throttled(ticket.pace_round, now)]
+            else:
+                # A rate the service let through is learned as a pace, unless the window
+                # was cut already: what got through then says how many in flight the
+                # service takes, not its rate. With no pace the window cuts. In flight
+                # now, and this one (given back already): about as many as when sent.
+                unhindered = probe_ends or self.window.allowed >= self.window.ceiling
+                learns = pace.rate is not None or unhindered
+                lines = [pace.throttled(ticket.pace_round, now)] if learns else []
+                if probe_ends and pace.rate is not None:
+                    lines += [p.followed(pace, now) for p in self._paces.values() if p is not pace]
                 if pace.rate is None:
                     lines.append(self.window.throttled(ticket.window_round, self._in_flight + 1))
-            else:
-                return False
             if self.window.allowed > before:
                 self._changed.notify()  # room for one more
             absorbed = error is not None and (

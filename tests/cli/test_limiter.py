@@ -64,7 +64,7 @@ def test_it_backs_off_under_the_limit_and_grows_back_once_throttling_stops(cli, 
     assert lines.index(RECOVERED.format(ceiling)) > lines.index(backed_off[-1])
     arrivals = server.arrivals
     last_throttled = max(i for i, a in enumerate(arrivals) if a.throttled)
-    assert max(a.in_flight for a in arrivals[last_throttled + 1 :]) == ceiling
+    assert max(a.in_flight for a in arrivals[last_throttled + 1 :]) == ceiling, ran.err
     assert server.peak <= ceiling + 1  # the one beyond the limit's answer aside
 
 

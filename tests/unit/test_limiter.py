@@ -1,7 +1,8 @@
-"""The request limiter's arithmetic, with no threads and no time: it starts at its
-ceiling and never goes above it, halves on throttling (floor 1) once per round,
-grows back by one per window of successes, and has a line to show only when it
-backs off to a new low or is back at its ceiling."""
+"""The request limiter's arithmetic, with no threads and no time: it probes in waves of
+16 (or its ceiling, when lower), twice as large each time one is answered, until one at
+its ceiling is answered or the first throttle; it never goes above its ceiling, halves on throttling (floor 1) once per round, grows back by
+one per window of successes, and has a line to show only when it backs off to a new
+low or is back at its ceiling."""
 
 from __future__ import annotations
 
@@ -21,9 +22,80 @@ from pulumi_opensearch_fn.api.limiter import AdaptiveLimiter, Pace, Ticket, Wind
 FULL = 1000  # requests in flight with a throttled one: more than any window allows
 
 
-def test_it_starts_at_its_ceiling():
+def test_it_starts_at_16_or_its_ceiling_when_lower():
+    assert [Window(c).allowed for c in (1, 8, 16, 17, 32, 64)] == [1, 8, 16, 16, 16, 16]
     window = Window(32)
-    assert (window.ceiling, window.allowed, window.round) == (32, 32, 0)
+    assert (window.ceiling, window.round) == (32, 0)
+
+
+def send_wave(window: Window, most: int = FULL) -> int:
+    """Sends what the probe lets go (at most `most`): how many."""
+    sent = 0
+    while sent < most and window.may_send(0.0) and sent < window.allowed:
+        window.sent()
+        sent += 1
+    return sent
+
+
+def test_the_probe_sends_waves_twice_as_large_until_one_at_its_ceiling_is_answered():
+    window = Window(40)
+    assert send_wave(window) == 16
+    assert [window.settled(0.0) for _ in range(16)] == [False] * 15 + [True]
+    assert (window.allowed, window.starting) == (32, True)
+    assert send_wave(window) == 32
+    for _ in range(32):
+        window.settled(0.0)
+    assert (window.allowed, send_wave(window), window.starting) == (40, 40, True)
+    for _ in range(40):
+        window.settled(0.0)
+    assert not window.starting
+    assert window.may_send(0.0)  # slots one by one now: in flight is the only bound
+
+
+def test_no_request_beyond_the_wave_goes_until_the_whole_wave_is_answered():
+    window = Window(32)
+    assert send_wave(window, 10) == 10  # fewer asked for than the wave: all go
+    assert send_wave(window) == 6
+    for _ in range(15):
+        window.settled(0.0)
+        window.succeeded(0)  # successes do not grow the probe: its waves do
+        assert not window.may_send(0.0)
+    window.settled(0.0)
+    assert window.may_send(0.0) and window.allowed == 32
+
+
+def test_a_waves_late_answers_hold_the_next_one_back_for_a_second_at_most():
+    window = Window(32)
+    send_wave(window)
+    for _ in range(15):
+        window.settled(5.0)  # its first answer, all sent: one second from now
+    assert window.patience_left(5.5) == 0.5 and not window.may_send(5.5)
+    assert window.may_send(6.0) and window.allowed == 32  # one slow answer is no quota
+    assert window.patience_left(6.0) is None
+    window.settled(6.5)  # the late one, counted for no wave
+    assert send_wave(window) == 32
+
+
+def test_the_first_throttle_ends_the_probe():
+    window = Window(64)
+    send_wave(window)
+    window.throttled(0, 8)  # 8 in flight: cut to 4, then one per window of 4
+    assert (window.starting, window.allowed) == (False, 4)
+    for _ in range(4):
+        window.succeeded(window.round)
+    assert window.allowed == 5
+
+
+def test_100_requests_at_a_ceiling_of_32_take_4_round_trips():
+    """The probe costs the default ceiling no round trip: ceil(100 / 32) = 4."""
+    window, left, trips = Window(32), 100, 0
+    while left:
+        sent = send_wave(window, left)
+        left, trips = left - sent, trips + 1
+        for _ in range(sent):
+            window.settled(0.0)
+            window.succeeded(0)
+    assert trips == 4
 
 
 @pytest.mark.parametrize("ceiling", [0, -1, True, 2.5, "8"])
@@ -33,7 +105,7 @@ def test_a_ceiling_below_one_or_not_whole_is_refused(ceiling):
 
 
 def test_throttling_halves_it_down_to_one():
-    window = Window(32)
+    window = Window(32, start=32)
     seen = []
     for _ in range(7):
         window.throttled(window.round, FULL)
@@ -42,10 +114,10 @@ def test_throttling_halves_it_down_to_one():
 
 
 def test_a_cut_halves_what_was_in_flight_when_that_was_fewer():
-    window = Window(32)
+    window = Window(32, start=32)
     window.throttled(0, 2)  # two in flight were already too many
     assert window.allowed == 1
-    window = Window(32)
+    window = Window(32, start=32)
     window.throttled(0, 40)  # more than allowed: in flight from before a cut
     assert window.allowed == 16
 
@@ -150,6 +222,43 @@ def test_what_counts_as_throttling(error, expected):
     assert throttling(error) is expected
 
 
+def test_a_request_beyond_the_probes_wave_waits_for_the_wave_to_be_answered():
+    limiter = AdaptiveLimiter(32)
+    wave = [limiter.take("a") for _ in range(16)]
+    for _ in wave:
+        limiter.give_back()  # none in flight, but none answered yet
+    taken: list[object] = []
+    waiting = threading.Thread(target=lambda: taken.append(limiter.take("a")), daemon=True)
+    waiting.start()
+    assert not limiter._free()
+    for ticket in wave:
+        assert ticket is not None
+        limiter.answered(ticket, BadRequestError("x", code="InvalidParameter", http_status=400))
+    waiting.join(timeout=60)  # woken by the last answer: the next wave
+    assert taken == [Ticket("a", 0, 0)] and limiter.allowed == 32
+
+
+def test_requests_held_by_a_waves_late_answer_go_once_its_patience_is_over():
+    now = [5.0]
+    limiter = AdaptiveLimiter(32, clock=lambda: now[0])
+    wave = [limiter.take("a") for _ in range(16)]
+    for ticket in wave[:15]:
+        limiter.give_back()
+        assert ticket is not None
+        limiter.answered(ticket, None)  # the sixteenth is slow: no answer yet
+    taken: list[object] = []
+    waiting = [
+        threading.Thread(target=lambda: taken.append(limiter.take("a")), daemon=True)
+        for _ in range(3)
+    ]
+    for thread in waiting:
+        thread.start()
+    now[0] = 6.0  # one second after the wave's first answer: they time out, and go
+    for thread in waiting:
+        thread.join(timeout=60)
+    assert taken == [Ticket("a", 0, 0)] * 3 and limiter.allowed == 32
+
+
 def test_a_closed_limiter_hands_out_no_slot():
     limiter = AdaptiveLimiter(2)
     assert limiter.take("GetFunctionInstance") == Ticket("GetFunctionInstance", 0, 0)
@@ -211,6 +320,50 @@ def test_an_action_is_paced_only_once_throttled_at_what_got_through():
     assert pace.rate == pytest.approx(19.8)  # a faster pace applies to the next turn
     assert pace.claim(1.0 + 2 / 18) == 0.0
     assert pace.claim(1.0 + 2 / 18) == pytest.approx(1 / 19.8)
+
+
+def test_once_the_window_is_cut_a_throttle_cuts_it_again_and_learns_no_pace():
+    """What got through while fewer were let in flight says how many in flight the
+    service takes, not its rate: a pace learned from it would be far too slow."""
+    throttled = ThrottledError("x", code="Throttling.User", http_status=400)
+    limiter = AdaptiveLimiter(8, clock=lambda: 1.0)
+    wave = [limiter.take("a") for _ in range(8)]
+    assert all(wave)
+    limiter.give_back()
+    limiter.answered(Ticket("a", 0, 0), throttled)  # none through yet: the window cuts
+    for _ in range(7):
+        limiter.give_back()
+        limiter.answered(Ticket("a", 0, 0), None)
+    assert (limiter.allowed, limiter.pace("a")) == (4, None)
+    again = [limiter.take("a") for _ in range(4)]
+    assert again == [Ticket("a", 1, 0)] * 4
+    limiter.give_back()
+    limiter.answered(Ticket("a", 1, 0), throttled)  # 7 got through in the last second
+    assert (limiter.allowed, limiter.pace("a")) == (2, None)
+
+
+def test_the_throttle_that_ends_the_probe_paces_every_action_at_what_got_through():
+    """The account is at its quotas: an action not throttled yet is paced too, before
+    its own bucket runs dry, at 90% of its last second or the throttled one's pace when
+    faster; one with none through is not, and a later throttle paces no other."""
+    throttled = ThrottledError("x", code="Throttling.User", http_status=400)
+    lines: list[str] = []
+    limiter = AdaptiveLimiter(80, start=80, clock=lambda: 1.0, on_change=lines.append)
+    tickets = {a: [limiter.take(a) for _ in range(20)] for a in ("G", "L", "M", "idle")}
+    for action, count in (("G", 10), ("L", 5), ("M", 20)):
+        for ticket in tickets[action][:count]:
+            assert ticket is not None
+            limiter.answered(ticket, None)
+    limiter.answered(Ticket("G", 0, 0), throttled)
+    paces = [limiter.pace(a) for a in ("G", "L", "M", "idle")]
+    assert paces == [9, 9, 18, None]
+    assert lines == [
+        f"OpenSearch API throttling {action}: at most {rate} requests per second now;"
+        " throttled requests are retried"
+        for action, rate in (("G", 9), ("L", 9), ("M", 18))
+    ]
+    limiter.answered(Ticket("G", 0, 1), throttled)  # G cut again, L and M left as they are
+    assert [limiter.pace(a) for a in ("G", "L", "M")] == [8.1, 9, 18]
 
 
 def test_a_pace_cut_once_per_round_always_slower_and_said_at_a_new_low():
@@ -282,3 +435,36 @@ def test_closing_ends_a_paced_wait(monkeypatch: pytest.MonkeyPatch):
     limiter.close()
     waiting.join(timeout=60)
     assert not waiting.is_alive() and taken == [None]
+
+
+def test_a_request_queued_for_a_slot_when_its_action_is_paced_takes_a_turn_at_the_pace():
+    """It took its turn unpaced, then queued for the one slot; the answer that held the
+    slot paces the action: it queues for a turn at that pace, not sent."""
+    main, turns = threading.current_thread(), threading.Semaphore(0)
+
+    def clock() -> float:  # read by the queued thread each time it takes a turn
+        if threading.current_thread() is not main:
+            turns.release()
+        return 0.0
+
+    limiter = AdaptiveLimiter(1, clock=clock)
+    succeeded = limiter.take("a")
+    assert succeeded is not None
+    limiter.give_back()
+    limiter.answered(succeeded, None)  # one got through: a rate to learn
+    held = limiter.take("a")
+    assert held is not None
+    taken: list[object] = []
+    queued = threading.Thread(target=lambda: taken.append(limiter.take("a")), daemon=True)
+    queued.start()
+    assert turns.acquire(timeout=60)  # its first turn, unpaced: now it queues for the slot
+    limiter.give_back()
+    limiter.answered(held, ThrottledError("x", code="Throttling.User", http_status=400))
+    assert limiter.pace("a") == 0.9  # of the one that got through: 1.1 s apart
+    # Its second turn: at the new pace, so it waits (the test closes the limiter then);
+    # had it been sent under the old one, it would have returned the slot's ticket.
+    while not turns.acquire(timeout=0.01) and queued.is_alive():
+        pass
+    limiter.close()
+    queued.join(timeout=60)
+    assert not queued.is_alive() and taken == [None]
