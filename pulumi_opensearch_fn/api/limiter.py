@@ -7,18 +7,18 @@ ceiling of requests in flight.
 
 A quota is a rate ("Request Rate: N/1 s" per action): with answers quicker than 1/N s,
 even one request in flight exceeds it. So each action gets a `Pace`, none at first: on
-a throttle while some of its requests got through in the last second (and the window
-was not cut already: then those say how many in flight the service takes, not its
-rate), the action is paced at 90% of those, and the pace grows by a tenth for each second's worth of
-successes, until it is dropped again. The throttle that ends the window's probe (see
-below) paces every other action with answers in the last second too (at 90% of those,
-or the throttled one's pace when faster): each action has sent its first burst, the
-account is at its quotas, and their own throttles may be on the way. A
-throttle with nothing let through (too many at once, or an outage: no rate to learn)
-cuts the `Window` of requests in flight instead: halved (floor 1; a cut halves what was
-really in flight, when that is less than allowed), and one more after each full window
-of successes. Answers to requests sent before a cut say nothing new: one round makes
-one cut.
+a throttle while some of its requests got through in the last second (and no cut
+holds the window below its ceiling: then those say how many in flight the service
+takes, not its rate), the action is paced at 90% of those, and the pace grows by a
+tenth for each second's worth of successes, until it is dropped again. The throttle
+that ends the window's probe (see below) paces every other action with answers in the
+last second too (at 90% of those, or the throttled one's pace when faster): each action
+has sent its first burst, the account is at its quotas, and their own throttles may be
+on the way. A throttle with nothing let through (too many at once, or an outage: no
+rate to learn) cuts the `Window` of requests in flight instead: halved (floor 1; a cut
+halves what was really in flight, when that is less than allowed), and one more after
+each full window of successes. Answers to requests sent before a cut say nothing new:
+one round makes one cut.
 
 The window starts with a probe (TCP's slow start, in whole waves): `INITIAL_WINDOW`
 requests (or its ceiling, when lower), then twice as many once every one of them is
@@ -85,6 +85,7 @@ class Window:
         self._wave_out = 0  # sent, not yet answered
         self._wave_due: float | None = None  # all sent and one answered: when it may go on
         self.round = 0
+        self.holding_back = False  # a cut keeps it below its ceiling
         self._credit = 0  # successes towards the next step up
         self._lowest_shown = ceiling
 
@@ -145,6 +146,7 @@ class Window:
             return None
         self.round += 1
         self.allowed = max(1, min(self.allowed, in_flight) // 2)
+        self.holding_back = True
         if self.allowed >= self._lowest_shown:
             return None
         self._lowest_shown = self.allowed
@@ -164,7 +166,9 @@ class Window:
         self.allowed += 1
         if self.allowed < self.ceiling:
             return None
-        self._lowest_shown = self.ceiling
+        shown, self._lowest_shown, self.holding_back = self._lowest_shown, self.ceiling, False
+        if shown >= self.ceiling:
+            return None  # grown after a probe cut short, never cut: nothing to say
         return f"OpenSearch API no longer throttling: back to {self.ceiling} requests in flight"
 
 
@@ -277,9 +281,9 @@ class Slots(Protocol):
 
     def answered(self, ticket: Ticket, error: OpenSearchFnError | None) -> bool:
         """How the try admitted with `ticket` ended (told once for every slot taken):
-        no error, or `error`. True when
-        it was throttled and the slots answered that already: fewer are allowed in
-        flight, or at a slower pace, now than when it was sent."""
+        no error, or `error`. True when it was throttled and the slots answered that
+        already: fewer are allowed in flight, or at a slower pace, now than when it was
+        sent."""
         ...
 
 
@@ -383,12 +387,11 @@ class AdaptiveLimiter:
                     pace.succeeded(ticket.pace_round, now),
                 ]
             else:
-                # A rate the service let through is learned as a pace, unless the window
-                # was cut already: what got through then says how many in flight the
-                # service takes, not its rate. With no pace the window cuts. In flight
+                # A rate the service let through is learned as a pace, unless a cut
+                # holds the window back: what got through then says how many in flight
+                # the service takes, not its rate. With no pace the window cuts. In flight
                 # now, and this one (given back already): about as many as when sent.
-                unhindered = probe_ends or self.window.allowed >= self.window.ceiling
-                learns = pace.rate is not None or unhindered
+                learns = pace.rate is not None or not self.window.holding_back
                 lines = [pace.throttled(ticket.pace_round, now)] if learns else []
                 if probe_ends and pace.rate is not None:
                     lines += [p.followed(pace, now) for p in self._paces.values() if p is not pace]

@@ -86,6 +86,19 @@ def test_the_first_throttle_ends_the_probe():
     assert window.allowed == 5
 
 
+def test_after_a_probe_cut_short_without_a_cut_it_grows_to_its_ceiling_saying_nothing():
+    """A throttle the pace answered ends the probe at 16 of 32, with no cut: the window
+    grows on as after a cut, but holds nothing back and has nothing to say."""
+    window = Window(32)
+    send_wave(window)
+    window.end_start()
+    assert (window.allowed, window.holding_back) == (16, False)
+    lines = [window.succeeded(0) for _ in range(16 + 17 + 18 + 19)]
+    assert (window.allowed, lines) == (20, [None] * 70)
+    lines = [window.succeeded(0) for _ in range(1000)]
+    assert (window.allowed, set(lines)) == (32, {None})
+
+
 def test_100_requests_at_a_ceiling_of_32_take_4_round_trips():
     """The probe costs the default ceiling no round trip: ceil(100 / 32) = 4."""
     window, left, trips = Window(32), 100, 0
