@@ -38,9 +38,10 @@ from pulumi.dynamic import (
 
 from .api.errors import InstanceNotFoundError, OpenSearchFnError, TaskNotFoundError
 from .api.identity import INSTANCE, TASK, Identity, Kind
+from .api.limiter import AdaptiveLimiter
 from .api.safe_text import safe
 from .api.validation import check_generation
-from .core.config import CONFIG_KEYS
+from .core.config import CONFIG_KEYS, MAX_CONCURRENT_READS_KEY, max_concurrent_reads
 from .core.drift import drift_line, moved
 from .core.outputs import (
     REQUESTED_GENERATION,
@@ -58,7 +59,6 @@ PROVIDER_FORMAT = 1
 # Inputs of earlier releases, dropped wherever they are found.
 LEGACY_INPUTS = ("observed", "dry_run")
 SETTINGS_INPUTS = ("expect", "wait", "region", "endpoint")
-REFRESH_CONNECTIONS = 4  # at most this many refresh reads at once in a provider process
 
 
 class _ProcessState:
@@ -70,6 +70,15 @@ class _ProcessState:
         # Tracked values a refresh in this run replaced, by (kind, id): `preview --refresh`
         # refreshes and then diffs in one process, and must still show the drift.
         self.refreshed_from: dict[tuple[str, str], dict[str, Any]] = {}
+        # The process's one limiter for its reads (refresh, get, import), as a program
+        # has one: the engine calls `Read` for every resource of a refresh at once.
+        self.slots: AdaptiveLimiter | None = None
+
+    def read_slots(self) -> AdaptiveLimiter:
+        with self.lock:
+            if self.slots is None:
+                self.slots = AdaptiveLimiter(max_concurrent_reads(self.config), on_change=say)
+            return self.slots
 
 
 _PROCESS = _ProcessState()
@@ -106,7 +115,7 @@ class _ReadOnlyProvider(ResourceProvider):
     # -- engine calls -------------------------------------------------------------
 
     def configure(self, req: ConfigureRequest) -> None:
-        config = {key: req.config.get(key) for key in CONFIG_KEYS}
+        config = {key: req.config.get(key) for key in (*CONFIG_KEYS, MAX_CONCURRENT_READS_KEY)}
         with _PROCESS.lock:
             _PROCESS.config = {k: v for k, v in config.items() if v is not None}
 
@@ -178,7 +187,8 @@ class _ReadOnlyProvider(ResourceProvider):
         if request is None:
             raise OpenSearchFnError("; ".join(why for _, why in problems))
         subject = request.subject
-        client = client_for(request.settings, max_connections=REFRESH_CONNECTIONS)
+        slots = _PROCESS.read_slots()
+        client = client_for(request.settings, max_connections=slots.ceiling, request_slots=slots)
         try:
             seen = observe(client, request.identity, request.expect)
         except self.gone:
