@@ -1,8 +1,9 @@
 """The request limiter's arithmetic, with no threads and no time: it probes in waves of
-16 (or its ceiling, when lower), twice as large each time one is answered, until one at
-its ceiling is answered or the first throttle; it never goes above its ceiling, halves on throttling (floor 1) once per round, grows back by
-one per window of successes, and has a line to show only when it backs off to a new
-low or is back at its ceiling."""
+16 (or its ceiling, when lower), twice as large each time one is answered, until one
+at its ceiling is answered or the first throttle; it never goes above its ceiling,
+halves on throttling (floor 1) once per round, grows back by one per window of
+successes, and has a line to show only when it backs off to a new low or is back at
+its ceiling. Then the limiter's slots and paces, with threads where they wait."""
 
 from __future__ import annotations
 
