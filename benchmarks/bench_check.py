@@ -53,6 +53,12 @@ from pulumi_opensearch_fn.emulator import (
 from pulumi_opensearch_fn.emulator.admin_api import TOKEN_ENV
 from pulumi_opensearch_fn.emulator.quota import parse_rate
 
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.emulator.process import stop  # noqa: E402
+
 AK, SECRET = "LTAI-emulator-demo", "emulator-demo-secret"
 APP, FUNCTION = "bench", "ctr"
 TARGET = 0.25
@@ -319,13 +325,7 @@ def emulator_process(
         with EmulatorAdmin(url, token) as admin:
             yield url, admin
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
 
 
 def throttled(counts: Mapping[str, Any]) -> int:
