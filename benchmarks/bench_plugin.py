@@ -53,7 +53,13 @@ from bench_stack import (
     read_bound,
     run_round,
 )
-from harness import PulumiCommandError, PulumiProject, engine_bin_dir, hermetic_env
+from harness import (
+    PulumiCommandError,
+    PulumiProject,
+    compile_package,
+    engine_bin_dir,
+    hermetic_env,
+)
 from pulumi.runtime import proto
 from pulumi.runtime.proto import provider_pb2_grpc
 
@@ -231,6 +237,7 @@ def main() -> int:
     count, in_flight = options.resources, DEFAULT_MAX_CONCURRENT_READS
 
     progress("finding the Pulumi CLI (scripts/pulumi-engine) ...")
+    compile_package()
     bin_dir = engine_bin_dir()
     with (
         EmulatorServer(sample_state(), host="127.0.0.1", port=0) as server,

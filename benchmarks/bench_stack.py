@@ -60,6 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 from harness import (
     PulumiCommandError,
     PulumiProject,
+    compile_package,
     engine_bin_dir,
     hermetic_env,
 )
@@ -604,6 +605,7 @@ def main() -> int:
     names: list[str] = options.kinds or ([OURS, SAME_SHAPE] if options.sizes else list(KINDS))
 
     progress("finding the Pulumi CLI (scripts/pulumi-engine) ...")
+    compile_package()
     bin_dir = engine_bin_dir()
     most = max(sizes)
     with (
