@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from importlib import metadata
 
 _reported: set[str] = set()
 _lock = threading.Lock()
@@ -49,6 +48,8 @@ def problems() -> dict[str, list[str]]:
 
 
 def _pulumi_version() -> str:
+    from importlib import metadata  # only to report a skipped patch: costly to import
+
     try:
         return metadata.version("pulumi")
     except metadata.PackageNotFoundError:
