@@ -49,6 +49,7 @@ from bench_stack import (
     PHASES,
     SECRET,
     Kind,
+    cpu_cells,
     progress,
     read_bound,
     run_round,
@@ -296,6 +297,10 @@ def main() -> int:
               f"  {target:15s} {'PASS' if ok else 'FAIL'}")  # fmt: skip
     mine, base = statistics.median(starts["ours"]), statistics.median(starts["floor"])
     print(f"  {'cold start':22s} {mine:7.2f}s {base:7.2f}s {mine / base:6.2f}x  (first answer)")
+    print("  CPU seconds (median): the whole `pulumi` process tree / the emulator")
+    for phase in PHASES:
+        cells = "".join(f" {cpu_cells(k, phase).split(' / ', 1)[1]:>14s}" for k in (ours, floor))
+        print(f"    {phase:22s}{cells}")
     print("  runs (s):")
     for kind in (ours, floor):
         for phase in PHASES:

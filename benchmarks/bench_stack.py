@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import resource
 import statistics
 import sys
 import tempfile
@@ -90,7 +91,7 @@ KINDS = (OURS, SAME_SHAPE, PLAIN)
 PHASES = ("preview (new stack)", "up (new stack)", "preview (deployed)")
 # What every program expects of its instance (ours as an `Expect`, the others as its dict).
 EXPECT: dict[str, Any] = {"status": "available", "min_generation": 1}
-RSS_LOG = "rss.log"  # in each project: one line per program run, its peak RSS in KiB
+RSS_LOG = "rss.log"  # in each project: one line per program run, peak RSS (KiB) and CPU (s)
 
 
 # Targets: at 0 ms, ours against same-shape; with latency, ours against the least time
@@ -109,12 +110,14 @@ def instance_name(i: int) -> str:
     return f"bench_{i:03d}"
 
 
-# Imported first by every program: its peak RSS is written when its process exits, so
-# the figure covers registering the outputs too, after the program's body has run. VmHWM,
-# not ru_maxrss: a spawned process's ru_maxrss starts at its parent's RSS (the language host's).
-RSS_MODULE = f'''"""Appends this program's peak RSS (KiB) to {RSS_LOG} at exit."""
+# Imported first by every program: its peak RSS and CPU time are written when its process
+# exits, so the figures cover registering the outputs too, after the program's body has run.
+# VmHWM, not ru_maxrss: a spawned process's ru_maxrss starts at its parent's RSS (the
+# language host's).
+RSS_MODULE = f'''"""Appends this program's peak RSS (KiB) and CPU seconds to {RSS_LOG} at exit."""
 
 import atexit
+import os
 import pathlib
 import resource
 
@@ -129,7 +132,8 @@ def _peak_kib() -> int:
 
 def _write() -> None:
     with (pathlib.Path(__file__).parent / "{RSS_LOG}").open("a") as log:
-        log.write(f"{{_peak_kib()}}\\n")
+        cpu = os.times()
+        log.write(f"{{_peak_kib()}} {{cpu.user + cpu.system:.3f}}\\n")
 
 
 atexit.register(_write)
@@ -273,8 +277,13 @@ class Kind:
     requests: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})
     # Seconds from the command's start to its first request reaching the emulator.
     first_request: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
-    # The program process's peak RSS (KiB), when it wrote one.
+    # The program process's peak RSS (KiB) and CPU seconds, when it wrote them.
     rss_kib: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})
+    program_cpu: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
+    # CPU seconds of the whole `pulumi` process tree (every process it waited for), and of
+    # this process meanwhile: the emulator's threads.
+    tree_cpu: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
+    emulator_cpu: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
     # Throttled answers, and the most requests one action had (a quota is per action).
     throttled: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})
     busiest_action: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})
@@ -319,9 +328,18 @@ def make_kind(
     return Kind(name, count, project)
 
 
-def last_rss(path: Path) -> int | None:
-    lines = path.read_text().split() if path.exists() else []
-    return int(lines[-1]) if lines else None
+def last_program_figures(path: Path) -> tuple[int, float] | None:
+    """The last program run's peak RSS (KiB) and CPU seconds, if it wrote them."""
+    lines = path.read_text().splitlines() if path.exists() else []
+    if not lines:
+        return None
+    rss, cpu = lines[-1].split()
+    return int(rss), float(cpu)
+
+
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_round(
@@ -347,8 +365,11 @@ def run_round(
             server.quota.set(quota)
         rss_log.unlink(missing_ok=True)
         started, wall = time.perf_counter(), time.time()
+        tree, mine = cpu_seconds(resource.RUSAGE_CHILDREN), cpu_seconds(resource.RUSAGE_SELF)
         step()
         took = time.perf_counter() - started
+        kind.tree_cpu[phase].append(cpu_seconds(resource.RUSAGE_CHILDREN) - tree)
+        kind.emulator_cpu[phase].append(cpu_seconds(resource.RUSAGE_SELF) - mine)
         entries = server.log.entries()
         requests = len(entries)
         kind.times[phase].append(took)
@@ -363,10 +384,12 @@ def run_round(
         if entries:
             first = min(e.time - e.latency_ms / 1000 for e in entries)
             kind.first_request[phase].append(first - wall)
-        rss = last_rss(rss_log)
-        if rss is not None:
-            kind.rss_kib[phase].append(rss)
-        memory = "" if rss is None else f"/{rss / 1024:.0f} MiB"
+        figures = last_program_figures(rss_log)
+        memory = ""
+        if figures is not None:
+            kind.rss_kib[phase].append(figures[0])
+            kind.program_cpu[phase].append(figures[1])
+            memory = f"/{figures[0] / 1024:.0f} MiB"
         line.append(f"{phase} {took:.2f}s/{requests} req{memory}")
     ids = project.outputs().get("ids")
     if not isinstance(ids, list) or len(ids) != kind.count:
@@ -402,6 +425,10 @@ def print_size(
     for phase in PHASES:
         cells = "".join(f" {mib(k.rss_median(phase)):>10s}" for k in kinds.values())
         print(f"  {phase:22s}{cells}")
+    print("  CPU seconds (median): the program / the whole `pulumi` process tree / the emulator")
+    for phase in PHASES:
+        cells = "".join(f" {cpu_cells(k, phase):>22s}" for k in kinds.values())
+        print(f"  {phase:22s}{cells}")
     print("  runs (s):")
     for kind in kinds.values():
         for phase in PHASES:
@@ -415,6 +442,11 @@ def print_size(
     if quota is not None:
         print_quota(ours, quota)
     return failed
+
+
+def cpu_cells(kind: Kind, phase: str) -> str:
+    figures = (kind.program_cpu[phase], kind.tree_cpu[phase], kind.emulator_cpu[phase])
+    return " / ".join(f"{statistics.median(v):.2f}" if v else "n/a" for v in figures)
 
 
 def mib(kib: float | None) -> str:

@@ -149,10 +149,20 @@ class Log(Protocol):
 class LogTarget:
     """Attaches log lines to a resource's row before the resource is registered
     (its registration waits for this read), by the URN it will have. Lines carry
-    server text: each goes through the one rule for text a person sees."""
+    server text: each goes through the one rule for text a person sees.
 
-    def __init__(self, urn: pulumi.Output[str]) -> None:
-        self.urn = urn
+    The URN is made with the first line: most reads log none, and the SDK's
+    `create_urn` makes several outputs and tasks (about as much CPU as one request)."""
+
+    def __init__(self, name: str, type_: str, parent: pulumi.Resource | None) -> None:
+        self._urn_of = (name, type_, parent)
+        self._urn: pulumi.Output[str] | None = None
+
+    @property
+    def urn(self) -> pulumi.Output[str]:
+        if self._urn is None:
+            self._urn = pulumi.resource.create_urn(*self._urn_of)
+        return self._urn
 
     def info(self, message: str) -> None:
         pulumi.log.info(safe(message), resource=self)  # type: ignore[arg-type]

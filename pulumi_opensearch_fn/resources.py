@@ -98,10 +98,7 @@ def _with_reading(
     inputs = _exact_inputs(inputs)
     expect = inputs.get("expect")
     parent = opts.parent if opts is not None else None
-    urn = pulumi.resource.create_urn(
-        resource_name, f"pulumi-python:dynamic/opensearch:{kind}", parent
-    )
-    log = LogTarget(urn)
+    log = LogTarget(resource_name, f"pulumi-python:dynamic/opensearch:{kind}", parent)
     dry_run = pulumi.runtime.is_dry_run()
     read = mocked.begin_read if mocked.active() else begin_read
     found: Awaitable[Verdict | Any]
