@@ -19,7 +19,8 @@ floor; with latency, ours at most 1.15x the least time: the larger of what its r
 `reads`) and the floor's time (no plugin making the same registrations is faster; the
 engine's own `up` of 100 resources takes longer than the reads). It also times cold
 start: from starting the plugin process to its first answer (`GetSchema`), ours against
-the floor's. Exits 1 on FAIL.
+the floor's, and prints the CPU seconds of each command's process tree and of the
+emulator. Exits 1 on FAIL.
 
     .venv/bin/python benchmarks/bench_plugin.py [--resources 50] [--rounds 3]
                                                 [--latency-ms 0] [--timeout 300]
@@ -299,7 +300,7 @@ def main() -> int:
     print(f"  {'cold start':22s} {mine:7.2f}s {base:7.2f}s {mine / base:6.2f}x  (first answer)")
     print("  CPU seconds (median): the whole `pulumi` process tree / the emulator")
     for phase in PHASES:
-        cells = "".join(f" {cpu_cells(k, phase).split(' / ', 1)[1]:>14s}" for k in (ours, floor))
+        cells = "".join(f" {cpu_cells(k, phase, program=False):>14s}" for k in (ours, floor))
         print(f"    {phase:22s}{cells}")
     print("  runs (s):")
     for kind in (ours, floor):
