@@ -5,7 +5,6 @@ server); under the service's limit they back off, and none fails."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -19,10 +18,9 @@ READS = 12
 
 
 @pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with HostileServer() as hostile:
-        healthy(hostile)
-        yield hostile
+def server(hostile: HostileServer) -> HostileServer:
+    healthy(hostile)
+    return hostile
 
 
 def refresh_all_at_once(server: HostileServer, ceiling: int) -> list[tuple]:
